@@ -55,7 +55,7 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "proxysizer: %v\n", err)
+	fmt.Fprintf(stderr, "proxysizer: %s\n", oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
 		return exitBadInput

@@ -1,0 +1,125 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/sizing"
+)
+
+func writePlan(w io.Writer, format string, p sizing.Plan, in sizing.Input) error {
+	switch format {
+	case "json":
+		return writeJSON(w, p)
+	case "yaml":
+		return writeYAML(w, p)
+	case "manifests":
+		data, err := sizing.Manifests(p, in)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	default:
+		return writePlanTable(w, p)
+	}
+}
+
+// writePlanTable prints the plan for a person: each figure, then why.
+func writePlanTable(out io.Writer, p sizing.Plan) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "Profile: %s (%s, %s)\n\n", p.Profile.Name, p.Profile.Kind, p.Profile.Proxy)
+
+	fmt.Fprintln(w, "LOAD PER POD")
+	if p.Replicas > 0 {
+		fmt.Fprintf(w, "  inbound (library level)\t%s RPS\t%s RPS / %d replicas\n", num(p.AppRPSPerPod), num(p.TotalRPS), p.Replicas)
+	} else {
+		fmt.Fprintf(w, "  inbound (library level)\t%s RPS\t\n", num(p.AppRPSPerPod))
+	}
+	h := p.Hops
+	fmt.Fprintf(w, "  requests per inbound call\t%s\t%s inbound + %s outbound + %s authz + %s retries\n",
+		num(h.Total), num(h.Inbound), num(h.Outbound), num(h.Authz), num(h.Retries))
+	fmt.Fprintf(w, "  through the sidecar\t%s RPS\t%s x %s\n", num(p.SidecarRPSPerPod), num(p.AppRPSPerPod), num(h.Total))
+	fmt.Fprintf(w, "  peak with headroom\t%s RPS\t+%s%%\n\n", num(p.PeakSidecarRPS), num(p.Headroom*100))
+
+	s := p.Sidecar
+	fmt.Fprintln(w, "SIDECAR")
+	row(w, "concurrency", fmt.Sprint(p.Concurrency), p.ConcurrencyReason)
+	row(w, "cpu request", quantity.Millicores(s.CPURequestMillicores), s.Reasons.CPURequest)
+	limit := "none"
+	if s.CPULimitMillicores > 0 {
+		limit = quantity.Millicores(s.CPULimitMillicores)
+	}
+	row(w, "cpu limit", limit, s.Reasons.CPULimit)
+	row(w, "memory request", quantity.Bytes(s.MemoryRequestBytes), s.Reasons.MemoryRequest)
+	row(w, "memory limit", quantity.Bytes(s.MemoryLimitBytes), s.Reasons.MemoryLimit)
+	if lat := latencyText(p); lat != "" {
+		row(w, "latency added", lat, p.Latency.Note)
+	}
+	fmt.Fprintln(w)
+
+	if p.HPA != nil {
+		writeHPATable(w, p.HPA)
+	}
+	list(w, "ASSUMPTIONS", p.Assumptions)
+	list(w, "WARNINGS", p.Warnings)
+	return w.Flush()
+}
+
+func writeHPATable(w io.Writer, h *sizing.HPA) {
+	fmt.Fprintln(w, "HPA (CPU)")
+	fmt.Fprintf(w, "  requests\tapp %s + sidecar %s\t(sidecar: %s)\n", quantity.Millicores(h.AppCPURequestMillicores), quantity.Millicores(h.SidecarCPURequestMillicores), h.SidecarCPURequestSource)
+	fmt.Fprintf(w, "  original target\t%d%%\tthe app alone scaled at %sm\n", h.OriginalTargetPercent, num(h.OriginalAbsoluteTargetMillicores))
+	fmt.Fprintf(w, "  target kept unchanged\t%d%%\tthe app would scale at %sm\n", h.OriginalTargetPercent, num(h.AppCPUAtTarget.UnchangedTarget))
+	fmt.Fprintf(w, "  request-weighted target\t%s%%\toriginal absolute target / sum of requests; app scales at %sm\n", num(h.RequestWeightedTargetPercent), num(h.AppCPUAtTarget.RequestWeighted))
+	fmt.Fprintf(w, "  sidecar CPU at app target\t%sm\t%s\n", num(h.SidecarCPUAtAppTargetMillicores), h.SidecarCPUAtAppTargetBasis)
+	fmt.Fprintf(w, "  usage-aware target\t%s%%\tcounts the sidecar's own CPU; app scales at %sm\n", num(h.UsageAwareTargetPercent), num(h.AppCPUAtTarget.ManifestTarget))
+	fmt.Fprintf(w, "  manifest target\t%d%%\t%s\n", h.ManifestTargetPercent, h.ManifestTargetReason)
+	fmt.Fprintf(w, "  metric\t%s\t%s\n", h.Metric.Type, h.MetricReason)
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	fmt.Fprintln(w)
+}
+
+func row(w io.Writer, name, value, why string) {
+	fmt.Fprintf(w, "  %s\t%s\t\n", name, value)
+	if why != "" {
+		fmt.Fprintf(w, "    why: %s\n", why)
+	}
+}
+
+func list(w io.Writer, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintln(w, title)
+	for _, it := range items {
+		fmt.Fprintf(w, "  - %s\n", it)
+	}
+	fmt.Fprintln(w)
+}
+
+func latencyText(p sizing.Plan) string {
+	var parts []string
+	for _, q := range []struct {
+		name string
+		v    float64
+	}{{"p50", p.Latency.P50}, {"p90", p.Latency.P90}, {"p99", p.Latency.P99}} {
+		if q.v > 0 {
+			parts = append(parts, fmt.Sprintf("+%s ms %s", num(q.v), q.name))
+		}
+	}
+	if len(parts) == 0 && p.Latency.Note != "" {
+		return "not published"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// num prints a figure without trailing zeros: 500, 63.6, 0.228.
+func num(x float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
+}

@@ -1,0 +1,155 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/proxysizer/proxysizer/model"
+)
+
+// SchemaVersion is the profile format this build reads and writes.
+const SchemaVersion = 1
+
+// Kinds of profile.
+const (
+	KindReference = "reference" // published figures
+	KindMeasured  = "measured"  // fitted from a proxysizer sweep
+)
+
+// Profile is a proxy's cost: CPU per request rate, memory per configuration
+// size and worker count, and latency added.
+type Profile struct {
+	SchemaVersion int    `json:"schema_version"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	// Component is what the figures describe: sidecar, waypoint, ztunnel, or
+	// a local proxy standing in for a sidecar.
+	Component  string           `json:"component"`
+	Proxy      string           `json:"proxy"`
+	Provenance Provenance       `json:"provenance"`
+	CPU        CPUProfile       `json:"cpu"`
+	Memory     model.MemoryCost `json:"memory"`
+	Latency    LatencyAdded     `json:"latency_added_ms"`
+}
+
+// Provenance records where a profile's figures come from.
+type Provenance struct {
+	Source        string   `json:"source"`
+	IstioVersions string   `json:"istio_versions,omitempty"`
+	Setup         string   `json:"setup"`
+	Workers       int      `json:"workers,omitempty"` // 0: not stated by the source
+	MeasuredAt    string   `json:"measured_at,omitempty"`
+	Notes         []string `json:"notes,omitempty"`
+}
+
+// CPUProfile is the CPU cost, overall and per concurrency where measured.
+type CPUProfile struct {
+	model.CPUCost
+	// MaxRPSPerCore is the rate one worker sustains; 0 means unknown, and the
+	// capacity is derived from the CPU cost (1000 / cores_per_krps).
+	MaxRPSPerCore float64           `json:"max_rps_per_core,omitempty"`
+	ByConcurrency []ConcurrencyCost `json:"by_concurrency,omitempty"`
+}
+
+// ConcurrencyCost is the cost measured at one concurrency and CPU limit.
+type ConcurrencyCost struct {
+	Concurrency        int     `json:"concurrency"`
+	CPULimitMillicores int64   `json:"cpu_limit_millicores"` // 0: no limit
+	IdleCores          float64 `json:"idle_cores"`
+	CoresPerKRPS       float64 `json:"cores_per_krps"`
+	MaxRPS             float64 `json:"max_rps,omitempty"`
+	ThrottlingFromRPS  float64 `json:"throttling_from_rps,omitempty"`
+	R2                 float64 `json:"r2,omitempty"`
+}
+
+// LatencyAdded is the latency the proxy adds, in milliseconds, where published.
+type LatencyAdded struct {
+	P50  float64 `json:"p50,omitempty"`
+	P90  float64 `json:"p90,omitempty"`
+	P99  float64 `json:"p99,omitempty"`
+	Note string  `json:"note,omitempty"`
+}
+
+// Capacity is how much one worker carries and why that figure.
+type Capacity struct {
+	RPSPerWorker float64
+	Basis        string
+}
+
+// CostAt is the CPU cost at a concurrency: the measured entry for it when
+// there is one (the lowest CPU limit first is not implied: entries without a
+// limit win, as they show the proxy's own cost), else the profile's overall cost.
+func (p Profile) CostAt(concurrency int) (model.CPUCost, string) {
+	var found *ConcurrencyCost
+	for i := range p.CPU.ByConcurrency {
+		c := &p.CPU.ByConcurrency[i]
+		if c.Concurrency != concurrency {
+			continue
+		}
+		if found == nil || c.CPULimitMillicores == 0 {
+			found = c
+		}
+	}
+	if found == nil {
+		return p.CPU.CPUCost, fmt.Sprintf("profile %s overall cost", p.Name)
+	}
+	return model.CPUCost{IdleCores: found.IdleCores, CoresPerKRPS: found.CoresPerKRPS},
+		fmt.Sprintf("profile %s measured at concurrency %d", p.Name, concurrency)
+}
+
+// WorkerCapacity is the rate one worker sustains: measured maxima divided by
+// their concurrency where known, the profile's max_rps_per_core, or else one
+// core's worth of the CPU cost.
+func (p Profile) WorkerCapacity() Capacity {
+	best := 0.0
+	for _, c := range p.CPU.ByConcurrency {
+		if c.MaxRPS > 0 && c.Concurrency > 0 {
+			best = math.Max(best, c.MaxRPS/float64(c.Concurrency))
+		}
+	}
+	switch {
+	case best > 0:
+		return Capacity{best, "measured maximum RPS per worker"}
+	case p.CPU.MaxRPSPerCore > 0:
+		return Capacity{p.CPU.MaxRPSPerCore, "profile's max_rps_per_core"}
+	default:
+		return Capacity{1000 / p.CPU.CoresPerKRPS,
+			fmt.Sprintf("one core at %.2f cores per 1000 RPS (no measured maximum)", p.CPU.CoresPerKRPS)}
+	}
+}
+
+// Validate reports the first problem that would make sizing meaningless.
+func (p Profile) Validate() error {
+	var errs []error
+	if p.SchemaVersion != SchemaVersion {
+		errs = append(errs, fmt.Errorf("schema_version %d is not supported (this build reads %d)", p.SchemaVersion, SchemaVersion))
+	}
+	if p.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if p.Kind != KindReference && p.Kind != KindMeasured {
+		errs = append(errs, fmt.Errorf("kind must be %q or %q, got %q", KindReference, KindMeasured, p.Kind))
+	}
+	if err := p.CPU.CPUCost.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("cpu: %w", err))
+	}
+	if p.CPU.MaxRPSPerCore < 0 || math.IsNaN(p.CPU.MaxRPSPerCore) {
+		errs = append(errs, fmt.Errorf("cpu.max_rps_per_core must be >= 0, got %v", p.CPU.MaxRPSPerCore))
+	}
+	for _, c := range p.CPU.ByConcurrency {
+		if c.Concurrency < 1 {
+			errs = append(errs, fmt.Errorf("cpu.by_concurrency: concurrency must be >= 1, got %d", c.Concurrency))
+		}
+		if err := (model.CPUCost{IdleCores: c.IdleCores, CoresPerKRPS: c.CoresPerKRPS}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("cpu.by_concurrency[concurrency=%d]: %w", c.Concurrency, err))
+		}
+	}
+	if err := p.Memory.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("memory: %w", err))
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package profiles
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// One reference profile per row of facts.md section 3, with its figures.
+func TestReferenceProfilesMatchPublishedFigures(t *testing.T) {
+	want := map[string]struct {
+		cores   float64
+		baseMiB float64
+		workers int
+		p90     float64
+	}{
+		"istio-1.1-1.3":       {0.6, 50, 0, 7},
+		"istio-1.4-1.7":       {0.5, 50, 2, 2.76},
+		"istio-1.8-1.16":      {0.35, 40, 2, 2.65},
+		"istio-1.20-1.22":     {0.5, 50, 2, 0.228},
+		"istio-1.24-sidecar":  {0.20, 60, 2, 0},
+		"istio-1.24-waypoint": {0.25, 60, 2, 0},
+		"istio-1.24-ztunnel":  {0.06, 12, 0, 0},
+	}
+	refs, err := Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != len(want) {
+		t.Fatalf("%d reference profiles, want %d", len(refs), len(want))
+	}
+	for _, p := range refs {
+		w, ok := want[p.Name]
+		if !ok {
+			t.Errorf("unexpected profile %s", p.Name)
+			continue
+		}
+		if p.CPU.CoresPerKRPS != w.cores || p.Memory.BaseBytes != w.baseMiB*(1<<20) || p.Provenance.Workers != w.workers || p.Latency.P90 != w.p90 {
+			t.Errorf("%s: cores %v base %v workers %d p90 %v, want %+v", p.Name, p.CPU.CoresPerKRPS, p.Memory.BaseBytes/(1<<20), p.Provenance.Workers, p.Latency.P90, w)
+		}
+		if p.Kind != KindReference || p.Provenance.Source == "" || p.Provenance.Setup == "" {
+			t.Errorf("%s lacks provenance: %+v", p.Name, p.Provenance)
+		}
+	}
+	if p, err := Load(DefaultName); err != nil || p.Component != "sidecar" {
+		t.Errorf("default profile %s: %v %+v", DefaultName, err, p)
+	}
+}
+
+func TestWorkerCapacity(t *testing.T) {
+	p, _ := Load("istio-1.8-1.16")
+	if c := p.WorkerCapacity(); int(c.RPSPerWorker) != 2857 || !strings.Contains(c.Basis, "one core") {
+		t.Errorf("derived capacity = %+v, want 1000/0.35 = 2857 from one core", c)
+	}
+	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CoresPerKRPS: 0.3, MaxRPS: 5000}, {Concurrency: 4, CoresPerKRPS: 0.3, MaxRPS: 8000}}
+	if c := p.WorkerCapacity(); c.RPSPerWorker != 2500 {
+		t.Errorf("measured capacity = %v, want the best per-worker maximum 2500", c.RPSPerWorker)
+	}
+}
+
+func TestMarshalParseRoundTrip(t *testing.T) {
+	p, _ := Load("istio-1.20-1.22")
+	p.Kind, p.Name = KindMeasured, "measured-haproxy"
+	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CPULimitMillicores: 1000, IdleCores: 0.01, CoresPerKRPS: 0.4, MaxRPS: 4000, R2: 0.99}}
+	data, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(data)
+	if err != nil {
+		t.Fatalf("Parse(Marshal(p)): %v\n%s", err, data)
+	}
+	if back.CPU.ByConcurrency[0] != p.CPU.ByConcurrency[0] || back.CPU.CoresPerKRPS != p.CPU.CoresPerKRPS || back.Memory != p.Memory {
+		t.Errorf("round trip changed the profile:\n%+v\n%+v", p, back)
+	}
+}
+
+func TestLoadRejectsBadProfiles(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := os.ReadFile("reference/istio-1.8-1.16.yaml")
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	tests := []struct {
+		name, arg, want string
+	}{
+		{"unknown name", "istio-9.9", "not a reference profile"},
+		{"missing file", filepath.Join(dir, "nope.yaml"), "not a reference profile (see `proxysizer profiles list`) and no such file"},
+		{"not YAML", write("bad.yaml", "cpu: [unclosed"), "not a valid profile"},
+		{"unknown field", write("typo.yaml", string(good)+"\ncpu_per_krps: 3\n"), "unknown field"},
+		{"newer schema", write("v2.yaml", strings.Replace(string(good), "schema_version: 1", "schema_version: 2", 1)), "schema_version 2 is not supported"},
+		{"zero cost", write("zero.yaml", strings.Replace(string(good), "cores_per_krps: 0.35", "cores_per_krps: 0", 1)), "cores per 1000 RPS"},
+		{"bad kind", write("kind.yaml", strings.Replace(string(good), "kind: reference", "kind: guess", 1)), "kind must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.arg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load(%s) = %v, want an error containing %q", tt.arg, err, tt.want)
+			}
+		})
+	}
+	if _, err := Load("istio-9.9"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("unknown name error %v is not ErrUnknown", err)
+	}
+}

@@ -1,0 +1,7 @@
+// Package sizing turns a load (per-pod RPS and fan-out), a cost profile and a
+// configuration size into a sidecar recommendation: CPU and memory requests and
+// limits, Envoy concurrency, and the HPA target that keeps the app's original
+// absolute CPU target once the sidecar shares the pod. Every figure carries the
+// reason it was chosen. Like the VPA recommender's logic package it is pure:
+// it does no I/O, and renders manifests to bytes for the caller to write.
+package sizing

@@ -1,0 +1,143 @@
+package sizing
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/proxysizer/proxysizer/model"
+	"github.com/proxysizer/proxysizer/profiles"
+)
+
+// testProfile has round numbers so expected values can be worked by hand.
+func testProfile() profiles.Profile {
+	return profiles.Profile{
+		SchemaVersion: profiles.SchemaVersion, Name: "test", Kind: profiles.KindMeasured, Component: "sidecar", Proxy: "test proxy",
+		CPU: profiles.CPUProfile{CPUCost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.25}, MaxRPSPerCore: 2000},
+		Memory: model.MemoryCost{BaseBytes: 40 << 20, PerClusterBytes: 40 << 10, PerEndpointBytes: 1 << 10,
+			PerWorkerPerClusterBytes: 2 << 10},
+	}
+}
+
+func baseInput() Input {
+	return Input{
+		AppRPSPerPod: 500, Fanout: model.FanoutFromRequestsPerCall(2), Profile: testProfile(),
+		Config: model.Config{Clusters: 100, Endpoints: 300}, Headroom: 0.15, MemoryLimitRatio: 2,
+	}
+}
+
+func mustRecommend(t *testing.T, in Input) Plan {
+	t.Helper()
+	p, err := Recommend(in)
+	if err != nil {
+		t.Fatalf("Recommend: %v", err)
+	}
+	return p
+}
+
+func TestRecommendSidecar(t *testing.T) {
+	p := mustRecommend(t, baseInput())
+	// 500 inbound x 2 = 1000 sidecar RPS; peak 1150.
+	if p.SidecarRPSPerPod != 1000 || math.Abs(p.PeakSidecarRPS-1150) > 1e-9 {
+		t.Fatalf("sidecar RPS %v peak %v, want 1000 and 1150", p.SidecarRPSPerPod, p.PeakSidecarRPS)
+	}
+	// 1150 RPS at 2000 per worker: 1 worker.
+	if p.Concurrency != 1 {
+		t.Errorf("concurrency = %d, want 1", p.Concurrency)
+	}
+	// 0.01 + 0.25 x 1.15 = 0.2975 cores -> 298m.
+	if p.Sidecar.CPURequestMillicores != 298 {
+		t.Errorf("cpu request = %dm, want 298m", p.Sidecar.CPURequestMillicores)
+	}
+	// auto limit: one core per worker.
+	if p.Sidecar.CPULimitMillicores != 1000 {
+		t.Errorf("cpu limit = %dm, want 1000m", p.Sidecar.CPULimitMillicores)
+	}
+	// 40 Mi + 100 x 40 Ki + 300 x 1 Ki = 46,346,240 B; x 1.15 = 50.8 MiB -> 51 Mi.
+	if p.Sidecar.MemoryRequestBytes != 51<<20 {
+		t.Errorf("memory request = %d, want %d (51Mi)", p.Sidecar.MemoryRequestBytes, 51<<20)
+	}
+	if p.Sidecar.MemoryLimitBytes != 102<<20 {
+		t.Errorf("memory limit = %d, want 102Mi", p.Sidecar.MemoryLimitBytes)
+	}
+	for name, why := range map[string]string{"cpu request": p.Sidecar.Reasons.CPURequest, "cpu limit": p.Sidecar.Reasons.CPULimit,
+		"memory request": p.Sidecar.Reasons.MemoryRequest, "memory limit": p.Sidecar.Reasons.MemoryLimit, "concurrency": p.ConcurrencyReason} {
+		if why == "" {
+			t.Errorf("%s has no reason", name)
+		}
+	}
+}
+
+func TestConcurrencyFollowsPeakAndLimit(t *testing.T) {
+	tests := []struct {
+		name        string
+		rpsPerPod   float64
+		limit       CPULimit
+		fixed       int
+		wantWorkers int
+		wantLimit   int64
+		wantWarning string
+	}{
+		{"enough workers for the peak", 3000, CPULimit{}, 0, 4, 4000, ""}, // 6000 x 1.15 = 6900 / 2000 -> 4
+		{"capped at ceil(limit)", 3000, CPULimit{Mode: CPULimitFixed, Millicores: 2500}, 0, 3, 2500, "carries about 6000"},
+		{"fixed above ceil(limit) warns", 100, CPULimit{Mode: CPULimitFixed, Millicores: 1000}, 4, 4, 1000, "above ceil(CPU limit) = 1"},
+		{"no limit warns about node cores", 100, CPULimit{Mode: CPULimitNone}, 0, 1, 0, "node's allocatable CPU"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := baseInput()
+			in.AppRPSPerPod, in.CPULimit, in.Concurrency = tt.rpsPerPod, tt.limit, tt.fixed
+			p := mustRecommend(t, in)
+			if p.Concurrency != tt.wantWorkers || p.Sidecar.CPULimitMillicores != tt.wantLimit {
+				t.Errorf("concurrency %d limit %dm, want %d and %dm", p.Concurrency, p.Sidecar.CPULimitMillicores, tt.wantWorkers, tt.wantLimit)
+			}
+			if tt.wantWarning != "" && !containsAny(p.Warnings, tt.wantWarning) {
+				t.Errorf("warnings %q lack %q", p.Warnings, tt.wantWarning)
+			}
+		})
+	}
+}
+
+func TestMeasuredCostPerConcurrencyIsUsed(t *testing.T) {
+	in := baseInput()
+	in.Profile.CPU.ByConcurrency = []profiles.ConcurrencyCost{
+		{Concurrency: 2, CPULimitMillicores: 0, IdleCores: 0.02, CoresPerKRPS: 0.3, MaxRPS: 3000},
+	}
+	in.Concurrency = 2
+	p := mustRecommend(t, in)
+	// 0.02 + 0.3 x 1.15 = 0.365
+	if p.Sidecar.CPURequestMillicores != 365 || !strings.Contains(p.Sidecar.CPUCostBasis, "concurrency 2") {
+		t.Errorf("cpu request %dm basis %q, want 365m from the concurrency-2 fit", p.Sidecar.CPURequestMillicores, p.Sidecar.CPUCostBasis)
+	}
+	if p.WorkerCapacityRPS != 1500 {
+		t.Errorf("worker capacity = %v, want 3000 / 2 = 1500 measured", p.WorkerCapacityRPS)
+	}
+}
+
+func TestReferenceProfileAssumptions(t *testing.T) {
+	in := baseInput()
+	prof, err := profiles.Load("istio-1.24-ztunnel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Profile = prof
+	in.ConfigDefault = true
+	p := mustRecommend(t, in)
+	if !containsAny(p.Warnings, "not a sidecar") {
+		t.Errorf("a ztunnel profile gave no warning: %q", p.Warnings)
+	}
+	for _, want := range []string{"published figures", "configuration size not given", "retries twice", "all four resource annotations"} {
+		if !containsAny(p.Assumptions, want) {
+			t.Errorf("assumptions lack %q: %q", want, p.Assumptions)
+		}
+	}
+}
+
+func containsAny(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
