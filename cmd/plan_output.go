@@ -86,7 +86,9 @@ func writeHPATable(w io.Writer, h *sizing.HPA) {
 }
 
 func row(w io.Writer, name, value, why string) {
-	fmt.Fprintf(w, "  %s\t%s\t\n", name, value)
+	// Fixed width, not tabwriter cells: the "why" lines between rows would
+	// break tabwriter's column blocks.
+	fmt.Fprintf(w, "  %-16s%s\n", name, value)
 	if why != "" {
 		fmt.Fprintf(w, "    why: %s\n", why)
 	}
