@@ -52,8 +52,8 @@ type callRecorder struct {
 
 // threadRecord is written by one fortio thread only, and read after the run.
 type threadRecord struct {
-	intended *stats.Histogram
-	ctx      context.Context
+	intended  *stats.Histogram
+	ctx       context.Context
 	behind    int64 // calls whose successor was due more than behindSlack before they ended
 	followed  int64 // calls that had a successor in the schedule
 	lastStart time.Time

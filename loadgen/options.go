@@ -163,7 +163,7 @@ func (o Options) Validate() error {
 
 // Target is a parsed, checked target URL.
 type Target struct {
-	URL     *url.URL
+	URL      *url.URL
 	HostPort string // host:port to dial, with the scheme's default port filled in
 }
 

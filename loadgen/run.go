@@ -55,6 +55,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Warmup > 0 {
 		if _, err := runPhase(ctx, o, PhaseWarmup, o.Warmup); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
@@ -64,6 +67,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	meter := startCPUMeter()
 	ph, err := runPhase(ctx, o, PhaseMeasure, o.Duration)
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
 		return nil, err
 	}
 	res := ph.result
@@ -107,19 +113,46 @@ func runPhase(ctx context.Context, o Options, phase Phase, duration time.Duratio
 	stopWatching := watchRun(ctx, aborter, recorder, o, phase, duration)
 	defer stopWatching()
 
-	res := &Result{}
-	var err error
-	switch o.Protocol {
-	case GRPC:
-		res.GRPC, err = runGRPC(o, runner)
-	default:
-		res.HTTP, err = runHTTP(o, runner)
+	type outcome struct {
+		res *Result
+		err error
 	}
-	if err != nil {
-		return nil, err
+	done := make(chan outcome, 1) // buffered: an abandoned run must not block
+	go func() {
+		res := &Result{}
+		var err error
+		switch o.Protocol {
+		case GRPC:
+			res.GRPC, err = runGRPC(o, runner)
+		default:
+			res.HTTP, err = runHTTP(o, runner)
+		}
+		done <- outcome{res, err}
+	}()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		// The aborter stops fortio between calls, and calls in flight see
+		// ctx where the client honours it. fortio's own first call per
+		// connection, made before the run starts, does not: rather than wait
+		// up to the request timeout for it, give up on the run and let that
+		// goroutine end on its own.
+		select {
+		case out = <-done:
+		case <-time.After(abortGrace):
+			return nil, ctx.Err()
+		}
 	}
-	return &phaseRun{result: res, recorder: recorder, sched: sched}, nil
+	if out.err != nil {
+		return nil, out.err
+	}
+	return &phaseRun{result: out.res, recorder: recorder, sched: sched}, nil
 }
+
+// abortGrace is how long a cancelled run waits for fortio to return its
+// partial result.
+const abortGrace = time.Second
 
 // watchRun aborts the fortio run when ctx is done and reports progress until
 // the returned stop function is called.
