@@ -1,0 +1,35 @@
+package driver
+
+import (
+	"fmt"
+
+	"github.com/proxysizer/proxysizer/internal/quantity"
+)
+
+// Setting is one point of a sweep's grid.
+type Setting struct {
+	// Concurrency is the proxy's worker count (Envoy --concurrency,
+	// haproxy nbthread, nginx worker_processes).
+	Concurrency int `json:"concurrency"`
+	// CPULimitMillicores is the CPU limit (a CFS quota locally, the
+	// sidecar's limit on a cluster); 0 means no limit.
+	CPULimitMillicores int64 `json:"cpu_limit_millicores"`
+}
+
+// String names the setting as the progress lines and file names show it.
+func (s Setting) String() string {
+	return fmt.Sprintf("concurrency %d, cpu limit %s", s.Concurrency, s.LimitString())
+}
+
+// LimitString is the CPU limit as a quantity, or "none".
+func (s Setting) LimitString() string {
+	if s.CPULimitMillicores == 0 {
+		return "none"
+	}
+	return quantity.Millicores(s.CPULimitMillicores)
+}
+
+// Key is a file-name-safe identifier: c2-l1500m, c4-lnone.
+func (s Setting) Key() string {
+	return fmt.Sprintf("c%d-l%s", s.Concurrency, s.LimitString())
+}
