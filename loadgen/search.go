@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func RunnerFor(o Options, onStep func(qps float64)) Runner {
 		}
 		step := o
 		step.QPS = qps
-		step.Labels = fmt.Sprintf("%s qps=%g", o.Labels, qps)
+		step.Labels = strings.TrimSpace(fmt.Sprintf("%s qps=%g", o.Labels, qps))
 		return Run(ctx, step)
 	}
 }
