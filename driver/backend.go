@@ -1,0 +1,67 @@
+package driver
+
+import (
+	"context"
+	"time"
+
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// LoadSpec is the load of one step.
+type LoadSpec struct {
+	RPS         float64 // loadgen.MaxRate (0) for as fast as possible
+	Duration    time.Duration
+	Warmup      time.Duration
+	Connections int
+	Protocol    loadgen.Protocol
+	PayloadSize int
+	Labels      string
+	Progress    func(loadgen.Progress)
+}
+
+// Options turns the spec into a load run against url (no warm-up: backends
+// run the warm-up separately, so that their counters bracket only the
+// measured run).
+func (s LoadSpec) Options(url string) loadgen.Options {
+	return loadgen.Options{URL: url, Protocol: s.Protocol, QPS: s.RPS, Connections: s.Connections,
+		Duration: s.Duration, PayloadSize: s.PayloadSize, Labels: s.Labels, Progress: s.Progress}
+}
+
+// Measurement is what a backend measured over one step's load run.
+type Measurement struct {
+	Load *loadgen.Result
+	// Wall is the time the proxy's counters were read across.
+	Wall time.Duration
+
+	ProxyCPUSeconds float64
+	// Periods, ThrottledPeriods and ThrottledSeconds are the CFS counters'
+	// deltas; HasThrottling is false where they cannot be read.
+	Periods, ThrottledPeriods int64
+	ThrottledSeconds          float64
+	HasThrottling             bool
+	MemoryWorkingSetBytes     int64
+
+	// ProxyRequests is every request the proxy carried; InboundRequests
+	// those on its inbound listener.
+	ProxyRequests, InboundRequests int64
+
+	// Sources says where each figure came from: "cpu", "memory", "requests".
+	Sources  map[string]string
+	Warnings []string
+}
+
+// Backend runs a sweep's steps on a proxy. A sweep calls Start for a
+// setting, Measure for each of its rates, Stop, and Close at the end; Close
+// (and Stop) must leave nothing modified, also after an error or a
+// cancelled context.
+type Backend interface {
+	// Describe says which proxy the figures describe and where they ran.
+	Describe() (results.Proxy, results.Environment)
+	Start(ctx context.Context, s Setting) error
+	Measure(ctx context.Context, spec LoadSpec) (*Measurement, error)
+	// Baseline loads the app without the proxy in the path.
+	Baseline(ctx context.Context, spec LoadSpec) (*loadgen.Result, error)
+	Stop(ctx context.Context) error
+	Close() error
+}

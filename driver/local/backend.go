@@ -1,0 +1,314 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// Config configures the local lab.
+type Config struct {
+	Proxy  Proxy
+	Binary string // the proxy's program; default: Proxy.Binary() on PATH
+	// CommandTemplate replaces the proxy's command line; {config} and
+	// {concurrency} are expanded (see CommandLine).
+	CommandTemplate string
+	// OutboundPerRequest is k: the app's downstream calls per request.
+	OutboundPerRequest int
+	// NoCgroups runs without cgroups: no CPU limits, CPU and memory read
+	// from /proc.
+	NoCgroups  bool
+	CgroupRoot string // default /sys/fs/cgroup
+	// Pin places the proxy and the generator on separate CPUs.
+	Pin bool
+	// WorkDir holds the generated configurations and the processes' logs.
+	WorkDir string
+}
+
+// Backend is the local lab; it implements driver.Backend.
+type Backend struct {
+	cfg       Config
+	binary    string
+	version   string
+	hierarchy Hierarchy // nil with NoCgroups
+	placement Placement
+	unpin     func()
+	state     *state
+	ports     Ports
+	app       *labApp
+
+	setting driver.Setting
+	proxy   *process
+	cgroup  Cgroup
+	cgName  string
+}
+
+var _ driver.Backend = (*Backend)(nil)
+
+// New prepares the lab: removes what dead sweeps left, checks cgroups,
+// places CPUs, and starts the app. Close undoes all of it.
+func New(ctx context.Context, cfg Config) (b *Backend, err error) {
+	b = &Backend{cfg: cfg}
+	if cfg.CgroupRoot == "" {
+		b.cfg.CgroupRoot = "/sys/fs/cgroup"
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := b.findProxy(ctx); err != nil {
+		return nil, err
+	}
+	if !cfg.NoCgroups {
+		if b.hierarchy, err = DetectHierarchy(b.cfg.CgroupRoot); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := Cleanup(b.hierarchy); err != nil {
+		return nil, fmt.Errorf("cleaning up after an earlier sweep: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	if b.state, err = newState(); err != nil {
+		return nil, err
+	}
+	if err := b.place(); err != nil {
+		return nil, err
+	}
+	if err := b.pickPorts(); err != nil {
+		return nil, err
+	}
+	if b.app, err = startLabApp(cfg.WorkDir, b.ports.Outbound, cfg.OutboundPerRequest); err != nil {
+		return nil, err
+	}
+	if err := b.state.addProcGroup(b.app.proc.pid()); err != nil {
+		return nil, err
+	}
+	b.ports.App, b.ports.AppDirect, b.ports.Downstream = b.app.ports.App, b.app.ports.AppDirect, b.app.ports.Downstream
+	return b, nil
+}
+
+func (b *Backend) findProxy(ctx context.Context) error {
+	b.binary = b.cfg.Binary
+	if b.cfg.CommandTemplate != "" {
+		b.binary = strings.Fields(b.cfg.CommandTemplate)[0]
+	}
+	if b.binary == "" {
+		b.binary = b.cfg.Proxy.Binary()
+	}
+	path, err := lookPath(b.binary)
+	if err != nil {
+		return fmt.Errorf("%s not found: install it (Debian: apt-get install %s) or choose another --proxy", b.binary, b.cfg.Proxy.Binary())
+	}
+	b.binary = path
+	b.version, err = b.cfg.Proxy.Version(ctx, path)
+	return err
+}
+
+func (b *Backend) place() error {
+	if !b.cfg.Pin {
+		b.placement = Placement{Note: "not pinned (--no-pin): proxy and load generator share all CPUs"}
+		return nil
+	}
+	cpus, err := AvailableCPUs()
+	if err != nil {
+		return err
+	}
+	b.placement = PlanPlacement(cpus)
+	if !b.placement.Separate() {
+		return nil
+	}
+	if b.hierarchy == nil {
+		b.placement = Placement{Note: "not pinned: placing the proxy needs a cpuset cgroup (--no-cpu-limit runs without cgroups)"}
+		return nil
+	}
+	b.unpin, err = pinThisProcess(b.placement.GeneratorCPUs)
+	return err
+}
+
+// pickPorts reserves the proxy's three loopback ports: bound then released,
+// so the proxy can bind them (SO_REUSEADDR) at each restart.
+func (b *Backend) pickPorts() error {
+	ports := make([]int, 3)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	b.ports.Inbound, b.ports.Outbound, b.ports.Admin = ports[0], ports[1], ports[2]
+	return nil
+}
+
+// Describe says which proxy and machine the figures describe.
+func (b *Backend) Describe() (results.Proxy, results.Environment) {
+	host, _ := os.Hostname()
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	env := results.Environment{
+		Hostname:          host,
+		Cores:             runtime.NumCPU(),
+		Kernel:            unix.ByteSliceToString(uts.Release[:]),
+		CgroupVersion:     "none",
+		CPULimitsEnforced: b.hierarchy != nil,
+		Placement: results.Placement{
+			ProxyCPUs: CPUList(b.placement.ProxyCPUs), GeneratorCPUs: CPUList(b.placement.GeneratorCPUs),
+			Separate: b.placement.Separate(), Note: b.placement.Note,
+		},
+	}
+	if b.hierarchy != nil {
+		env.CgroupVersion = b.hierarchy.Version()
+	} else {
+		env.Notes = append(env.Notes, "no cgroups: CPU limits not enforced; proxy CPU and memory read from /proc")
+	}
+	env.Notes = append(env.Notes, fmt.Sprintf("lab app: fortio MultiServer fanning each request out to %d downstream call(s) through the proxy", b.cfg.OutboundPerRequest))
+	cmd := strings.Join(b.command("{config}", 0), " ")
+	return results.Proxy{Name: b.cfg.Proxy.Name(), Version: b.version, Command: cmd}, env
+}
+
+func (b *Backend) command(configPath string, concurrency int) []string {
+	if b.cfg.CommandTemplate != "" {
+		return CommandLine(b.cfg.CommandTemplate, configPath, concurrency)
+	}
+	return append([]string{b.binary}, b.cfg.Proxy.Args(configPath, concurrency, b.cfg.WorkDir)...)
+}
+
+// Start runs the proxy at a setting, in a fresh cgroup with its CPU quota.
+func (b *Backend) Start(ctx context.Context, s driver.Setting) error {
+	if b.proxy != nil {
+		return errors.New("a proxy is already running: Stop it first")
+	}
+	if s.CPULimitMillicores > 0 && b.hierarchy == nil {
+		return fmt.Errorf("CPU limit %s needs cgroups, which this run has not got", s.LimitString())
+	}
+	b.setting = s
+	dir := filepath.Join(b.cfg.WorkDir, s.Key())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	config, err := b.cfg.Proxy.Config(b.ports, s.Concurrency, dir)
+	if err != nil {
+		return err
+	}
+	configPath := filepath.Join(dir, b.cfg.Proxy.ConfigName())
+	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+		return err
+	}
+	procs, err := b.makeCgroup(s)
+	if err != nil {
+		return err
+	}
+	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, filepath.Join(dir, "proxy.log"), dir)
+	if err != nil {
+		b.Stop(ctx)
+		return err
+	}
+	if err := b.state.addProcGroup(b.proxy.pid()); err != nil {
+		b.Stop(ctx)
+		return err
+	}
+	if err := b.waitReady(ctx, 15*time.Second); err != nil {
+		b.Stop(ctx)
+		return err
+	}
+	return nil
+}
+
+func (b *Backend) makeCgroup(s driver.Setting) ([]string, error) {
+	if b.hierarchy == nil {
+		return nil, nil
+	}
+	b.cgName = cgroupName(s.Key())
+	if err := b.state.addCgroup(b.cgName); err != nil {
+		return nil, err
+	}
+	cg, err := b.hierarchy.Create(b.cgName)
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	b.cgroup = cg
+	if err := cg.SetCPULimit(s.CPULimitMillicores); err != nil {
+		return nil, err
+	}
+	if b.placement.Separate() {
+		if err := cg.SetCPUs(CPUList(b.placement.ProxyCPUs)); err != nil {
+			return nil, err
+		}
+	}
+	return cg.ProcsFiles(), nil
+}
+
+// waitReady polls the proxy's admin endpoint until it answers with counters.
+func (b *Backend) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		if b.proxy.exited() {
+			return fmt.Errorf("%s exited at start-up: %s", b.cfg.Proxy.Name(), b.proxy.logTail())
+		}
+		if _, last = b.cfg.Proxy.ReadCounters(ctx, b.ports); last == nil {
+			if last = loadgen.CheckReachable(ctx, b.inboundURL(), time.Second); last == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not ready within %v: %v (%s)", b.cfg.Proxy.Name(), timeout, last, b.proxy.logTail())
+}
+
+func (b *Backend) inboundURL() string { return fmt.Sprintf("http://127.0.0.1:%d/echo", b.ports.Inbound) }
+
+// Stop stops the proxy and removes its cgroup; safe to call at any time.
+func (b *Backend) Stop(context.Context) error {
+	var errs []error
+	if b.proxy != nil {
+		b.proxy.stop(5 * time.Second)
+		errs = append(errs, b.state.removeProcGroup(b.proxy.pid()))
+		b.proxy = nil
+	}
+	if b.cgName != "" && b.hierarchy != nil {
+		errs = append(errs, b.hierarchy.Open(b.cgName).Remove())
+		errs = append(errs, b.state.removeCgroup(b.cgName))
+		b.cgroup, b.cgName = nil, ""
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops everything the lab started and restores this process's CPU
+// affinity.
+func (b *Backend) Close() error {
+	errs := []error{b.Stop(context.Background())}
+	if b.app != nil {
+		b.app.proc.stop(2 * time.Second)
+		b.app = nil
+	}
+	if b.unpin != nil {
+		b.unpin()
+		b.unpin = nil
+	}
+	if b.state != nil {
+		errs = append(errs, b.state.delete())
+		b.state = nil
+	}
+	return errors.Join(errs...)
+}

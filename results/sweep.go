@@ -1,0 +1,168 @@
+package results
+
+import "time"
+
+// SchemaVersion is the sweep.json format this build writes and reads.
+const SchemaVersion = 1
+
+// Sweep statuses.
+const (
+	SweepRunning     = "running"
+	SweepInterrupted = "interrupted"
+	SweepDone        = "done"
+	SweepFailed      = "failed"
+)
+
+// Step statuses: ok is a finished valid step.
+const (
+	StatusPending = "pending"
+	StatusOK      = "ok"
+	StatusInvalid = "invalid"
+	StatusFailed  = "failed"
+)
+
+// Sweep is sweep.json.
+type Sweep struct {
+	SchemaVersion int         `json:"schema_version"`
+	Tool          string      `json:"tool"`
+	Backend       string      `json:"backend"` // local or kubernetes
+	Proxy         Proxy       `json:"proxy"`
+	Environment   Environment `json:"environment"`
+	Options       Options     `json:"options"`
+	Status        string      `json:"status"`
+	StartedAt     time.Time   `json:"started_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+	// Baseline runs go straight to the app, without the proxy, to tell the
+	// latency the proxy adds.
+	Baseline []Run `json:"baseline"`
+	// Searches hold each setting's max-throughput search (--find-max).
+	Searches []Search `json:"searches"`
+	Steps    []Step   `json:"steps"`
+}
+
+// Proxy says which proxy the figures describe.
+type Proxy struct {
+	Name    string `json:"name"` // envoy, haproxy, nginx, custom
+	Version string `json:"version"`
+	Command string `json:"command,omitempty"`
+}
+
+// Environment records where the sweep ran.
+type Environment struct {
+	Hostname          string    `json:"hostname,omitempty"`
+	Cores             int       `json:"cores"`
+	Kernel            string    `json:"kernel,omitempty"`
+	CgroupVersion     string    `json:"cgroup_version"` // v1, v2, none
+	CPULimitsEnforced bool      `json:"cpu_limits_enforced"`
+	Placement         Placement `json:"placement"`
+	Notes             []string  `json:"notes,omitempty"`
+	// Cluster fields are the Kubernetes backend's.
+	Cluster *Cluster `json:"cluster,omitempty"`
+}
+
+// Placement records which CPUs the proxy and the load generator used.
+type Placement struct {
+	ProxyCPUs     string `json:"proxy_cpus"`     // a cpuset list, or "" when not pinned
+	GeneratorCPUs string `json:"generator_cpus"` // idem
+	Separate      bool   `json:"separate"`
+	Note          string `json:"note,omitempty"`
+}
+
+// Cluster describes a Kubernetes sweep's target.
+type Cluster struct {
+	ServerVersion string `json:"server_version"`
+	Namespace     string `json:"namespace"`
+	Deployment    string `json:"deployment"`
+	MetricsSource string `json:"metrics_source"`
+}
+
+// Options are the sweep's grid and load options: a resumed sweep must be
+// started with the same ones.
+type Options struct {
+	Concurrency        []int     `json:"concurrency"`
+	CPULimitMillicores []int64   `json:"cpu_limit_millicores"`
+	Rates              []float64 `json:"rates"`
+	RatesAreFractions  bool      `json:"rates_are_fractions"`
+	FindMax            bool      `json:"find_max"`
+	SLOP99Ms           float64   `json:"slo_p99_ms,omitempty"`
+	OutboundPerRequest int       `json:"outbound_per_request"`
+	DurationSeconds    float64   `json:"duration_s"`
+	WarmupSeconds      float64   `json:"warmup_s"`
+	Connections        int       `json:"connections"`
+	Protocol           string    `json:"protocol"`
+	PayloadBytes       int       `json:"payload_bytes"`
+}
+
+// Latency is a latency summary in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Avg  float64 `json:"avg"`
+	Max  float64 `json:"max"`
+}
+
+// Run is a load run without proxy measurements: a baseline run.
+type Run struct {
+	RequestedRPS float64  `json:"requested_rps"`
+	ActualRPS    float64  `json:"actual_rps"`
+	LatencyMs    Latency  `json:"latency_ms"`
+	ErrorRatio   float64  `json:"error_ratio"`
+	Valid        bool     `json:"valid"`
+	Reasons      []string `json:"invalid_reasons,omitempty"`
+	FortioFile   string   `json:"fortio_file,omitempty"`
+}
+
+// Search is one setting's max-throughput search.
+type Search struct {
+	Concurrency        int     `json:"concurrency"`
+	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
+	MaxRPS             float64 `json:"max_rps"`
+	LowestFailRPS      float64 `json:"lowest_fail_rps"`
+	Converged          bool    `json:"converged"`
+	StopReason         string  `json:"stop_reason"`
+	Steps              []Step  `json:"steps"`
+}
+
+// Step is one measured rate at one setting. Field names marked in the README
+// are a contract.
+type Step struct {
+	Index              int     `json:"index"`
+	Concurrency        int     `json:"concurrency"`
+	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
+	RateFraction       float64 `json:"rate_fraction,omitempty"`
+	RequestedRPS       float64 `json:"requested_rps"`
+	ActualRPS          float64 `json:"actual_rps"`
+	DurationSeconds    float64 `json:"duration_s"`
+
+	ProxyCPUSeconds              float64 `json:"proxy_cpu_seconds"`
+	ProxyCPUCores                float64 `json:"proxy_cpu_cores"`
+	ProxyCPUSecondsPer1kRequests float64 `json:"proxy_cpu_seconds_per_1k_requests"`
+	ProxyRequests                int64   `json:"proxy_requests"`
+	InboundRequests              int64   `json:"inbound_requests"`
+	ProxyRequestsPerInbound      float64 `json:"proxy_requests_per_inbound"`
+	// SidecarRPS is the proxy's own request rate: all requests it carried.
+	SidecarRPS            float64 `json:"sidecar_rps"`
+	ThrottledRatio        float64 `json:"throttled_ratio"`
+	ThrottledSeconds      float64 `json:"throttled_seconds"`
+	MemoryWorkingSetBytes int64   `json:"memory_working_set_bytes"`
+
+	LatencyMs         Latency  `json:"latency_ms"`
+	IntendedLatencyMs *Latency `json:"intended_latency_ms,omitempty"`
+	// LatencyAddedMs is this step's latency minus the baseline's at the
+	// nearest rate.
+	LatencyAddedMs *Latency `json:"latency_added_ms,omitempty"`
+	ErrorRatio     float64  `json:"error_ratio"`
+
+	Status   string   `json:"status"`
+	Reason   string   `json:"reason,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Sources says where each measurement came from (cgroup, proxy stats).
+	Sources    map[string]string `json:"sources,omitempty"`
+	File       string            `json:"file,omitempty"`
+	FortioFile string            `json:"fortio_file,omitempty"`
+}
+
+// Done reports whether the step needs no more work.
+func (s Step) Done() bool { return s.Status != StatusPending }
