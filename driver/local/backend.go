@@ -276,7 +276,9 @@ func (b *Backend) waitReady(ctx context.Context, timeout time.Duration) error {
 	return fmt.Errorf("%s not ready within %v: %v (%s)", b.cfg.Proxy.Name(), timeout, last, b.proxy.logTail())
 }
 
-func (b *Backend) inboundURL() string { return fmt.Sprintf("http://127.0.0.1:%d/echo", b.ports.Inbound) }
+func (b *Backend) inboundURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d/echo", b.ports.Inbound)
+}
 
 // Stop stops the proxy and removes its cgroup; safe to call at any time.
 func (b *Backend) Stop(context.Context) error {

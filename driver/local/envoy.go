@@ -162,4 +162,3 @@ func envoyCluster(name string, port int) *clusterv3.Cluster {
 		},
 	}
 }
-

@@ -46,7 +46,10 @@ func (s *state) save() error {
 }
 
 func (s *state) addCgroup(name string) error { s.Cgroups = append(s.Cgroups, name); return s.save() }
-func (s *state) addProcGroup(pgid int) error  { s.ProcGroups = append(s.ProcGroups, pgid); return s.save() }
+func (s *state) addProcGroup(pgid int) error {
+	s.ProcGroups = append(s.ProcGroups, pgid)
+	return s.save()
+}
 
 func (s *state) removeCgroup(name string) error {
 	s.Cgroups = remove(s.Cgroups, name)
