@@ -44,6 +44,7 @@ type loadFlags struct {
 	precision float64
 	maxSteps  int
 	maxTime   time.Duration
+	retries   int
 
 	out        string
 	output     string
@@ -51,7 +52,7 @@ type loadFlags struct {
 }
 
 // searchOnlyFlags make sense only with --find-max.
-var searchOnlyFlags = []string{"slo-p99", "slo-basis", "start-qps", "max-qps", "precision", "max-steps", "max-time"}
+var searchOnlyFlags = []string{"slo-p99", "slo-basis", "start-qps", "max-qps", "precision", "max-steps", "max-time", "fail-retries"}
 
 func newLoadCmd() *cobra.Command {
 	var f loadFlags
@@ -104,6 +105,7 @@ every run (readable by fortio report) and summary.json.`,
 	fl.Float64Var(&f.precision, "precision", loadgen.DefaultPrecision, "with --find-max: stop when the failing rate is within this ratio of the passing one")
 	fl.IntVar(&f.maxSteps, "max-steps", loadgen.DefaultMaxSteps, "with --find-max: most runs")
 	fl.DurationVar(&f.maxTime, "max-time", loadgen.DefaultMaxTime, "with --find-max: no run starts that would end after this")
+	fl.IntVar(&f.retries, "fail-retries", 1, "with --find-max: re-measure a failing rate this many times before taking the failure (0-5)")
 	fl.StringVar(&f.out, "out", "", "directory to save fortio's JSON of each run and summary.json")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr")
@@ -164,12 +166,13 @@ func (f loadFlags) toOptions(c *cobra.Command, url string) (loadgen.Options, *lo
 		return o, nil, nil
 	}
 	s := &loadgen.SearchOptions{
-		SLO:       loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
-		StartQPS:  f.startQPS,
-		MaxQPS:    f.maxQPS,
-		Precision: f.precision,
-		MaxSteps:  f.maxSteps,
-		MaxTime:   f.maxTime,
+		SLO:         loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
+		StartQPS:    f.startQPS,
+		MaxQPS:      f.maxQPS,
+		Precision:   f.precision,
+		MaxSteps:    f.maxSteps,
+		MaxTime:     f.maxTime,
+		FailRetries: f.retries,
 	}
 	if f.startQPS <= 0 {
 		return o, nil, flagError("start-qps", "expected a positive rate, got %g", f.startQPS)
@@ -379,7 +382,11 @@ func writeSearchReport(w io.Writer, output string, r findMaxReport) error {
 		if !st.Pass {
 			verdict = "fail: " + strings.Join(st.FailReasons, "; ")
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.3f\t%s\t%.2f%%\t%s\n", st.N, st.RequestedQPS, st.ActualQPS,
+		n := strconv.Itoa(st.N)
+		if st.Attempt > 1 {
+			n += " (retry)"
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.3f\t%s\t%.2f%%\t%s\n", n, st.RequestedQPS, st.ActualQPS,
 			st.LatencyMs.P99, intended, 100*st.ErrorRatio, verdict)
 	}
 	if err := tw.Flush(); err != nil {

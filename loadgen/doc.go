@@ -51,7 +51,9 @@
 // highest pass and the lowest fail until they are within 2%, like
 // Nighthawk's adaptive load controller, bounded by steps, time and a rate
 // cap; every step is kept. A step passes when its run is valid and its p99
-// (intended-start by default) is within the SLO.
+// (intended-start by default) is within the SLO. SearchOptions.FailRetries
+// re-measures a failing rate before believing it, because one noisy step
+// sends a bisection the wrong way for good.
 //
 // # Cancellation
 //

@@ -82,6 +82,11 @@ type SearchOptions struct {
 	Precision float64       // stop when (fail-pass)/pass <= Precision; default 0.02
 	MaxSteps  int           // default 25
 	MaxTime   time.Duration // no step starts that would end after it; default 15m
+	// FailRetries re-measures a failing rate up to this many times before
+	// taking the failure; one pass is enough. It guards the bisection, which
+	// a single noisy step would send the wrong way, at the cost of a step per
+	// failure. Default 0.
+	FailRetries int
 	// OnStep, when set, is called after each step.
 	OnStep func(Step)
 }
@@ -141,6 +146,8 @@ func (o SearchOptions) Validate() error {
 		return fieldErr("max-steps", "expected at least 1, got %d", o.MaxSteps)
 	case o.MaxTime < 0:
 		return fieldErr("max-time", "expected a positive duration, got %v", o.MaxTime)
+	case o.FailRetries < 0 || o.FailRetries > 5:
+		return fieldErr("fail-retries", "expected 0 to 5, got %d", o.FailRetries)
 	}
 	return nil
 }
@@ -149,6 +156,7 @@ func (o SearchOptions) Validate() error {
 // the step number and verdict.
 type Step struct {
 	N           int      `json:"step"`
+	Attempt     int      `json:"attempt"` // 1, or more when a failing rate was re-measured
 	Pass        bool     `json:"pass"`
 	FailReasons []string `json:"fail_reasons"`
 	Summary
@@ -195,8 +203,12 @@ func FindMax(ctx context.Context, o SearchOptions, run Runner) (*SearchResult, e
 	res := &SearchResult{Steps: []Step{}, Warnings: []string{}}
 	started := time.Now()
 	var longest time.Duration
+	retry, attempt := false, 1
 	for {
 		qps, reason := ctrl.next()
+		if retry {
+			qps, reason = res.Steps[len(res.Steps)-1].RequestedQPS, ""
+		}
 		if reason == "" && len(res.Steps) >= o.MaxSteps {
 			reason = StopSteps
 		}
@@ -219,13 +231,19 @@ func FindMax(ctx context.Context, o SearchOptions, run Runner) (*SearchResult, e
 			res.finish(ctrl)
 			return res, fmt.Errorf("step %d at %g qps: %w", len(res.Steps)+1, qps, err)
 		}
-		step := Step{N: len(res.Steps) + 1, Summary: r.Summary, Elapsed: time.Since(stepStart), Result: r}
+		step := Step{N: len(res.Steps) + 1, Attempt: attempt, Summary: r.Summary, Elapsed: time.Since(stepStart), Result: r}
 		step.Pass, step.FailReasons = o.SLO.judge(r.Summary)
 		if step.FailReasons == nil {
 			step.FailReasons = []string{}
 		}
 		longest = max(longest, step.Elapsed)
-		ctrl.record(qps, step.Pass)
+		retry = !step.Pass && attempt <= o.FailRetries
+		if retry {
+			attempt++
+		} else {
+			ctrl.record(qps, step.Pass)
+			attempt = 1
+		}
 		res.Steps = append(res.Steps, step)
 		if o.OnStep != nil {
 			o.OnStep(step)

@@ -132,3 +132,35 @@ func TestSLOJudge(t *testing.T) {
 		t.Errorf("invalid run: pass=%v reasons=%v", pass, r)
 	}
 }
+
+func TestFindMaxRetriesFailingRates(t *testing.T) {
+	// The target fails 400 qps once (noise), then passes it; its knee is 500.
+	var calls []float64
+	noisy := fakeTarget(500, &calls)
+	flaked := false
+	runner := func(ctx context.Context, qps float64) (*Result, error) {
+		r, err := noisy(ctx, qps)
+		if qps == 400 && !flaked {
+			flaked = true
+			r.Summary.Valid, r.Summary.InvalidReasons = false, []string{"noise"}
+		}
+		return r, err
+	}
+	res, err := FindMax(context.Background(), SearchOptions{StartQPS: 100, FailRetries: 1,
+		SLO: SLO{P99: 5 * time.Millisecond}}, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{100, 200, 400, 400, 800, 800, 600, 600, 500, 550, 550, 525, 525, 512.5, 512.5, 506.25, 506.25}
+	if len(calls) != len(want) {
+		t.Fatalf("steps %v, want %v", calls, want)
+	}
+	for i := range want {
+		if calls[i] != want[i] {
+			t.Fatalf("steps %v, want %v", calls, want)
+		}
+	}
+	if res.MaxRPS != 500 || res.Steps[3].Attempt != 2 || !res.Steps[3].Pass || res.Steps[2].Pass {
+		t.Errorf("max %g, steps 3-4: %+v %+v", res.MaxRPS, res.Steps[2], res.Steps[3])
+	}
+}
