@@ -7,8 +7,11 @@ import (
 	"os"
 
 	"github.com/proxysizer/proxysizer/cmd"
+	"github.com/proxysizer/proxysizer/driver/local"
 )
 
 func main() {
+	// A sweep's lab app runs as a child copy of this binary.
+	local.RunLabAppIfChild()
 	os.Exit(cmd.Execute(os.Args[1:], os.Stdout, os.Stderr))
 }

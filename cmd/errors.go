@@ -11,6 +11,11 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return oneLine(e.err.Error()) }
 func (e usageError) Unwrap() error { return e.err }
 
+// interruptedError is a run stopped by SIGINT or SIGTERM: exit status 130.
+type interruptedError struct{ msg string }
+
+func (e interruptedError) Error() string { return e.msg }
+
 // flagError reports a bad value for --flag and what was expected.
 func flagError(flag, format string, args ...any) error {
 	return usageError{fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, args...))}

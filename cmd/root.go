@@ -13,9 +13,10 @@ var version = "dev"
 
 // Exit statuses: 2 for bad input (flags, files), 1 for a failure while running.
 const (
-	exitOK       = 0
-	exitFailure  = 1
-	exitBadInput = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitBadInput    = 2
+	exitInterrupted = 130 // as a shell reports a SIGINT
 )
 
 // subcommands lists constructors registered by each command's file in init().
@@ -57,8 +58,12 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "proxysizer: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsageError(err) {
+	var ie interruptedError
+	switch {
+	case errors.As(err, &ue) || isCobraUsageError(err):
 		return exitBadInput
+	case errors.As(err, &ie):
+		return exitInterrupted
 	}
 	return exitFailure
 }

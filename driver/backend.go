@@ -28,6 +28,20 @@ func (s LoadSpec) Options(url string) loadgen.Options {
 		Duration: s.Duration, PayloadSize: s.PayloadSize, Labels: s.Labels, Progress: s.Progress}
 }
 
+// WarmupOptions is the warm-up run for the spec: the same load for the
+// warm-up time, reported as the warm-up phase.
+func (s LoadSpec) WarmupOptions(url string) loadgen.Options {
+	o := s.Options(url)
+	o.Duration = s.Warmup
+	if s.Progress != nil {
+		o.Progress = func(p loadgen.Progress) {
+			p.Phase = loadgen.PhaseWarmup
+			s.Progress(p)
+		}
+	}
+	return o
+}
+
 // Measurement is what a backend measured over one step's load run.
 type Measurement struct {
 	Load *loadgen.Result

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,8 +36,8 @@ type Config struct {
 }
 
 // Controller patches one Deployment's sidecar settings and restores them.
-// Its methods are safe for concurrent use; Restore may run from a deferred
-// call or a signal path while Apply is in flight.
+// Its methods are safe for concurrent use (a Restore waits for an Apply in
+// flight to return: cancel the Apply's context first, as SignalContext does).
 type Controller struct {
 	client    kubernetes.Interface
 	namespace string
@@ -157,6 +158,21 @@ func (c *Controller) Plan(ctx context.Context, settings []driver.Setting) (*Plan
 	p.RestorePatch = string(rp)
 	return p, nil
 }
+
+// Write prints the plan for a person: the baseline, each setting's patch,
+// and the restoring patch.
+func (p *Plan) Write(w io.Writer) error {
+	fmt.Fprintf(w, "deployment %s/%s (journal %s)\n", p.Namespace, p.Deployment, p.JournalPath)
+	fmt.Fprintf(w, "sidecar baseline: %s\n", p.Baseline.Source)
+	for i, s := range p.Steps {
+		fmt.Fprintf(w, "step %d: %s\n  kubectl patch deployment %s -n %s --type merge -p '%s'\n", i+1, s.Setting, p.Deployment, p.Namespace, shellQuoted(s.Patch))
+	}
+	_, err := fmt.Fprintf(w, "restore:\n  kubectl patch deployment %s -n %s --type merge -p '%s'\n", p.Deployment, p.Namespace, shellQuoted(p.RestorePatch))
+	return err
+}
+
+// shellQuoted escapes s for a single-quoted shell word.
+func shellQuoted(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 
 func (c *Controller) get(ctx context.Context) (*appsv1.Deployment, error) {
 	d, err := c.client.AppsV1().Deployments(c.namespace).Get(ctx, c.name, metav1.GetOptions{})

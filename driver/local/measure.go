@@ -42,9 +42,7 @@ func (b *Backend) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Me
 		return nil, errors.New("no proxy running: Start it first")
 	}
 	if spec.Warmup > 0 {
-		warm := spec
-		warm.Duration = spec.Warmup
-		if _, err := loadgen.Run(ctx, warm.Options(b.inboundURL())); err != nil {
+		if _, err := loadgen.Run(ctx, spec.WarmupOptions(b.inboundURL())); err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -107,9 +105,7 @@ func (b *Backend) measurement(res *loadgen.Result, before, after snapshot) *driv
 func (b *Backend) Baseline(ctx context.Context, spec driver.LoadSpec) (*loadgen.Result, error) {
 	url := fmt.Sprintf("http://127.0.0.1:%d/echo", b.ports.AppDirect)
 	if spec.Warmup > 0 {
-		warm := spec
-		warm.Duration = spec.Warmup
-		if _, err := loadgen.Run(ctx, warm.Options(url)); err != nil {
+		if _, err := loadgen.Run(ctx, spec.WarmupOptions(url)); err != nil {
 			return nil, fmt.Errorf("baseline warm-up: %w", err)
 		}
 	}

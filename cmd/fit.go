@@ -1,0 +1,233 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/profiles"
+	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
+)
+
+func init() { register(newFitCmd) }
+
+type fitFlags struct {
+	out, name, format string
+	targetRPS         float64
+	headroom          float64
+	sloP99            time.Duration
+}
+
+// fitResult is fit's JSON output.
+type fitResult struct {
+	Report         *fit.Report                   `json:"fit"`
+	TargetRPS      float64                       `json:"target_inbound_rps_per_pod"`
+	Recommendation sizing.MeasuredRecommendation `json:"recommendation"`
+	ProfileFile    string                        `json:"profile_file"`
+	PlanCommand    string                        `json:"plan_command,omitempty"`
+}
+
+func newFitCmd() *cobra.Command {
+	var f fitFlags
+	c := &cobra.Command{
+		Use:   "fit DIR",
+		Short: "Fit cost models to a sweep's measurements and recommend a setting",
+		Long: `fit reads a sweep's results directory and fits, for each concurrency x CPU
+limit, proxy CPU against sidecar RPS by least squares (idle cost, cores per
+1000 RPS, R² and 95% confidence intervals, leave-one-rate-out prediction
+errors), with the maximum it carried, where throttling starts, the latency it
+added and its memory. It writes the fit as a measured profile (the format
+'plan --profile' reads) and recommends the setting that carries the target at
+the lowest CPU request within the SLO.`,
+		Example: `  proxysizer fit out/shop -o shop-profile.yaml --target-rps 600 --slo-p99 10ms`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			res, err := runFit(c, args[0], f)
+			if err != nil {
+				return err
+			}
+			if f.format == "json" {
+				return writeJSON(c.OutOrStdout(), res)
+			}
+			return writeFitReport(c.OutOrStdout(), args[0], res)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&f.out, "output", "o", "", "profile file to write (default DIR/profile.yaml)")
+	fl.StringVar(&f.name, "name", "", "profile name (default measured-PROXY-TIMESTAMP)")
+	fl.StringVar(&f.format, "format", "table", "report format: table or json")
+	fl.Float64Var(&f.targetRPS, "target-rps", 0, "inbound RPS per pod to recommend for (default: the sweep's highest rate)")
+	fl.Float64Var(&f.headroom, "headroom", sizing.DefaultHeadroom, "fraction added above the target")
+	fl.DurationVar(&f.sloP99, "slo-p99", 0, "p99 latency the chosen setting must keep (default: the sweep's --slo-p99, if any)")
+	return c
+}
+
+func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
+	if !oneOf(f.format, "table", "json") {
+		return nil, flagError("format", "expected table or json, got %q", f.format)
+	}
+	if c.Flags().Changed("target-rps") && !positive(f.targetRPS) {
+		return nil, flagError("target-rps", "expected inbound RPS > 0, got %v", f.targetRPS)
+	}
+	if !nonNegative(f.headroom) || f.headroom > 10 {
+		return nil, flagError("headroom", "expected a fraction between 0 and 10, got %v", f.headroom)
+	}
+	if f.sloP99 < 0 {
+		return nil, flagError("slo-p99", "expected a positive duration, got %v", f.sloP99)
+	}
+	rec, err := results.Load(dir)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	return fitSweep(rec, dir, f)
+}
+
+// fitSweep fits a loaded sweep, writes its profile, and recommends.
+func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
+	refs, err := profiles.Reference()
+	if err != nil {
+		return nil, err
+	}
+	report, err := fit.FromSweep(rec, refs, fit.Options{Name: f.name, Source: dir})
+	if errors.Is(err, fit.ErrNothingToFit) {
+		return nil, badInput("%s: %v", dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &fitResult{Report: report, ProfileFile: f.out}
+	if res.ProfileFile == "" {
+		res.ProfileFile = filepath.Join(dir, "profile.yaml")
+	}
+	data, err := profiles.Marshal(report.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(res.ProfileFile, data); err != nil {
+		return nil, fmt.Errorf("writing the profile: %w", err)
+	}
+	res.TargetRPS = f.targetRPS
+	if res.TargetRPS == 0 {
+		res.TargetRPS = highestRate(rec)
+	}
+	slo := float64(f.sloP99) / float64(time.Millisecond)
+	if slo == 0 {
+		slo = rec.Options.SLOP99Ms
+	}
+	res.Recommendation = sizing.ChooseMeasured(report.MeasuredSettings(), res.TargetRPS*report.RequestsPerInbound, f.headroom, slo)
+	if b := res.Recommendation.Best; b != nil {
+		res.PlanCommand = fmt.Sprintf("proxysizer plan --profile %s --rps-per-pod %g --outbound-per-request %d --concurrency %d --cpu-limit %s",
+			res.ProfileFile, res.TargetRPS, rec.Options.OutboundPerRequest, b.Concurrency, cpuLimitFlag(b.CPULimitMillicores))
+	}
+	return res, nil
+}
+
+func cpuLimitFlag(m int64) string {
+	if m == 0 {
+		return "none"
+	}
+	return quantity.Millicores(m)
+}
+
+// highestRate is the sweep's highest requested inbound rate with a valid step.
+func highestRate(rec *results.Sweep) float64 {
+	best := 0.0
+	for _, s := range rec.Steps {
+		if s.Status == results.StatusOK && s.RequestedRPS > best {
+			best = s.RequestedRPS
+		}
+	}
+	return best
+}
+
+func writeFitReport(out io.Writer, dir string, res *fitResult) error {
+	r := res.Report
+	fmt.Fprintf(out, "Fit of %s: %s (%s), %s backend; %d of %d steps done; %.2f requests through the proxy per inbound request\n\n",
+		dir, r.Proxy.Name, r.Proxy.Version, r.Backend, r.StepsDone, r.StepsTotal, r.RequestsPerInbound)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SETTING\tPOINTS\tIDLE CORES\tCORES/1000 RPS\tR²\tLOO MAX ERR\tMAX SIDECAR RPS\tTHROTTLED FROM\tMEMORY")
+	for _, s := range r.Settings {
+		key := driver.Setting{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}.Key()
+		if s.CPU == nil {
+			fmt.Fprintf(w, "%s\t-\tnot fitted\t\t\t\t%.0f\t\t\n", key, s.MaxSidecarRPS)
+			continue
+		}
+		throttle := "not seen"
+		if s.ThrottlingFromRPS > 0 {
+			throttle = fmt.Sprintf("%.0f rps", s.ThrottlingFromRPS)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%.3f\t%s\t%.0f\t%s\t%s\n", key, s.CPU.Points,
+			plusMinus(s.CPU.IdleCores, s.CPU.IdleCoresCI), plusMinus(s.CPU.CoresPerKRPS, s.CPU.CoresPerKRPSCI),
+			s.CPU.R2, looText(s.CPU), s.MaxSidecarRPS, throttle, quantity.Bytes(int64(s.MemoryBytes)))
+	}
+	w.Flush()
+	for _, s := range r.Settings {
+		if s.Skipped != "" {
+			fmt.Fprintf(out, "not fitted: %s\n", s.Skipped)
+		}
+	}
+	fmt.Fprintf(out, "\noverall (unthrottled steps): idle %s cores, %s cores per 1000 sidecar RPS, R² %.3f, leave-one-rate-out max error %s\n",
+		plusMinus(r.Overall.IdleCores, r.Overall.IdleCoresCI), plusMinus(r.Overall.CoresPerKRPS, r.Overall.CoresPerKRPSCI), r.Overall.R2, looText(&r.Overall))
+	fmt.Fprintf(out, "memory: %s at 1 worker, %s per extra worker", quantity.Bytes(int64(r.Memory.BaseBytes)), quantity.Bytes(int64(r.Memory.PerWorkerBytes)))
+	if r.Memory.Note != "" {
+		fmt.Fprintf(out, " (%s)", r.Memory.Note)
+	}
+	fmt.Fprintf(out, "\n\nCompared with Istio's published sidecar figures (these measurements describe %s):\n", r.Proxy.Name)
+	for _, c := range r.Comparison {
+		fmt.Fprintf(out, "  %-20s %-10s %.2f cores/1000 RPS: measured %.3f is %.2fx\n", c.Profile, c.IstioVersions, c.CoresPerKRPS, r.Overall.CoresPerKRPS, c.Ratio)
+	}
+	writeRecommendation(out, res)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(out, "warning: %s\n", warn)
+	}
+	return nil
+}
+
+func writeRecommendation(out io.Writer, res *fitResult) {
+	rec := res.Recommendation
+	fmt.Fprintf(out, "\nRecommendation for %g inbound RPS per pod: %.0f sidecar RPS, peak %.0f with headroom", res.TargetRPS, rec.TargetSidecarRPS, rec.PeakSidecarRPS)
+	if rec.SLOP99Ms > 0 {
+		fmt.Fprintf(out, ", p99 within %g ms", rec.SLOP99Ms)
+	}
+	fmt.Fprintln(out)
+	if rec.Best == nil {
+		fmt.Fprintf(out, "  %s\n", rec.NoneMeets)
+	} else {
+		fmt.Fprintf(out, "  chosen:    concurrency %d, CPU limit %s, CPU request %s\n             %s\n",
+			rec.Best.Concurrency, cpuLimitFlag(rec.Best.CPULimitMillicores), quantity.Millicores(rec.Best.CPURequestMillicores), rec.Best.Reason)
+		if ru := rec.RunnerUp; ru != nil {
+			fmt.Fprintf(out, "  runner-up: concurrency %d, CPU limit %s, CPU request %s\n             %s\n",
+				ru.Concurrency, cpuLimitFlag(ru.CPULimitMillicores), quantity.Millicores(ru.CPURequestMillicores), ru.Reason)
+		}
+	}
+	for _, why := range rec.Rejected {
+		fmt.Fprintf(out, "  not chosen: %s\n", why)
+	}
+	fmt.Fprintf(out, "\nProfile: %s\n", res.ProfileFile)
+	if res.PlanCommand != "" {
+		fmt.Fprintf(out, "Size with it: %s\n", res.PlanCommand)
+	}
+}
+
+func plusMinus(v, ci float64) string {
+	if ci != ci { // NaN: fewer than 3 points
+		return fmt.Sprintf("%.4f", v)
+	}
+	return fmt.Sprintf("%.4f ± %.4f", v, ci)
+}
+
+func looText(f *fit.CPUFit) string {
+	if len(f.HeldOut) == 0 {
+		return "- (needs 3 rates)"
+	}
+	return fmt.Sprintf("%.1f%%", f.MaxHeldOutErr*100)
+}

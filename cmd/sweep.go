@@ -1,0 +1,313 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	fortiolog "fortio.org/log"
+	"github.com/spf13/cobra"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/driver/local"
+	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
+	"github.com/proxysizer/proxysizer/sweep"
+)
+
+func init() { register(newSweepCmd) }
+
+type sweepFlags struct {
+	backend, proxy, proxyCmd string
+	concurrency              []int
+	cpuLimits                []string
+	rates                    []float64
+	findMax                  bool
+	sloP99                   time.Duration
+	duration, warmup         time.Duration
+	connections              int
+	protocol                 string
+	payload                  int
+	outbound                 int
+	out                      string
+	resume                   bool
+	noCPULimit, noPin        bool
+	searchMaxSteps           int
+	searchMaxTime            time.Duration
+	searchStart              float64
+	noProgress               bool
+}
+
+func newSweepCmd() *cobra.Command {
+	var f sweepFlags
+	c := &cobra.Command{
+		Use:   "sweep",
+		Short: "Load-test a proxy at each concurrency x CPU-limit setting and measure what it costs",
+		Long: `sweep runs a real proxy at every Envoy concurrency x CPU-limit setting and
+measures, at each rate, its CPU (from its cgroup), CFS throttling, memory
+working set, the requests it carried per inbound request (from its own
+counters) and the latency it adds over a baseline run without it.
+
+The local backend (the default) needs no cluster: the proxy (Envoy when it is
+on PATH, else haproxy, else nginx) runs on this machine in a cgroup whose CFS
+quota enforces the CPU limit as Kubernetes does, in front of a fortio app that
+fans each request out to --outbound-per-request calls back through the proxy.
+Results go to --out after every step; an interrupted sweep continues with
+--resume.`,
+		Example: `  # 2 concurrencies x 2 CPU limits x 3 rates, haproxy, app making 2 calls per request
+  proxysizer sweep --proxy haproxy --concurrency 1,2 --cpu-limit 500m,1 \
+    --rates 200,400,800 --outbound-per-request 2 --duration 10s --out out/shop
+
+  # search each setting's maximum under a 5 ms p99, then measure at fractions of it
+  proxysizer sweep --find-max --slo-p99 5ms --rates 0.25,0.5,0.75 --out out/max`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runSweep(c, f) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.backend, "backend", "local", "where the proxy runs: local")
+	fl.StringVar(&f.proxy, "proxy", "auto", "proxy under test: auto (envoy, else haproxy, else nginx), envoy, haproxy or nginx")
+	fl.StringVar(&f.proxyCmd, "proxy-cmd", "", "run the proxy with this command line instead; {config} and {concurrency} are expanded")
+	fl.IntSliceVar(&f.concurrency, "concurrency", []int{1, 2}, "proxy worker counts to sweep")
+	fl.StringSliceVar(&f.cpuLimits, "cpu-limit", []string{"500m", "1"}, "proxy CPU limits to sweep (quantities, or none)")
+	fl.Float64SliceVar(&f.rates, "rates", []float64{200, 400, 800}, "inbound RPS per step; with --find-max, values up to 1 are fractions of each setting's maximum")
+	fl.BoolVar(&f.findMax, "find-max", false, "search each setting's maximum throughput first")
+	fl.DurationVar(&f.sloP99, "slo-p99", 0, "with --find-max: the p99 latency (from intended send time) a rate must keep")
+	fl.DurationVar(&f.duration, "duration", 10*time.Second, "measured time per step")
+	fl.DurationVar(&f.warmup, "warmup", 2*time.Second, "warm-up per step, left out of the figures")
+	fl.IntVar(&f.connections, "connections", 8, "load generator connections")
+	fl.StringVar(&f.protocol, "protocol", "http1", "http1 or h2c")
+	fl.IntVar(&f.payload, "payload-size", 0, "request body bytes (POST); 0 sends GETs")
+	fl.IntVar(&f.outbound, "outbound-per-request", 0, "calls the app makes back out through the proxy per inbound request (k)")
+	fl.StringVar(&f.out, "out", "", "results directory (default out/sweep-TIMESTAMP)")
+	fl.BoolVar(&f.resume, "resume", false, "continue the interrupted sweep in --out")
+	fl.BoolVar(&f.noCPULimit, "no-cpu-limit", false, "run without cgroups (no CPU limits; CPU and memory from /proc), e.g. when not root")
+	fl.BoolVar(&f.noPin, "no-pin", false, "do not place the proxy and the load generator on separate CPUs")
+	fl.IntVar(&f.searchMaxSteps, "search-max-steps", 12, "with --find-max: at most this many steps per search")
+	fl.DurationVar(&f.searchMaxTime, "search-max-time", 5*time.Minute, "with --find-max: at most this long per search")
+	fl.Float64Var(&f.searchStart, "search-start-rps", 100, "with --find-max: the search's first rate")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "print no progress")
+	return c
+}
+
+// toOptions validates the flags; every error names its flag.
+func (f sweepFlags) toOptions(c *cobra.Command) (sweep.Options, local.Config, error) {
+	var o sweep.Options
+	var lc local.Config
+	set := c.Flags().Changed
+	if f.backend != "local" {
+		return o, lc, flagError("backend", "expected local, got %q", f.backend)
+	}
+	limits, err := f.limits()
+	if err != nil {
+		return o, lc, err
+	}
+	for _, n := range f.concurrency {
+		if n < 1 || n > 64 {
+			return o, lc, flagError("concurrency", "expected worker counts within 1..64, got %d", n)
+		}
+	}
+	if err := f.rateOptions(set, &o); err != nil {
+		return o, lc, err
+	}
+	if err := f.loadOptions(&o); err != nil {
+		return o, lc, err
+	}
+	if f.outbound < 0 || f.outbound > 32 {
+		return o, lc, flagError("outbound-per-request", "expected 0..32 calls, got %d", f.outbound)
+	}
+	if f.resume && !set("out") {
+		return o, lc, flagError("resume", "needs --out: the directory of the sweep to continue")
+	}
+	o.Settings = sweep.Grid(f.concurrency, limits)
+	o.OutboundPerRequest, o.Resume, o.Tool, o.Backend = f.outbound, f.resume, version, f.backend
+	o.OutDir = f.out
+	if o.OutDir == "" {
+		o.OutDir = filepath.Join("out", "sweep-"+time.Now().Format("20060102-150405"))
+	}
+	lc, err = f.localConfig(o.OutDir)
+	return o, lc, err
+}
+
+func (f sweepFlags) limits() ([]int64, error) {
+	if len(f.cpuLimits) == 0 {
+		return nil, flagError("cpu-limit", "expected at least one limit")
+	}
+	var out []int64
+	for _, s := range f.cpuLimits {
+		if s == "none" {
+			out = append(out, 0)
+			continue
+		}
+		m, err := quantity.ParseMillicores(s)
+		if err != nil {
+			return nil, flagError("cpu-limit", "expected CPU quantities > 0 such as 500m or 2, or none, got %q", s)
+		}
+		if f.noCPULimit {
+			return nil, flagError("cpu-limit", "%s cannot be enforced with --no-cpu-limit: use --cpu-limit none", s)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (f sweepFlags) rateOptions(set func(string) bool, o *sweep.Options) error {
+	if len(f.rates) == 0 {
+		return flagError("rates", "expected at least one rate")
+	}
+	fractions := 0
+	for _, r := range f.rates {
+		if !positive(r) {
+			return flagError("rates", "expected rates > 0, got %v", r)
+		}
+		if r <= 1 {
+			fractions++
+		}
+	}
+	switch {
+	case fractions > 0 && !f.findMax:
+		return flagError("rates", "values up to 1 are fractions of a setting's maximum and need --find-max, got %v", f.rates)
+	case fractions > 0 && fractions < len(f.rates):
+		return flagError("rates", "give either fractions (0 < r <= 1) or rates in RPS, not both, got %v", f.rates)
+	case set("slo-p99") && !f.findMax:
+		return flagError("slo-p99", "only used with --find-max")
+	case f.sloP99 < 0:
+		return flagError("slo-p99", "expected a positive duration, got %v", f.sloP99)
+	case f.searchMaxSteps < 1:
+		return flagError("search-max-steps", "expected at least 1, got %d", f.searchMaxSteps)
+	case f.searchMaxTime <= 0:
+		return flagError("search-max-time", "expected a positive duration, got %v", f.searchMaxTime)
+	case !positive(f.searchStart):
+		return flagError("search-start-rps", "expected a rate > 0, got %v", f.searchStart)
+	}
+	o.Rates, o.Fractions, o.FindMax = f.rates, fractions > 0, f.findMax
+	o.Search = loadgen.SearchOptions{SLO: loadgen.SLO{P99: f.sloP99}, StartQPS: f.searchStart,
+		MaxSteps: f.searchMaxSteps, MaxTime: f.searchMaxTime}
+	return nil
+}
+
+func (f sweepFlags) loadOptions(o *sweep.Options) error {
+	proto, err := loadgen.ParseProtocol(f.protocol)
+	if err != nil {
+		return flagError("protocol", "%v", err)
+	}
+	if proto == loadgen.GRPC {
+		return flagError("protocol", "the local lab's app speaks HTTP: expected http1 or h2c, got grpc")
+	}
+	switch {
+	case f.duration <= 0:
+		return flagError("duration", "expected a positive duration, got %v", f.duration)
+	case f.warmup < 0:
+		return flagError("warmup", "expected zero or a positive duration, got %v", f.warmup)
+	case f.connections < 1:
+		return flagError("connections", "expected at least 1, got %d", f.connections)
+	case f.payload < 0:
+		return flagError("payload-size", "expected zero or more bytes, got %d", f.payload)
+	}
+	o.Load = driver.LoadSpec{Duration: f.duration, Warmup: f.warmup, Connections: f.connections, Protocol: proto, PayloadSize: f.payload}
+	return nil
+}
+
+func (f sweepFlags) localConfig(outDir string) (local.Config, error) {
+	lc := local.Config{OutboundPerRequest: f.outbound, NoCgroups: f.noCPULimit, Pin: !f.noPin,
+		CommandTemplate: f.proxyCmd, WorkDir: filepath.Join(outDir, "lab")}
+	var err error
+	if f.proxy == "auto" {
+		lc.Proxy, _, err = local.DetectProxy()
+		if err != nil {
+			return lc, flagError("proxy", "%v", err)
+		}
+		return lc, nil
+	}
+	if lc.Proxy, err = local.ProxyByName(f.proxy); err != nil {
+		return lc, flagError("proxy", "%v", err)
+	}
+	return lc, nil
+}
+
+func runSweep(c *cobra.Command, f sweepFlags) error {
+	o, lc, err := f.toOptions(c)
+	if err != nil {
+		return err
+	}
+	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stderr := c.ErrOrStderr()
+	if !f.noProgress {
+		o.Printer = loadgen.NewProgressPrinter(stderr, isTerminal(stderr))
+		defer o.Printer.Done()
+	}
+	backend, err := local.New(ctx, lc)
+	if errors.Is(err, local.ErrNoCgroups) {
+		return badInput("%v", err)
+	}
+	if err != nil {
+		return fmt.Errorf("local lab: %w", err)
+	}
+	defer backend.Close()
+	proxy, env := backend.Describe()
+	fmt.Fprintf(stderr, "proxysizer sweep: %s (%s) on %d CPUs, cgroups %s, %s; results in %s\n",
+		proxy.Name, proxy.Version, env.Cores, env.CgroupVersion, env.Placement.Note, o.OutDir)
+	rec, err := sweep.Run(ctx, backend, o)
+	if o.Printer != nil {
+		o.Printer.Done()
+	}
+	if errors.Is(err, sweep.ErrExists) {
+		return badInput("%v", err)
+	}
+	if rec == nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return interruptedError{fmt.Sprintf("interrupted: %d of %d steps finished and saved in %s; continue with --resume --out %s (and the same flags)",
+			countDone(rec), len(rec.Steps), o.OutDir, o.OutDir)}
+	}
+	if err != nil {
+		return err
+	}
+	return finishSweep(c.OutOrStdout(), rec, o.OutDir, f)
+}
+
+// finishSweep prints the steps, then fits them and prints the
+// recommendation. A sweep whose steps cannot be fitted still succeeded: it
+// says why there is no recommendation.
+func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) error {
+	if err := writeSweepSummary(out, rec, dir); err != nil {
+		return err
+	}
+	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
+	if err != nil {
+		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
+		return nil
+	}
+	fmt.Fprintf(out, "\nMeasured cost: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle; %s\n",
+		res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
+	writeRecommendation(out, res)
+	fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
+	return nil
+}
+
+func looSummary(r *fit.Report) string {
+	if len(r.Overall.HeldOut) == 0 {
+		return "too few rates for leave-one-rate-out"
+	}
+	return fmt.Sprintf("leave-one-rate-out max error %.1f%%", r.Overall.MaxHeldOutErr*100)
+}
+
+func countDone(rec *results.Sweep) int {
+	n := 0
+	for _, s := range rec.Steps {
+		if s.Done() {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,6 @@
+// Package sweep drives a backend through a sweep's grid: for each Envoy
+// concurrency x CPU-limit setting it starts the proxy, optionally searches
+// its maximum throughput, measures each rate, and stops it. It writes
+// sweep.json after every step (atomically), resumes an interrupted sweep, and
+// runs the same whether the backend is the local lab or a cluster.
+package sweep

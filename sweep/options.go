@@ -1,0 +1,65 @@
+package sweep
+
+import (
+	"time"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// Options describe a sweep.
+type Options struct {
+	Settings []driver.Setting
+	// Rates are requests per second, or with Fractions, fractions of the
+	// maximum each setting's search found.
+	Rates     []float64
+	Fractions bool
+	FindMax   bool
+	Search    loadgen.SearchOptions
+	// Load is every step's load but its rate.
+	Load               driver.LoadSpec
+	OutboundPerRequest int
+
+	OutDir  string
+	Resume  bool
+	Tool    string // proxysizer's version
+	Backend string // local or kubernetes
+
+	// Printer shows progress; nil prints nothing.
+	Printer *loadgen.ProgressPrinter
+}
+
+// record is the part of the options a resumed sweep must share.
+func (o Options) record() results.Options {
+	r := results.Options{
+		Rates: o.Rates, RatesAreFractions: o.Fractions, FindMax: o.FindMax,
+		OutboundPerRequest: o.OutboundPerRequest,
+		DurationSeconds:    o.Load.Duration.Seconds(), WarmupSeconds: o.Load.Warmup.Seconds(),
+		Connections: o.Load.Connections, Protocol: string(o.Load.Protocol), PayloadBytes: o.Load.PayloadSize,
+		SLOP99Ms: float64(o.Search.SLO.P99) / float64(time.Millisecond),
+	}
+	seenC, seenL := map[int]bool{}, map[int64]bool{}
+	for _, s := range o.Settings {
+		if !seenC[s.Concurrency] {
+			seenC[s.Concurrency] = true
+			r.Concurrency = append(r.Concurrency, s.Concurrency)
+		}
+		if !seenL[s.CPULimitMillicores] {
+			seenL[s.CPULimitMillicores] = true
+			r.CPULimitMillicores = append(r.CPULimitMillicores, s.CPULimitMillicores)
+		}
+	}
+	return r
+}
+
+// Grid is every concurrency x CPU-limit pair, concurrency first.
+func Grid(concurrency []int, limits []int64) []driver.Setting {
+	var out []driver.Setting
+	for _, c := range concurrency {
+		for _, l := range limits {
+			out = append(out, driver.Setting{Concurrency: c, CPULimitMillicores: l})
+		}
+	}
+	return out
+}

@@ -1,0 +1,257 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// ErrExists means the output directory already holds a sweep.
+var ErrExists = errors.New("already holds a sweep")
+
+// runner carries one sweep's state.
+type runner struct {
+	o       Options
+	backend driver.Backend
+	rec     *results.Sweep
+	started time.Time
+}
+
+// Run runs (or resumes) a sweep and returns its record. When ctx is
+// cancelled the step in flight is dropped, every finished step is on disk,
+// the backend is stopped, and ctx's error is returned.
+func Run(ctx context.Context, backend driver.Backend, o Options) (*results.Sweep, error) {
+	r := &runner{o: o, backend: backend, started: time.Now()}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	err := r.run(ctx)
+	switch {
+	case ctx.Err() != nil:
+		r.rec.Status = results.SweepInterrupted
+		err = ctx.Err()
+	case err != nil:
+		r.rec.Status = results.SweepFailed
+	default:
+		r.rec.Status = results.SweepDone
+	}
+	if saveErr := r.save(); saveErr != nil {
+		err = errors.Join(err, saveErr)
+	}
+	return r.rec, err
+}
+
+// open starts a new record, or loads the one to resume.
+func (r *runner) open() error {
+	existing, err := results.Load(r.o.OutDir)
+	switch {
+	case r.o.Resume && err != nil:
+		return fmt.Errorf("--resume: %w", err)
+	case r.o.Resume:
+		if !reflect.DeepEqual(existing.Options, r.o.record()) {
+			return fmt.Errorf("--resume: %s was swept with other options (%+v); give the same ones, or another --out", r.o.OutDir, existing.Options)
+		}
+		r.rec = existing
+		r.rec.Status = results.SweepRunning
+		return nil
+	case err == nil:
+		return fmt.Errorf("--out %s %w: pass --resume to continue it, or choose another directory", r.o.OutDir, ErrExists)
+	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	proxy, env := r.backend.Describe()
+	r.rec = &results.Sweep{
+		SchemaVersion: results.SchemaVersion, Tool: r.o.Tool, Backend: r.o.Backend,
+		Proxy: proxy, Environment: env, Options: r.o.record(),
+		Status: results.SweepRunning, StartedAt: r.started,
+		Baseline: []results.Run{}, Searches: []results.Search{}, Steps: r.plan(),
+	}
+	return r.save()
+}
+
+// plan lists every step as pending, so sweep.json shows the whole grid.
+func (r *runner) plan() []results.Step {
+	var steps []results.Step
+	for _, s := range r.o.Settings {
+		for _, rate := range r.o.Rates {
+			st := results.Step{Index: len(steps), Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, Status: results.StatusPending}
+			if r.o.Fractions {
+				st.RateFraction = rate
+			} else {
+				st.RequestedRPS = rate
+			}
+			steps = append(steps, st)
+		}
+	}
+	return steps
+}
+
+func (r *runner) save() error {
+	r.rec.UpdatedAt = time.Now()
+	return results.Save(r.o.OutDir, r.rec)
+}
+
+func (r *runner) run(ctx context.Context) error {
+	for _, s := range r.o.Settings {
+		if err := r.runSetting(ctx, s); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// runSetting brings the proxy up at s, searches and measures what is left
+// to do there, and always stops it again.
+func (r *runner) runSetting(ctx context.Context, s driver.Setting) error {
+	pending := r.pendingSteps(s)
+	needSearch := r.o.FindMax && r.search(s) == nil
+	if len(pending) == 0 && !needSearch {
+		return nil
+	}
+	r.println(fmt.Sprintf("setting: %s", s))
+	if err := r.backend.Start(ctx, s); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.println(fmt.Sprintf("  %s failed to start: %v", s, err))
+		for _, i := range pending {
+			r.fail(i, fmt.Sprintf("proxy did not start: %v", err))
+		}
+		return r.save()
+	}
+	defer r.backend.Stop(context.WithoutCancel(ctx))
+	if needSearch {
+		if err := r.runSearch(ctx, s); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	for _, i := range pending {
+		if err := r.runStep(ctx, i); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) pendingSteps(s driver.Setting) []int {
+	var out []int
+	for i, st := range r.rec.Steps {
+		if !st.Done() && st.Concurrency == s.Concurrency && st.CPULimitMillicores == s.CPULimitMillicores {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (r *runner) search(s driver.Setting) *results.Search {
+	for i := range r.rec.Searches {
+		if r.rec.Searches[i].Concurrency == s.Concurrency && r.rec.Searches[i].CPULimitMillicores == s.CPULimitMillicores {
+			return &r.rec.Searches[i]
+		}
+	}
+	return nil
+}
+
+func (r *runner) fail(i int, reason string) {
+	r.rec.Steps[i].Status, r.rec.Steps[i].Reason = results.StatusFailed, reason
+}
+
+// runStep measures one pending step and saves the record.
+func (r *runner) runStep(ctx context.Context, i int) error {
+	st := &r.rec.Steps[i]
+	if r.o.Fractions {
+		found := r.search(driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores})
+		if found == nil || found.MaxRPS <= 0 {
+			r.fail(i, "the search found no rate that meets the SLO, so there is no maximum to take a fraction of")
+			return r.save()
+		}
+		st.RequestedRPS = st.RateFraction * found.MaxRPS
+	}
+	spec := r.spec(st.RequestedRPS, fmt.Sprintf("step %d/%d %s %.0f rps %s", r.done()+1, len(r.rec.Steps), stepSetting(*st), st.RequestedRPS, r.eta()))
+	if err := r.ensureBaseline(ctx, st.RequestedRPS); err != nil {
+		return err
+	}
+	m, err := r.backend.Measure(ctx, spec)
+	if ctx.Err() != nil {
+		return nil // interrupted: the step stays pending
+	}
+	if err != nil {
+		r.fail(i, err.Error())
+		r.println(fmt.Sprintf("  step %d failed: %v", i, err))
+		return r.save()
+	}
+	fill(st, m, r.rec.Baseline)
+	if err := r.writeStepFiles(st, m.Load); err != nil {
+		return err
+	}
+	r.println("  " + stepLine(*st))
+	return r.save()
+}
+
+func (r *runner) spec(rps float64, prefix string) driver.LoadSpec {
+	spec := r.o.Load
+	spec.RPS = rps
+	spec.Labels = prefix
+	if r.o.Printer != nil {
+		r.o.Printer.SetPrefix(prefix + "  ")
+		spec.Progress = r.o.Printer.Update
+	}
+	return spec
+}
+
+func stepSetting(st results.Step) string {
+	return driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores}.Key()
+}
+
+func (r *runner) done() int {
+	n := 0
+	for _, st := range r.rec.Steps {
+		if st.Done() {
+			n++
+		}
+	}
+	return n
+}
+
+// eta estimates the time left from the steps and searches still to run.
+func (r *runner) eta() string {
+	per := r.o.Load.Duration + r.o.Load.Warmup + time.Second
+	left := time.Duration(len(r.rec.Steps)-r.done()) * per
+	if r.o.FindMax {
+		const typicalSearchSteps = 10
+		left += time.Duration((len(r.o.Settings)-len(r.rec.Searches))*typicalSearchSteps) * per
+	}
+	return fmt.Sprintf("~%s left", left.Round(time.Second))
+}
+
+func (r *runner) println(text string) {
+	if r.o.Printer != nil {
+		r.o.Printer.Println(text)
+	}
+}
+
+// writeStepFiles writes the step's JSON and fortio's result beside it.
+func (r *runner) writeStepFiles(st *results.Step, res *loadgen.Result) error {
+	base := fmt.Sprintf("%03d-%s-%.0frps", st.Index, stepSetting(*st), st.RequestedRPS)
+	st.File = filepath.Join("steps", base+".json")
+	st.FortioFile = filepath.Join("steps", base+".fortio.json")
+	fortio, err := res.FortioJSON()
+	if err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(r.o.OutDir, st.FortioFile), fortio); err != nil {
+		return err
+	}
+	return results.WriteJSON(filepath.Join(r.o.OutDir, st.File), st)
+}
