@@ -1,0 +1,200 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// standIn is a backend whose load runs are real loadgen runs against an
+// in-process HTTP server, and whose proxy figures follow from the run: 3
+// requests per inbound, 0.1 ms of CPU per request.
+type standIn struct {
+	url       string
+	starts    []driver.Setting
+	measures  int
+	failStart map[driver.Setting]bool
+	// cancelAt cancels the sweep's context during this Measure call.
+	cancelAt int
+	cancel   context.CancelFunc
+}
+
+func newStandIn(t *testing.T) *standIn {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(srv.Close)
+	return &standIn{url: srv.URL + "/", failStart: map[driver.Setting]bool{}}
+}
+
+func (b *standIn) Describe() (results.Proxy, results.Environment) {
+	return results.Proxy{Name: "stand-in"}, results.Environment{Cores: 2, CgroupVersion: "none"}
+}
+
+func (b *standIn) Start(_ context.Context, s driver.Setting) error {
+	b.starts = append(b.starts, s)
+	if b.failStart[s] {
+		return errors.New("config rejected")
+	}
+	return nil
+}
+
+func (b *standIn) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Measurement, error) {
+	b.measures++
+	if b.measures == b.cancelAt {
+		b.cancel()
+	}
+	start := time.Now()
+	res, err := loadgen.Run(ctx, spec.Options(b.url))
+	if err != nil {
+		return nil, err
+	}
+	inbound := res.Summary.Requests
+	return &driver.Measurement{Load: res, Wall: time.Since(start), ProxyRequests: 3 * inbound, InboundRequests: inbound,
+		ProxyCPUSeconds: 3 * float64(inbound) * 1e-4, HasThrottling: true, Periods: 10, ThrottledPeriods: 1,
+		MemoryWorkingSetBytes: 5 << 20, Sources: map[string]string{"cpu": "stand-in"}}, nil
+}
+
+func (b *standIn) Baseline(ctx context.Context, spec driver.LoadSpec) (*loadgen.Result, error) {
+	return loadgen.Run(ctx, spec.Options(b.url))
+}
+
+func (b *standIn) Stop(context.Context) error { return nil }
+func (b *standIn) Close() error               { return nil }
+
+func options(dir string) Options {
+	return Options{
+		Settings: Grid([]int{1, 2}, []int64{500, 0}),
+		Rates:    []float64{100, 200},
+		Load:     driver.LoadSpec{Duration: 300 * time.Millisecond, Connections: 2, Protocol: loadgen.HTTP1},
+		OutDir:   dir, Backend: "local", OutboundPerRequest: 2,
+	}
+}
+
+func TestRunMeasuresEveryStepAndWritesFiles(t *testing.T) {
+	dir := t.TempDir()
+	b := newStandIn(t)
+	rec, err := Run(context.Background(), b, options(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != results.SweepDone || len(rec.Steps) != 8 || len(b.starts) != 4 {
+		t.Fatalf("status %s, %d steps, %d starts", rec.Status, len(rec.Steps), len(b.starts))
+	}
+	for _, st := range rec.Steps {
+		if st.Status != results.StatusOK {
+			t.Errorf("step %d: %s %s", st.Index, st.Status, st.Reason)
+		}
+		// 0.3 ms of CPU per inbound request, so 0.1 s per 1000 proxied requests.
+		if st.ProxyRequestsPerInbound != 3 || st.ProxyCPUSecondsPer1kRequests < 0.0999 || st.ProxyCPUSecondsPer1kRequests > 0.1001 || st.ThrottledRatio != 0.1 {
+			t.Errorf("step %d figures: %+v", st.Index, st)
+		}
+		for _, f := range []string{st.File, st.FortioFile} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("step %d: %v", st.Index, err)
+			}
+		}
+		if st.LatencyAddedMs == nil {
+			t.Errorf("step %d has no latency added", st.Index)
+		}
+	}
+	if len(rec.Baseline) != 2 {
+		t.Errorf("%d baselines, want one per rate", len(rec.Baseline))
+	}
+	onDisk, err := results.Load(dir)
+	if err != nil || onDisk.Status != results.SweepDone || len(onDisk.Steps) != 8 {
+		t.Errorf("sweep.json: %v %+v", err, onDisk)
+	}
+}
+
+func TestInterruptedSweepResumes(t *testing.T) {
+	dir := t.TempDir()
+	b := newStandIn(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancelAt, b.cancel = 3, cancel
+	rec, err := Run(ctx, b, options(dir))
+	if !errors.Is(err, context.Canceled) || rec.Status != results.SweepInterrupted {
+		t.Fatalf("err %v status %s", err, rec.Status)
+	}
+	done := 0
+	for _, st := range rec.Steps {
+		if st.Done() {
+			done++
+		}
+	}
+	if done != 2 {
+		t.Fatalf("%d steps done before the interruption, want 2", done)
+	}
+	onDisk, _ := results.Load(dir)
+	firstFile, _ := os.ReadFile(filepath.Join(dir, onDisk.Steps[0].File))
+
+	if _, err := Run(context.Background(), newStandIn(t), options(dir)); !errors.Is(err, ErrExists) {
+		t.Errorf("a second run without --resume: %v, want ErrExists", err)
+	}
+	changed := options(dir)
+	changed.Resume, changed.Rates = true, []float64{100, 300}
+	if _, err := Run(context.Background(), newStandIn(t), changed); err == nil || !strings.Contains(err.Error(), "other options") {
+		t.Errorf("resume with other rates: %v", err)
+	}
+
+	resume := options(dir)
+	resume.Resume = true
+	b2 := newStandIn(t)
+	rec, err = Run(context.Background(), b2, resume)
+	if err != nil || rec.Status != results.SweepDone {
+		t.Fatalf("resume: %v %s", err, rec.Status)
+	}
+	if b2.measures != 6 {
+		t.Errorf("resume measured %d steps, want the 6 left", b2.measures)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, rec.Steps[0].File))
+	if string(again) != string(firstFile) {
+		t.Error("resume rewrote a finished step")
+	}
+}
+
+func TestStartFailureFailsThatSettingOnly(t *testing.T) {
+	b := newStandIn(t)
+	b.failStart[driver.Setting{Concurrency: 2, CPULimitMillicores: 500}] = true
+	rec, err := Run(context.Background(), b, options(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, st := range rec.Steps {
+		if st.Status == results.StatusFailed {
+			failed++
+			if st.Concurrency != 2 || st.CPULimitMillicores != 500 || !strings.Contains(st.Reason, "config rejected") {
+				t.Errorf("failed step %+v", st)
+			}
+		}
+	}
+	if failed != 2 || rec.Status != results.SweepDone {
+		t.Errorf("%d failed steps, status %s", failed, rec.Status)
+	}
+}
+
+func TestFractionsOfTheSearchedMaximum(t *testing.T) {
+	o := options(t.TempDir())
+	o.Settings = Grid([]int{1}, []int64{0})
+	o.Rates, o.Fractions, o.FindMax = []float64{0.5}, true, true
+	o.Search = loadgen.SearchOptions{StartQPS: 100, MaxQPS: 400, MaxSteps: 4}
+	rec, err := Run(context.Background(), newStandIn(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Searches) != 1 || rec.Searches[0].MaxRPS <= 0 || len(rec.Searches[0].Steps) == 0 {
+		t.Fatalf("searches = %+v", rec.Searches)
+	}
+	if got, want := rec.Steps[0].RequestedRPS, 0.5*rec.Searches[0].MaxRPS; got != want {
+		t.Errorf("step rate %v, want half the maximum %v", got, want)
+	}
+}
