@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -31,6 +32,7 @@ type fitFlags struct {
 type fitResult struct {
 	Report         *fit.Report                   `json:"fit"`
 	TargetRPS      float64                       `json:"target_inbound_rps_per_pod"`
+	TargetAssumed  string                        `json:"target_assumed,omitempty"`
 	Recommendation sizing.MeasuredRecommendation `json:"recommendation"`
 	ProfileFile    string                        `json:"profile_file"`
 	PlanCommand    string                        `json:"plan_command,omitempty"`
@@ -117,7 +119,10 @@ func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
 	}
 	res.TargetRPS = f.targetRPS
 	if res.TargetRPS == 0 {
-		res.TargetRPS = highestRate(rec)
+		// Without a target, size for the most the sweep showed, less the
+		// headroom: the peak is then a load that was measured.
+		res.TargetRPS = math.Round(highestRate(rec) / (1 + f.headroom))
+		res.TargetAssumed = fmt.Sprintf("no --target-rps: %g inbound RPS per pod, the sweep's highest valid rate %g less the %.0f%% headroom", res.TargetRPS, highestRate(rec), f.headroom*100)
 	}
 	slo := float64(f.sloP99) / float64(time.Millisecond)
 	if slo == 0 {
@@ -199,6 +204,9 @@ func writeRecommendation(out io.Writer, res *fitResult) {
 		fmt.Fprintf(out, ", p99 within %g ms", rec.SLOP99Ms)
 	}
 	fmt.Fprintln(out)
+	if res.TargetAssumed != "" {
+		fmt.Fprintf(out, "  (%s)\n", res.TargetAssumed)
+	}
 	if rec.Best == nil {
 		fmt.Fprintf(out, "  %s\n", rec.NoneMeets)
 	} else {

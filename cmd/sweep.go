@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -288,18 +289,28 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
 		return nil
 	}
-	fmt.Fprintf(out, "\nMeasured cost: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle; %s\n",
+	fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
 		res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
 	writeRecommendation(out, res)
 	fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
 	return nil
 }
 
+// looSummary gives each setting's leave-one-rate-out error: the CPU model
+// is per setting, so that is where its predictions are judged.
 func looSummary(r *fit.Report) string {
-	if len(r.Overall.HeldOut) == 0 {
+	var parts []string
+	for _, s := range r.Settings {
+		if s.CPU == nil || len(s.CPU.HeldOut) == 0 {
+			continue
+		}
+		key := driver.Setting{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}.Key()
+		parts = append(parts, fmt.Sprintf("%s %.1f%%", key, s.CPU.MaxHeldOutErr*100))
+	}
+	if len(parts) == 0 {
 		return "too few rates for leave-one-rate-out"
 	}
-	return fmt.Sprintf("leave-one-rate-out max error %.1f%%", r.Overall.MaxHeldOutErr*100)
+	return "leave-one-rate-out max error per setting: " + strings.Join(parts, ", ")
 }
 
 func countDone(rec *results.Sweep) int {

@@ -20,6 +20,9 @@ type MeasuredSetting struct {
 	CapacityBasis string
 	// P99AtCapacityMs is the p99 latency measured at that rate.
 	P99AtCapacityMs float64
+	// ThrottledFromRPS is the lowest sidecar RPS at which the CFS quota
+	// throttled the proxy (0: never seen).
+	ThrottledFromRPS float64
 }
 
 func (m MeasuredSetting) name() string {
@@ -52,9 +55,15 @@ type MeasuredRecommendation struct {
 	NoneMeets string `json:"none_meets,omitempty"`
 }
 
+// carryTolerance is how far below the peak a measured capacity may fall and
+// still count as carrying it: a load step is valid at 97% of its requested
+// rate, so capacities are known to that precision.
+const carryTolerance = 0.03
+
 // ChooseMeasured picks the setting that carries the peak sidecar RPS
 // (target x (1 + headroom)) at the lowest CPU request, within the latency
-// SLO (0: none). Ties go to fewer workers (less memory), then to the lower
+// SLO (0: none) and without CFS throttling up to the peak: a throttled
+// sidecar holds requests for the rest of each 100 ms period. Ties go to fewer workers (less memory), then to the lower
 // limit. The request is the fitted CPU at the peak.
 func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP99Ms float64) MeasuredRecommendation {
 	rec := MeasuredRecommendation{TargetSidecarRPS: targetSidecarRPS, PeakSidecarRPS: targetSidecarRPS * (1 + headroom), SLOP99Ms: sloP99Ms, Rejected: []string{}}
@@ -64,8 +73,10 @@ func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP
 	for _, s := range settings {
 		request := max(minCPURequestMillicores, ceilInt(s.Cost.CoresAt(peak)*1000))
 		switch {
-		case s.CapacityRPS < peak:
+		case s.CapacityRPS < peak*(1-carryTolerance):
 			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: carried at most %.0f sidecar RPS (%s), below the peak %.0f", s.name(), s.CapacityRPS, s.CapacityBasis, peak))
+		case s.ThrottledFromRPS > 0 && s.ThrottledFromRPS <= peak:
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: its CPU limit throttled the proxy from %.0f sidecar RPS, at or below the peak %.0f", s.name(), s.ThrottledFromRPS, peak))
 		case sloP99Ms > 0 && s.P99AtCapacityMs > sloP99Ms:
 			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: p99 %.2f ms at %.0f sidecar RPS, above the %.2f ms SLO", s.name(), s.P99AtCapacityMs, s.CapacityRPS, sloP99Ms))
 		case s.CPULimitMillicores > 0 && request > s.CPULimitMillicores:

@@ -17,6 +17,8 @@ func TestChooseMeasured(t *testing.T) {
 		{Concurrency: 2, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.12}, CapacityRPS: 5000, CapacityBasis: "search", P99AtCapacityMs: 2},
 		// c2 1000m: carries 2600 but its p99 breaks a 5 ms SLO.
 		{Concurrency: 2, CPULimitMillicores: 1000, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.08}, CapacityRPS: 2600, CapacityBasis: "search", P99AtCapacityMs: 9},
+		// c1 300m: cheapest of all, but throttled from 2000 sidecar RPS.
+		{Concurrency: 1, CPULimitMillicores: 300, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.07}, CapacityRPS: 2500, CapacityBasis: "search", P99AtCapacityMs: 4, ThrottledFromRPS: 2000},
 	}
 	// Target 2000, headroom 0.2: peak 2400.
 	rec := ChooseMeasured(settings, 2000, 0.2, 5)
@@ -31,7 +33,8 @@ func TestChooseMeasured(t *testing.T) {
 		t.Errorf("runner-up = %+v", rec.RunnerUp)
 	}
 	joined := strings.Join(rec.Rejected, "\n")
-	if !strings.Contains(joined, "concurrency 1, CPU limit 500m: carried at most 1500") || !strings.Contains(joined, "above the 5.00 ms SLO") {
+	if !strings.Contains(joined, "concurrency 1, CPU limit 500m: carried at most 1500") || !strings.Contains(joined, "above the 5.00 ms SLO") ||
+		!strings.Contains(joined, "concurrency 1, CPU limit 300m: its CPU limit throttled the proxy from 2000") {
 		t.Errorf("rejections:\n%s", joined)
 	}
 	if !strings.Contains(rec.Best.Reason, "250m at the peak 2400") {
