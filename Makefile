@@ -9,7 +9,7 @@ TEST_TIMEOUT ?= 80m
 
 .PHONY: build test test-unit test-integration demo deps vet fmt-check clean bench
 
-build:
+build: echarts
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 vet:
@@ -20,11 +20,11 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Fast tier for the development loop: pure logic and in-process servers only.
-test-unit: vet fmt-check
+test-unit: echarts vet fmt-check
 	$(GO) test -count=1 ./...
 
 # Everything, real components included. `deps` installs what the tests need.
-test: deps build vet fmt-check
+test: deps echarts build vet fmt-check
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -tags integration ./...
 
 deps:
@@ -38,3 +38,9 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# The HTML report's charting script (Apache ECharts, pinned and checksummed),
+# fetched from the npm registry into charts/assets and embedded with go:embed.
+.PHONY: echarts
+echarts:
+	bash scripts/fetch-echarts.sh

@@ -2,7 +2,7 @@
 # Installs what the integration tests and the demo need, from Debian's packages.
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
-packages=(haproxy nginx-light wrk)
+packages=(haproxy nginx-light wrk chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,258 @@
+package charts
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// Summary is the report's text, computed once for report.html and report.md.
+type Summary struct {
+	Proxy        string // ProxyLabel
+	ProxyVersion string // as the proxy printed it
+	Backend      string
+	Status       string
+	StepsDone    int
+	StepsTotal   int
+	StartedAt    string
+	Environment  []Fact
+	Grid         []Fact
+	// NotFitted says why there are no fits and no recommendation.
+	NotFitted   string
+	Fits        []FitRow
+	Overall     *FitRow
+	Memory      string
+	Comparisons []ComparisonRow
+	Card        *Card
+	Warnings    []string
+	Reproduce   string
+}
+
+// Fact is one labelled value.
+type Fact struct{ Label, Value string }
+
+// FitRow is one setting's fit, formatted.
+type FitRow struct {
+	Setting, Points, IdleCores, CoresPerKRPS, R2, LOO, MaxSidecarRPS, MaxBasis, ThrottledFrom, Memory string
+	Skipped                                                                                           string
+}
+
+// ComparisonRow sets the measured cost beside one of Istio's published figures.
+type ComparisonRow struct{ Profile, IstioVersions, Published, Ratio string }
+
+// Card is the recommendation.
+type Card struct {
+	Target     string
+	Chosen     string
+	ChosenWhy  string
+	RunnerUp   string
+	RunnerWhy  string
+	NoneMeets  string
+	NotChosen  []string
+	PlanCmd    string
+	Annotation []Fact // the figures to put in the manifests
+}
+
+// Summarize formats in for the report.
+func Summarize(in Input) Summary {
+	rec := in.Sweep
+	s := Summary{Proxy: ProxyLabel(rec.Proxy), ProxyVersion: rec.Proxy.Version, Backend: rec.Backend, Status: rec.Status,
+		StepsTotal: len(rec.Steps), StartedAt: rec.StartedAt.UTC().Format(time.RFC3339), NotFitted: in.NotFitted,
+		Reproduce: ReproduceCommand(rec)}
+	for _, st := range rec.Steps {
+		if st.Done() {
+			s.StepsDone++
+		}
+	}
+	env := rec.Environment
+	s.Environment = []Fact{
+		{"host", fmt.Sprintf("%s, %d cores, kernel %s", orDash(env.Hostname), env.Cores, orDash(env.Kernel))},
+		{"cgroups", fmt.Sprintf("%s, CPU limits enforced: %t", env.CgroupVersion, env.CPULimitsEnforced)},
+		{"placement", orDash(env.Placement.Note)},
+	}
+	if c := env.Cluster; c != nil {
+		s.Environment = append(s.Environment, Fact{"cluster", fmt.Sprintf("Kubernetes %s, %s/%s, metrics from %s", c.ServerVersion, c.Namespace, c.Deployment, c.MetricsSource)})
+	}
+	for _, n := range env.Notes {
+		s.Environment = append(s.Environment, Fact{"note", n})
+	}
+	o := rec.Options
+	s.Grid = []Fact{
+		{"concurrency", joinInts(o.Concurrency)},
+		{"CPU limits", joinLimits(o.CPULimitMillicores)},
+		{"rates", ratesText(o)},
+		{"load", fmt.Sprintf("%s, %d connections, %s payload, %gs per step after %gs warm-up", o.Protocol, o.Connections, payloadText(o.PayloadBytes), o.DurationSeconds, o.WarmupSeconds)},
+		{"fan-out", fmt.Sprintf("%d outbound call(s) per inbound request: %d requests through the sidecar per inbound call", o.OutboundPerRequest, 1+o.OutboundPerRequest)},
+	}
+	if o.FindMax {
+		s.Grid = append(s.Grid, Fact{"search", fmt.Sprintf("max-throughput search per setting, p99 SLO %s", sloText(o.SLOP99Ms))})
+	}
+	if in.Fit != nil {
+		s.fits(in.Fit)
+	}
+	if in.Recommendation != nil {
+		s.Card = card(in)
+	}
+	return s
+}
+
+func (s *Summary) fits(r *fit.Report) {
+	for _, sf := range r.Settings {
+		key := driver.Setting{Concurrency: sf.Concurrency, CPULimitMillicores: sf.CPULimitMillicores}
+		row := FitRow{Setting: SettingLabel(key), MaxSidecarRPS: fmt.Sprintf("%.0f", sf.MaxSidecarRPS), MaxBasis: sf.MaxBasis,
+			ThrottledFrom: "not seen", Memory: quantity.Bytes(int64(sf.MemoryBytes))}
+		if sf.ThrottlingFromRPS > 0 {
+			row.ThrottledFrom = fmt.Sprintf("%.0f RPS", sf.ThrottlingFromRPS)
+		}
+		if sf.CPU == nil {
+			row.Skipped = sf.Skipped
+		} else {
+			row.fill(sf.CPU)
+		}
+		s.Fits = append(s.Fits, row)
+	}
+	overall := FitRow{Setting: "overall (unthrottled valid steps)"}
+	overall.fill(&r.Overall)
+	s.Overall = &overall
+	s.Memory = fmt.Sprintf("%s at one worker, %s per extra worker", quantity.Bytes(int64(r.Memory.BaseBytes)), quantity.Bytes(int64(r.Memory.PerWorkerBytes)))
+	if r.Memory.Note != "" {
+		s.Memory += " (" + r.Memory.Note + ")"
+	}
+	for _, c := range r.Comparison {
+		s.Comparisons = append(s.Comparisons, ComparisonRow{c.Profile, c.IstioVersions, fmt.Sprintf("%.2f", c.CoresPerKRPS), fmt.Sprintf("%.2fx", c.Ratio)})
+	}
+	s.Warnings = append(s.Warnings, r.Warnings...)
+}
+
+func (row *FitRow) fill(f *fit.CPUFit) {
+	row.Points = strconv.Itoa(f.Points)
+	row.IdleCores = PlusMinus(f.IdleCores, f.IdleCoresCI)
+	row.CoresPerKRPS = PlusMinus(f.CoresPerKRPS, f.CoresPerKRPSCI)
+	row.R2 = fmt.Sprintf("%.3f", f.R2)
+	row.LOO = "needs 3 rates"
+	if len(f.HeldOut) > 0 {
+		row.LOO = fmt.Sprintf("%.1f%%", f.MaxHeldOutErr*100)
+	}
+}
+
+func card(in Input) *Card {
+	r := in.Recommendation
+	c := &Card{Target: fmt.Sprintf("%g inbound RPS per pod: %.0f sidecar RPS, %.0f at the peak with headroom", in.TargetInboundRPS, r.TargetSidecarRPS, r.PeakSidecarRPS),
+		NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand}
+	if r.SLOP99Ms > 0 {
+		c.Target += fmt.Sprintf(", p99 within %g ms", r.SLOP99Ms)
+	}
+	if b := r.Best; b != nil {
+		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), limitText(b.CPULimitMillicores))
+		c.ChosenWhy = b.Reason
+		c.Annotation = []Fact{
+			{"proxy.istio.io/config", fmt.Sprintf("concurrency: %d", b.Concurrency)},
+			{"sidecar.istio.io/proxyCPU", quantity.Millicores(b.CPURequestMillicores)},
+		}
+		if b.CPULimitMillicores > 0 {
+			c.Annotation = append(c.Annotation, Fact{"sidecar.istio.io/proxyCPULimit", quantity.Millicores(b.CPULimitMillicores)})
+		}
+	}
+	if ru := r.RunnerUp; ru != nil {
+		c.RunnerUp = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", ru.Concurrency, quantity.Millicores(ru.CPURequestMillicores), limitText(ru.CPULimitMillicores))
+		c.RunnerWhy = ru.Reason
+	}
+	return c
+}
+
+// ReproduceCommand is the sweep command line that measures the same grid.
+func ReproduceCommand(rec *results.Sweep) string {
+	o := rec.Options
+	var b strings.Builder
+	fmt.Fprintf(&b, "proxysizer sweep --backend %s --proxy %s --concurrency %s --cpu-limit %s --rates %s",
+		orDefault(rec.Backend, "local"), orDefault(rec.Proxy.Name, "auto"), joinInts(o.Concurrency), joinLimits(o.CPULimitMillicores), joinFloats(o.Rates))
+	if o.FindMax {
+		b.WriteString(" --find-max")
+		if o.SLOP99Ms > 0 {
+			fmt.Fprintf(&b, " --slo-p99 %s", time.Duration(o.SLOP99Ms*float64(time.Millisecond)))
+		}
+	}
+	fmt.Fprintf(&b, " --outbound-per-request %d --duration %s --warmup %s --connections %d --protocol %s",
+		o.OutboundPerRequest, seconds(o.DurationSeconds), seconds(o.WarmupSeconds), o.Connections, o.Protocol)
+	if o.PayloadBytes > 0 {
+		fmt.Fprintf(&b, " --payload-size %d", o.PayloadBytes)
+	}
+	if !rec.Environment.CPULimitsEnforced && rec.Backend == "local" {
+		b.WriteString(" --no-cpu-limit")
+	}
+	return b.String() + " --out DIR"
+}
+
+// PlusMinus writes a value with its 95% confidence half-width (NaN: fewer
+// than 3 points, no interval).
+func PlusMinus(v, ci float64) string {
+	if math.IsNaN(ci) || math.IsInf(ci, 0) {
+		return fmt.Sprintf("%.4f", v)
+	}
+	return fmt.Sprintf("%.4f ± %.4f", v, ci)
+}
+
+func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }
+
+func limitText(m int64) string { return driver.Setting{CPULimitMillicores: m}.LimitString() }
+
+func joinInts(xs []int) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, strconv.Itoa(x))
+	}
+	return strings.Join(out, ",")
+}
+
+func joinFloats(xs []float64) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	return strings.Join(out, ",")
+}
+
+func joinLimits(xs []int64) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, limitText(x))
+	}
+	return strings.Join(out, ",")
+}
+
+func ratesText(o results.Options) string {
+	if o.RatesAreFractions {
+		return joinFloats(o.Rates) + " of each setting's maximum"
+	}
+	return joinFloats(o.Rates) + " inbound RPS"
+}
+
+func payloadText(n int) string {
+	if n == 0 {
+		return "no (GET)"
+	}
+	return fmt.Sprintf("%d-byte POST", n)
+}
+
+func sloText(ms float64) string {
+	if ms <= 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%g ms", ms)
+}
+
+func orDash(s string) string { return orDefault(s, "-") }
+
+func orDefault(s, d string) string {
+	if strings.TrimSpace(s) == "" {
+		return d
+	}
+	return s
+}

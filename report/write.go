@@ -1,0 +1,71 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+
+	"github.com/proxysizer/proxysizer/charts"
+	"github.com/proxysizer/proxysizer/results"
+)
+
+// Input is the sweep, its fit and its recommendation (see charts.Input).
+type Input = charts.Input
+
+// File names inside the report directory.
+const (
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+	CSVFile      = "steps.csv"
+	SMPFile      = "smp.json"
+	FortioDir    = "fortio"
+)
+
+// Paths are the files Write wrote.
+type Paths struct {
+	HTML, Markdown, CSV, SMP, FortioDir string
+	// FortioFiles counts the fortio results copied; MissingFortio lists the
+	// ones the sweep names but the results directory no longer holds.
+	FortioFiles   int
+	MissingFortio []string
+}
+
+// List is the paths in the order the CLI prints them.
+func (p Paths) List() []string { return []string{p.HTML, p.Markdown, p.CSV, p.SMP, p.FortioDir} }
+
+// Write writes every report file into dir. in.Source is where the sweep's
+// fortio files are read from; dir may be the same directory.
+func Write(dir string, in Input) (Paths, error) {
+	if err := in.Validate(); err != nil {
+		return Paths{}, err
+	}
+	p := Paths{HTML: filepath.Join(dir, HTMLFile), Markdown: filepath.Join(dir, MarkdownFile), CSV: filepath.Join(dir, CSVFile),
+		SMP: filepath.Join(dir, SMPFile), FortioDir: filepath.Join(dir, FortioDir)}
+	copied, err := exportFortio(in, p.FortioDir)
+	if err != nil {
+		return p, fmt.Errorf("fortio export: %w", err)
+	}
+	p.FortioFiles, p.MissingFortio = len(copied.files), copied.missing
+	var html bytes.Buffer
+	if err := charts.Render(&html, in); err != nil {
+		return p, err
+	}
+	smp, err := SMP(in, copied)
+	if err != nil {
+		return p, err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{
+		{p.HTML, html.Bytes()},
+		{p.Markdown, []byte(Markdown(in))},
+		{p.CSV, StepsCSV(in.Sweep)},
+		{p.SMP, smp},
+	} {
+		if err := results.WriteFileAtomic(f.path, f.data); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
