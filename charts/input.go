@@ -26,6 +26,8 @@ type Input struct {
 	// Recommendation is nil without a fit.
 	Recommendation   *sizing.MeasuredRecommendation
 	TargetInboundRPS float64
+	// TargetAssumed says where the target came from when none was given.
+	TargetAssumed string
 	// PlanCommand sizes with the fitted profile (empty without a choice).
 	PlanCommand string
 	// GeneratedAt stamps the report; zero means now.

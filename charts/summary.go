@@ -50,6 +50,7 @@ type ComparisonRow struct{ Profile, IstioVersions, Published, Ratio string }
 // Card is the recommendation.
 type Card struct {
 	Target     string
+	TargetNote string
 	Chosen     string
 	ChosenWhy  string
 	RunnerUp   string
@@ -107,7 +108,7 @@ func (s *Summary) fits(r *fit.Report) {
 	for _, sf := range r.Settings {
 		key := driver.Setting{Concurrency: sf.Concurrency, CPULimitMillicores: sf.CPULimitMillicores}
 		row := FitRow{Setting: SettingLabel(key), MaxSidecarRPS: fmt.Sprintf("%.0f", sf.MaxSidecarRPS), MaxBasis: sf.MaxBasis,
-			ThrottledFrom: "not seen", Memory: quantity.Bytes(int64(sf.MemoryBytes))}
+			ThrottledFrom: "not seen", Memory: mebibytes(sf.MemoryBytes)}
 		if sf.ThrottlingFromRPS > 0 {
 			row.ThrottledFrom = fmt.Sprintf("%.0f RPS", sf.ThrottlingFromRPS)
 		}
@@ -121,7 +122,7 @@ func (s *Summary) fits(r *fit.Report) {
 	overall := FitRow{Setting: "overall (unthrottled valid steps)"}
 	overall.fill(&r.Overall)
 	s.Overall = &overall
-	s.Memory = fmt.Sprintf("%s at one worker, %s per extra worker", quantity.Bytes(int64(r.Memory.BaseBytes)), quantity.Bytes(int64(r.Memory.PerWorkerBytes)))
+	s.Memory = fmt.Sprintf("working set %s at one worker, %s per extra worker", mebibytes(r.Memory.BaseBytes), mebibytes(r.Memory.PerWorkerBytes))
 	if r.Memory.Note != "" {
 		s.Memory += " (" + r.Memory.Note + ")"
 	}
@@ -145,7 +146,7 @@ func (row *FitRow) fill(f *fit.CPUFit) {
 func card(in Input) *Card {
 	r := in.Recommendation
 	c := &Card{Target: fmt.Sprintf("%g inbound RPS per pod: %.0f sidecar RPS, %.0f at the peak with headroom", in.TargetInboundRPS, r.TargetSidecarRPS, r.PeakSidecarRPS),
-		NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand}
+		TargetNote: in.TargetAssumed, NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand}
 	if r.SLOP99Ms > 0 {
 		c.Target += fmt.Sprintf(", p99 within %g ms", r.SLOP99Ms)
 	}
@@ -256,3 +257,5 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+func mebibytes(b float64) string { return fmt.Sprintf("%.1f MiB", b/mib) }

@@ -28,7 +28,11 @@ func Markdown(in Input) string {
 	if c := s.Card; c == nil {
 		p("None: the sweep could not be fitted.\n\n")
 	} else {
-		p("For %s:\n\n", md(c.Target))
+		p("For %s", md(c.Target))
+		if c.TargetNote != "" {
+			p(" (%s)", md(c.TargetNote))
+		}
+		p(":\n\n")
 		if c.Chosen != "" {
 			p("- **Chosen:** %s. %s\n", md(c.Chosen), md(c.ChosenWhy))
 			if c.RunnerUp != "" {
