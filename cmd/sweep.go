@@ -19,6 +19,7 @@ import (
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/report"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 	"github.com/proxysizer/proxysizer/sweep"
@@ -31,6 +32,7 @@ type sweepFlags struct {
 	concurrency              []int
 	cpuLimits                []string
 	rates                    []float64
+	repeats                  int
 	findMax                  bool
 	sloP99                   time.Duration
 	duration, warmup         time.Duration
@@ -79,6 +81,7 @@ Results go to --out after every step; an interrupted sweep continues with
 	fl.IntSliceVar(&f.concurrency, "concurrency", []int{1, 2}, "proxy worker counts to sweep")
 	fl.StringSliceVar(&f.cpuLimits, "cpu-limit", []string{"500m", "1"}, "proxy CPU limits to sweep (quantities, or none)")
 	fl.Float64SliceVar(&f.rates, "rates", []float64{200, 400, 800}, "inbound RPS per step; with --find-max, values up to 1 are fractions of each setting's maximum")
+	fl.IntVar(&f.repeats, "repeats", 1, "measure each rate this many times, interleaved (repeats average out step-to-step noise in the fit)")
 	fl.BoolVar(&f.findMax, "find-max", false, "search each setting's maximum throughput first")
 	fl.DurationVar(&f.sloP99, "slo-p99", 0, "with --find-max: the p99 latency (from intended send time) a rate must keep")
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "measured time per step")
@@ -188,7 +191,10 @@ func (f sweepFlags) rateOptions(set func(string) bool, o *sweep.Options) error {
 	case !positive(f.searchStart):
 		return flagError("search-start-rps", "expected a rate > 0, got %v", f.searchStart)
 	}
-	o.Rates, o.Fractions, o.FindMax = f.rates, fractions > 0, f.findMax
+	if f.repeats < 1 || f.repeats > 10 {
+		return flagError("repeats", "expected 1..10, got %d", f.repeats)
+	}
+	o.Rates, o.Fractions, o.FindMax, o.Repeats = f.rates, fractions > 0, f.findMax, f.repeats
 	o.Search = loadgen.SearchOptions{SLO: loadgen.SLO{P99: f.sloP99}, StartQPS: f.searchStart,
 		MaxSteps: f.searchMaxSteps, MaxTime: f.searchMaxTime}
 	return nil
@@ -285,14 +291,24 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 		return err
 	}
 	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
+	var in report.Input
 	if err != nil {
 		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
+		in = report.Input{Sweep: rec, Source: dir, NotFitted: oneLine(err.Error())}
+	} else {
+		fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
+			res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
+		writeRecommendation(out, res)
+		fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
+		in = reportInput(rec, dir, res)
+	}
+	paths, err := report.Write(dir, in)
+	if err != nil {
+		fmt.Fprintf(out, "\nReport not written: %v\n", err)
 		return nil
 	}
-	fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
-		res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
-	writeRecommendation(out, res)
-	fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
+	fmt.Fprintln(out)
+	printReportPaths(out, paths, in)
 	return nil
 }
 

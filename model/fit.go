@@ -59,22 +59,25 @@ func FitLine(xs, ys []float64) (LineFit, error) {
 // At is the fitted y at x.
 func (f LineFit) At(x float64) float64 { return f.Intercept + f.Slope*x }
 
-// HeldOut is one leave-one-rate-out prediction.
+// HeldOut is one leave-one-rate-out prediction: a rate's points held out
+// together, and their mean compared with the line's prediction there.
 type HeldOut struct {
 	Rate      float64 `json:"rate"`
-	X         float64 `json:"x"`
-	Measured  float64 `json:"measured"`
+	Points    int     `json:"points"`
+	X         float64 `json:"x"`        // mean x of the held-out points
+	Measured  float64 `json:"measured"` // mean y of the held-out points
 	Predicted float64 `json:"predicted"`
 	// RelError is |predicted - measured| / measured.
 	RelError float64 `json:"rel_error"`
 }
 
-// LeaveOneRateOut refits the line without each rate in turn (every point of
-// that rate is held out together) and predicts the held-out points: an
-// honest estimate of how well the line predicts a rate it was not fitted on.
-// rates labels each point with the rate it was measured at (the requested
-// rate), which is not x itself (the rate the proxy counted). It needs three
-// distinct rates, so that two remain for each fit.
+// LeaveOneRateOut refits the line without each rate in turn and predicts
+// the held-out rate: an honest estimate of how well the line predicts a rate
+// it was not fitted on. rates labels each point with the rate it was
+// measured at (the requested rate), which is not x itself (the rate the proxy
+// counted); the points of a rate (repeats) are held out together and their
+// mean compared, so repeated steps average out step-to-step noise. It needs
+// three distinct rates, so that two remain for each fit.
 func LeaveOneRateOut(rates, xs, ys []float64) ([]HeldOut, error) {
 	if len(rates) != len(xs) || len(xs) != len(ys) {
 		return nil, fmt.Errorf("%d rates, %d x values, %d y values", len(rates), len(xs), len(ys))
@@ -85,9 +88,11 @@ func LeaveOneRateOut(rates, xs, ys []float64) ([]HeldOut, error) {
 	}
 	var out []HeldOut
 	for _, held := range groups {
-		var fx, fy []float64
+		var fx, fy, hx, hy []float64
 		for i := range xs {
-			if rates[i] != held {
+			if rates[i] == held {
+				hx, hy = append(hx, xs[i]), append(hy, ys[i])
+			} else {
 				fx, fy = append(fx, xs[i]), append(fy, ys[i])
 			}
 		}
@@ -95,12 +100,9 @@ func LeaveOneRateOut(rates, xs, ys []float64) ([]HeldOut, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := range xs {
-			if rates[i] == held {
-				p := f.At(xs[i])
-				out = append(out, HeldOut{Rate: held, X: xs[i], Measured: ys[i], Predicted: p, RelError: math.Abs(p-ys[i]) / math.Abs(ys[i])})
-			}
-		}
+		x, y := stat.Mean(hx, nil), stat.Mean(hy, nil)
+		p := f.At(x)
+		out = append(out, HeldOut{Rate: held, Points: len(hx), X: x, Measured: y, Predicted: p, RelError: math.Abs(p-y) / math.Abs(y)})
 	}
 	return out, nil
 }

@@ -55,26 +55,28 @@ func TestFitLineNeedsTwoRates(t *testing.T) {
 func TestLeaveOneRateOut(t *testing.T) {
 	rates := []float64{100, 200, 300, 300}
 	xs := []float64{100, 200, 310, 290} // the proxy counted slightly off the requested rate
-	ys := []float64{1, 2, 3.1, 2.9}
+	ys := []float64{1, 2, 3.2, 2.8}     // the two repeats at 300 scatter around the line
 	held, err := LeaveOneRateOut(rates, xs, ys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(held) != 4 {
-		t.Fatalf("%d predictions, want one per point", len(held))
+	if len(held) != 3 {
+		t.Fatalf("%d predictions, want one per rate", len(held))
 	}
-	// Holding out rate 100: the points (200,2), (310,3.1), (290,2.9) lie on
-	// y = 0.01 x, which predicts 1 at 100 exactly.
-	if held[0].Rate != 100 || math.Abs(held[0].Predicted-1) > 1e-9 || held[0].RelError > 1e-9 {
-		t.Errorf("held-out 100: %+v", held[0])
+	// Holding out rate 300: the line through (100,1) and (200,2) is y = 0.01x;
+	// the repeats' mean is (300, 3.0), predicted exactly.
+	if h := held[2]; h.Rate != 300 || h.Points != 2 || h.X != 300 || h.Measured != 3 || math.Abs(h.Predicted-3) > 1e-9 || h.RelError > 1e-9 {
+		t.Errorf("held-out 300: %+v", h)
 	}
-	// The two points of rate 300 are held out together.
-	if held[2].Rate != 300 || held[3].Rate != 300 {
-		t.Errorf("rate 300 not held out as a group: %+v", held)
+	// Holding out rate 100: the least-squares line through (200,2),
+	// (310,3.2), (290,2.8) has slope Sxy/Sxx = 70.667/6866.67 = 0.0102913
+	// and intercept 8/3 - 0.0102913 x 800/3 = -0.0776699 (by hand), so it
+	// predicts 0.951456 at 100: an error of 4.854%.
+	if h := held[0]; math.Abs(h.Predicted-0.951456) > 1e-5 || math.Abs(h.RelError-0.048544) > 1e-5 {
+		t.Errorf("held-out 100: %+v", h)
 	}
-	// Every point lies on y = 0.01 x, so every held-out prediction is exact.
-	if worst := MaxRelError(held); worst > 1e-9 {
-		t.Errorf("max error = %v on points on one line", worst)
+	if worst := MaxRelError(held); math.Abs(worst-held[0].RelError) > 1e-12 || worst < held[1].RelError {
+		t.Errorf("MaxRelError = %v of %+v", worst, held)
 	}
 	if worst := MaxRelError([]HeldOut{{RelError: 0.1}, {RelError: 0.3}, {RelError: 0.2}}); worst != 0.3 {
 		t.Errorf("MaxRelError = %v, want 0.3", worst)

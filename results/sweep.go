@@ -83,6 +83,7 @@ type Options struct {
 	CPULimitMillicores []int64   `json:"cpu_limit_millicores"`
 	Rates              []float64 `json:"rates"`
 	RatesAreFractions  bool      `json:"rates_are_fractions"`
+	Repeats            int       `json:"repeats"`
 	FindMax            bool      `json:"find_max"`
 	SLOP99Ms           float64   `json:"slo_p99_ms,omitempty"`
 	OutboundPerRequest int       `json:"outbound_per_request"`
@@ -132,6 +133,7 @@ type Step struct {
 	Concurrency        int     `json:"concurrency"`
 	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
 	RateFraction       float64 `json:"rate_fraction,omitempty"`
+	Repeat             int     `json:"repeat,omitempty"` // 1-based, when rates are repeated
 	RequestedRPS       float64 `json:"requested_rps"`
 	ActualRPS          float64 `json:"actual_rps"`
 	DurationSeconds    float64 `json:"duration_s"`

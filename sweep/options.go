@@ -15,8 +15,11 @@ type Options struct {
 	// maximum each setting's search found.
 	Rates     []float64
 	Fractions bool
-	FindMax   bool
-	Search    loadgen.SearchOptions
+	// Repeats measures each rate this many times, interleaved (all rates,
+	// then all rates again), so drift does not line up with the rate.
+	Repeats int
+	FindMax bool
+	Search  loadgen.SearchOptions
 	// Load is every step's load but its rate.
 	Load               driver.LoadSpec
 	OutboundPerRequest int
@@ -33,7 +36,7 @@ type Options struct {
 // record is the part of the options a resumed sweep must share.
 func (o Options) record() results.Options {
 	r := results.Options{
-		Rates: o.Rates, RatesAreFractions: o.Fractions, FindMax: o.FindMax,
+		Rates: o.Rates, RatesAreFractions: o.Fractions, Repeats: o.repeats(), FindMax: o.FindMax,
 		OutboundPerRequest: o.OutboundPerRequest,
 		DurationSeconds:    o.Load.Duration.Seconds(), WarmupSeconds: o.Load.Warmup.Seconds(),
 		Connections: o.Load.Connections, Protocol: string(o.Load.Protocol), PayloadBytes: o.Load.PayloadSize,
@@ -52,6 +55,8 @@ func (o Options) record() results.Options {
 	}
 	return r
 }
+
+func (o Options) repeats() int { return max(1, o.Repeats) }
 
 // Grid is every concurrency x CPU-limit pair, concurrency first.
 func Grid(concurrency []int, limits []int64) []driver.Setting {

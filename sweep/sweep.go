@@ -81,14 +81,19 @@ func (r *runner) open() error {
 func (r *runner) plan() []results.Step {
 	var steps []results.Step
 	for _, s := range r.o.Settings {
-		for _, rate := range r.o.Rates {
-			st := results.Step{Index: len(steps), Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, Status: results.StatusPending}
-			if r.o.Fractions {
-				st.RateFraction = rate
-			} else {
-				st.RequestedRPS = rate
+		for rep := 1; rep <= r.o.repeats(); rep++ {
+			for _, rate := range r.o.Rates {
+				st := results.Step{Index: len(steps), Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, Status: results.StatusPending}
+				if r.o.repeats() > 1 {
+					st.Repeat = rep
+				}
+				if r.o.Fractions {
+					st.RateFraction = rate
+				} else {
+					st.RequestedRPS = rate
+				}
+				steps = append(steps, st)
 			}
-			steps = append(steps, st)
 		}
 	}
 	return steps

@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -179,6 +180,23 @@ func TestStartFailureFailsThatSettingOnly(t *testing.T) {
 	}
 	if failed != 2 || rec.Status != results.SweepDone {
 		t.Errorf("%d failed steps, status %s", failed, rec.Status)
+	}
+}
+
+func TestRepeatsInterleave(t *testing.T) {
+	o := options(t.TempDir())
+	o.Settings = Grid([]int{1}, []int64{0})
+	o.Repeats = 2
+	rec, err := Run(context.Background(), newStandIn(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range rec.Steps {
+		got = append(got, fmt.Sprintf("%.0f#%d", st.RequestedRPS, st.Repeat))
+	}
+	if strings.Join(got, " ") != "100#1 200#1 100#2 200#2" {
+		t.Errorf("steps = %v, want the rates interleaved", got)
 	}
 }
 
