@@ -196,7 +196,7 @@ func (f *hpaFlags) report(v *kube.HPAView) (*hpaReport, error) {
 	}
 	r.PodRequests = app + sidecar
 	usage := float64(sidecar)
-	basis := "assumed equal to the sidecar's CPU request (pass --sidecar-cpu-usage with a measured figure)"
+	basis := "assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure"
 	if f.sidecarUsage != "" {
 		m, _ := quantity.ParseMillicores(f.sidecarUsage)
 		usage, basis = float64(m), "--sidecar-cpu-usage"
@@ -205,7 +205,7 @@ func (f *hpaFlags) report(v *kube.HPAView) (*hpaReport, error) {
 	}
 	r.SidecarUsage, r.SidecarBasis = usage, basis
 	r.AppScalesNowAt = float64(target)/100*float64(app+sidecar) - usage
-	r.Assumptions = append(r.Assumptions, fmt.Sprintf("the HPA's %d%% was chosen for the app alone: its original absolute target is %d%% of the app's %s", target, target, quantity.Millicores(app)))
+	r.Assumptions = append(r.Assumptions, fmt.Sprintf("the HPA's %d%% was chosen for the app alone: its original absolute target is %sm, %d%% of the app's %s CPU request", target, num(float64(app)*float64(target)/100), target, quantity.Millicores(app)))
 
 	h, err := sizing.RecalculateHPA(sizing.LiveHPAInput{
 		AppCPURequestMillicores: app, SidecarCPURequestMillicores: sidecar, SidecarCPURequestSource: sidecarSource,
@@ -279,7 +279,8 @@ func writeHPAReport(w io.Writer, format string, r *hpaReport) error {
 	}
 	if r.Recalculation != nil {
 		fmt.Fprintf(tw, "\n  pod requests\t%s\tthe Resource metric divides the pod's CPU by this\n", quantity.Millicores(r.PodRequests))
-		fmt.Fprintf(tw, "  app scales now at\t%sm\t%d%% of %s minus the sidecar's %sm (%s)\n\n", num(r.AppScalesNowAt), r.TargetPercent, quantity.Millicores(r.PodRequests), num(r.SidecarUsage), r.SidecarBasis)
+		fmt.Fprintf(tw, "  app scales now at\t%sm\t%d%% of %s minus the sidecar's %sm\n", num(r.AppScalesNowAt), r.TargetPercent, quantity.Millicores(r.PodRequests), num(r.SidecarUsage))
+		fmt.Fprintf(tw, "  sidecar CPU at target\t%sm\t%s\n", num(r.SidecarUsage), r.SidecarBasis)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -417,7 +417,7 @@ func (h *Harness) createNode(ctx context.Context) error {
 	if _, err := h.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating the fake node: %w", err)
 	}
-	return h.poll(ctx, "fake node Ready (kwok)", func() error {
+	if err := h.poll(ctx, "fake node Ready (kwok)", func() error {
 		n, err := h.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -428,6 +428,25 @@ func (h *Harness) createNode(ctx context.Context) error {
 			}
 		}
 		return errors.New("node not Ready yet")
+	}); err != nil {
+		return err
+	}
+	// The apiserver taints a new node not-ready; without the node lifecycle
+	// controller nothing lifts the taint once kwok reports Ready.
+	return h.poll(ctx, "fake node untainted", func() error {
+		n, err := h.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(n.Spec.Taints) == 0 {
+			return nil
+		}
+		n.Spec.Taints = nil
+		_, err = h.Client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		return err
 	})
 }
 
