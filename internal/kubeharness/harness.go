@@ -175,8 +175,12 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
 	defer cancel()
 
+	removeStale()
 	dir, err := os.MkdirTemp("", "proxysizer-kube-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
 	h = &Harness{Dir: dir, log: o.Log}
@@ -522,4 +526,24 @@ func (h *Harness) logTails() string {
 		fmt.Fprintf(&b, "--- %s log (last lines) ---\n%s\n", p.name, strings.Join(lines, "\n"))
 	}
 	return b.String()
+}
+
+// removeStale deletes the directories of harnesses whose test binary died
+// without Stop (a test timeout panics past deferred calls); their processes
+// died with it (Pdeathsig).
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "proxysizer-kube-*"))
+	for _, d := range dirs {
+		data, err := os.ReadFile(filepath.Join(d, "owner.pid"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }
