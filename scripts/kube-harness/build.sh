@@ -141,6 +141,6 @@ log "built kwok in $(( $(date +%s) - t0 ))s"
 
 echo "$STAMP_WANT" > "$BIN/.stamp"
 if ! valid_cache; then log "built binaries fail the cache check (version stamp?)"; exit 1; fi
-log "cold build done in $(( $(date +%s) - start ))s into $BIN"
+log "build done in $(( $(date +%s) - start ))s into $BIN"
 [[ $print_bin -eq 1 ]] && echo "$BIN"
 exit 0
