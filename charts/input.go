@@ -30,6 +30,9 @@ type Input struct {
 	TargetAssumed string
 	// PlanCommand sizes with the fitted profile (empty without a choice).
 	PlanCommand string
+	// Annotations apply the chosen setting in full (sizing.Annotations of
+	// its plan: all four resources and the concurrency).
+	Annotations map[string]string
 	// GeneratedAt stamps the report; zero means now.
 	GeneratedAt time.Time
 }

@@ -2,7 +2,8 @@ package charts
 
 import (
 	"fmt"
-	"math"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,12 +154,10 @@ func card(in Input) *Card {
 	if b := r.Best; b != nil {
 		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), limitText(b.CPULimitMillicores))
 		c.ChosenWhy = b.Reason
-		c.Annotation = []Fact{
-			{"proxy.istio.io/config", fmt.Sprintf("concurrency: %d", b.Concurrency)},
-			{"sidecar.istio.io/proxyCPU", quantity.Millicores(b.CPURequestMillicores)},
-		}
-		if b.CPULimitMillicores > 0 {
-			c.Annotation = append(c.Annotation, Fact{"sidecar.istio.io/proxyCPULimit", quantity.Millicores(b.CPULimitMillicores)})
+		// The full plan's annotations: setting only the CPU ones would make
+		// Istio drop the memory request and limit.
+		for _, k := range slices.Sorted(maps.Keys(in.Annotations)) {
+			c.Annotation = append(c.Annotation, Fact{k, strings.TrimSpace(in.Annotations[k])})
 		}
 	}
 	if ru := r.RunnerUp; ru != nil {
@@ -193,11 +192,11 @@ func ReproduceCommand(rec *results.Sweep) string {
 
 // PlusMinus writes a value with its 95% confidence half-width (NaN: fewer
 // than 3 points, no interval).
-func PlusMinus(v, ci float64) string {
-	if math.IsNaN(ci) || math.IsInf(ci, 0) {
+func PlusMinus(v float64, ci *float64) string {
+	if ci == nil {
 		return fmt.Sprintf("%.4f", v)
 	}
-	return fmt.Sprintf("%.4f ± %.4f", v, ci)
+	return fmt.Sprintf("%.4f ± %.4f", v, *ci)
 }
 
 func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }

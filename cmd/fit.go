@@ -4,16 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -36,6 +40,25 @@ type fitResult struct {
 	Recommendation sizing.MeasuredRecommendation `json:"recommendation"`
 	ProfileFile    string                        `json:"profile_file"`
 	PlanCommand    string                        `json:"plan_command,omitempty"`
+	// Plan sizes the chosen setting in full (memory too) from the fitted
+	// profile; Annotations apply it. Both are nil without a choice.
+	Plan        *sizing.Plan      `json:"plan,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// planMeasuredChoice sizes the chosen concurrency and CPU limit in full
+// with the fitted profile: a manifest must set all four resource
+// annotations, or Istio drops the others.
+func planMeasuredChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS, headroom float64) (sizing.Plan, error) {
+	limit := sizing.CPULimit{Mode: sizing.CPULimitNone}
+	if b.CPULimitMillicores > 0 {
+		limit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: b.CPULimitMillicores}
+	}
+	return sizing.Recommend(sizing.Input{
+		AppRPSPerPod: targetRPS, Fanout: model.Fanout{Outbound: float64(rec.Options.OutboundPerRequest)},
+		Profile: r.Profile, Config: model.Config{Clusters: sizing.DefaultClusters, Endpoints: sizing.DefaultEndpoints}, ConfigDefault: true,
+		Concurrency: b.Concurrency, Headroom: headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio,
+	})
 }
 
 func newFitCmd() *cobra.Command {
@@ -130,6 +153,11 @@ func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
 	}
 	res.Recommendation = sizing.ChooseMeasured(report.MeasuredSettings(), res.TargetRPS*report.RequestsPerInbound, f.headroom, slo)
 	if b := res.Recommendation.Best; b != nil {
+		plan, err := planMeasuredChoice(report, rec, *b, res.TargetRPS, f.headroom)
+		if err != nil {
+			return nil, err
+		}
+		res.Plan, res.Annotations = &plan, sizing.Annotations(plan)
 		res.PlanCommand = fmt.Sprintf("proxysizer plan --profile %s --rps-per-pod %g --outbound-per-request %d --concurrency %d --cpu-limit %s",
 			res.ProfileFile, res.TargetRPS, rec.Options.OutboundPerRequest, b.Concurrency, cpuLimitFlag(b.CPULimitMillicores))
 	}
@@ -171,7 +199,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 			throttle = fmt.Sprintf("%.0f rps", s.ThrottlingFromRPS)
 		}
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%.3f\t%s\t%.0f\t%s\t%s\n", key, s.CPU.Points,
-			plusMinus(s.CPU.IdleCores, s.CPU.IdleCoresCI), plusMinus(s.CPU.CoresPerKRPS, s.CPU.CoresPerKRPSCI),
+			charts.PlusMinus(s.CPU.IdleCores, s.CPU.IdleCoresCI), charts.PlusMinus(s.CPU.CoresPerKRPS, s.CPU.CoresPerKRPSCI),
 			s.CPU.R2, looText(s.CPU), s.MaxSidecarRPS, throttle, quantity.Bytes(int64(s.MemoryBytes)))
 	}
 	w.Flush()
@@ -181,7 +209,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 		}
 	}
 	fmt.Fprintf(out, "\noverall (unthrottled steps): idle %s cores, %s cores per 1000 sidecar RPS, R² %.3f, leave-one-rate-out max error %s\n",
-		plusMinus(r.Overall.IdleCores, r.Overall.IdleCoresCI), plusMinus(r.Overall.CoresPerKRPS, r.Overall.CoresPerKRPSCI), r.Overall.R2, looText(&r.Overall))
+		charts.PlusMinus(r.Overall.IdleCores, r.Overall.IdleCoresCI), charts.PlusMinus(r.Overall.CoresPerKRPS, r.Overall.CoresPerKRPSCI), r.Overall.R2, looText(&r.Overall))
 	fmt.Fprintf(out, "memory: %s at 1 worker, %s per extra worker", quantity.Bytes(int64(r.Memory.BaseBytes)), quantity.Bytes(int64(r.Memory.PerWorkerBytes)))
 	if r.Memory.Note != "" {
 		fmt.Fprintf(out, " (%s)", r.Memory.Note)
@@ -220,17 +248,16 @@ func writeRecommendation(out io.Writer, res *fitResult) {
 	for _, why := range rec.Rejected {
 		fmt.Fprintf(out, "  not chosen: %s\n", why)
 	}
+	if len(res.Annotations) > 0 {
+		fmt.Fprintln(out, "  pod annotations (all four resources: Istio drops any not annotated):")
+		for _, k := range slices.Sorted(maps.Keys(res.Annotations)) {
+			fmt.Fprintf(out, "    %s: %q\n", k, res.Annotations[k])
+		}
+	}
 	fmt.Fprintf(out, "\nProfile: %s\n", res.ProfileFile)
 	if res.PlanCommand != "" {
 		fmt.Fprintf(out, "Size with it: %s\n", res.PlanCommand)
 	}
-}
-
-func plusMinus(v, ci float64) string {
-	if ci != ci { // NaN: fewer than 3 points
-		return fmt.Sprintf("%.4f", v)
-	}
-	return fmt.Sprintf("%.4f ± %.4f", v, ci)
 }
 
 func looText(f *fit.CPUFit) string {

@@ -88,7 +88,7 @@ func runReport(c *cobra.Command, dir string, f reportFlags) error {
 // same from its fitSweep result.
 func reportInput(rec *results.Sweep, dir string, res *fitResult) report.Input {
 	return report.Input{Sweep: rec, Source: dir, Fit: res.Report, Recommendation: &res.Recommendation,
-		TargetInboundRPS: res.TargetRPS, TargetAssumed: res.TargetAssumed, PlanCommand: res.PlanCommand}
+		TargetInboundRPS: res.TargetRPS, TargetAssumed: res.TargetAssumed, PlanCommand: res.PlanCommand, Annotations: res.Annotations}
 }
 
 func printReportPaths(w interface{ Write([]byte) (int, error) }, p report.Paths, in report.Input) {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,5 +48,47 @@ func TestReportWritesEveryFile(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "15 fortio results") || strings.Contains(stdout, "not fitted") {
 		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+// The report's pod annotations come from the chosen setting's full plan:
+// with only the CPU ones, Istio would drop the sidecar's memory request and
+// limit (any resource annotation stops it merging the mesh defaults).
+func TestReportAnnotationsSetAllFourResources(t *testing.T) {
+	out := t.TempDir()
+	if code, _, stderr := run(t, "report", "../report/testdata/haproxy-sweep", "--out", out); code != 0 {
+		t.Fatalf("report: %s", stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"proxy.istio.io/config", "sidecar.istio.io/proxyCPU:", "sidecar.istio.io/proxyMemory:", "sidecar.istio.io/proxyMemoryLimit:"} {
+		if !strings.Contains(string(md), a) {
+			t.Errorf("report.md's annotations lack %s", a)
+		}
+	}
+	code, stdout, _ := run(t, "fit", "../report/testdata/haproxy-sweep", "-o", filepath.Join(out, "p.yaml"), "--format", "json")
+	var res struct {
+		Recommendation struct {
+			Best *struct {
+				CPURequestMillicores int64 `json:"cpu_request_millicores"`
+			} `json:"best"`
+		} `json:"recommendation"`
+		Plan struct {
+			Sidecar struct {
+				CPURequestMillicores int64 `json:"cpu_request_millicores"`
+				MemoryRequestBytes   int64 `json:"memory_request_bytes"`
+			} `json:"sidecar"`
+		} `json:"plan"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Recommendation.Best == nil {
+		t.Fatalf("fit -o json: exit %d", code)
+	}
+	// The plan prices the chosen setting with its own measured cost, so its
+	// request matches the recommendation's (within rounding of the measured
+	// requests per inbound call).
+	if d := res.Plan.Sidecar.CPURequestMillicores - res.Recommendation.Best.CPURequestMillicores; d < -2 || d > 2 || res.Plan.Sidecar.MemoryRequestBytes <= 0 {
+		t.Errorf("plan request %dm vs recommendation %dm, memory %d", res.Plan.Sidecar.CPURequestMillicores, res.Recommendation.Best.CPURequestMillicores, res.Plan.Sidecar.MemoryRequestBytes)
 	}
 }

@@ -37,9 +37,9 @@ type Report struct {
 type CPUFit struct {
 	Points         int             `json:"points"`
 	IdleCores      float64         `json:"idle_cores"`
-	IdleCoresCI    float64         `json:"idle_cores_ci95"`
+	IdleCoresCI    *float64        `json:"idle_cores_ci95,omitempty"` // nil below 3 points
 	CoresPerKRPS   float64         `json:"cores_per_krps"`
-	CoresPerKRPSCI float64         `json:"cores_per_krps_ci95"`
+	CoresPerKRPSCI *float64        `json:"cores_per_krps_ci95,omitempty"`
 	R2             float64         `json:"r2"`
 	HeldOut        []model.HeldOut `json:"leave_one_rate_out,omitempty"`
 	MaxHeldOutErr  float64         `json:"max_held_out_error"`
@@ -231,12 +231,21 @@ func fitCPU(steps []results.Step) (*CPUFit, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &CPUFit{Points: line.N, IdleCores: line.Intercept, IdleCoresCI: line.InterceptCI,
-		CoresPerKRPS: line.Slope * 1000, CoresPerKRPSCI: line.SlopeCI * 1000, R2: line.R2, line: line}
+	f := &CPUFit{Points: line.N, IdleCores: line.Intercept, IdleCoresCI: known(line.InterceptCI),
+		CoresPerKRPS: line.Slope * 1000, CoresPerKRPSCI: known(line.SlopeCI * 1000), R2: line.R2, line: line}
 	if held, err := model.LeaveOneRateOut(rates, xs, ys); err == nil {
 		f.HeldOut, f.MaxHeldOutErr = held, model.MaxRelError(held)
 	}
 	return f, nil
+}
+
+// known turns the NaN of an interval that cannot be computed (fewer than
+// 3 points) into nil: JSON has no NaN.
+func known(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }
 
 func fitMemory(steps []results.Step) MemoryFit {

@@ -87,8 +87,8 @@ func TestProfileIsPlanReadable(t *testing.T) {
 	if p.Kind != profiles.KindMeasured || len(p.CPU.ByConcurrency) != 2 || p.CPU.ByConcurrency[1].MaxRPS != 2700 {
 		t.Errorf("profile = %+v", p.CPU)
 	}
-	cost, basis := p.CostAt(1)
-	if math.Abs(cost.CoresPerKRPS-0.08) > 1e-9 || !strings.Contains(basis, "measured at concurrency 1") {
+	cost, basis := p.CostAt(1, 500)
+	if math.Abs(cost.CoresPerKRPS-0.08) > 1e-9 || !strings.Contains(basis, "measured at concurrency 1, limit 500m") {
 		t.Errorf("CostAt(1) = %+v (%s)", cost, basis)
 	}
 	if !strings.Contains(strings.Join(p.Provenance.Notes, " "), "haproxy standing in for Envoy") {

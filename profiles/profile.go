@@ -77,25 +77,36 @@ type Capacity struct {
 	Basis        string
 }
 
-// CostAt is the CPU cost at a concurrency: the measured entry for it when
-// there is one (the lowest CPU limit first is not implied: entries without a
-// limit win, as they show the proxy's own cost), else the profile's overall cost.
-func (p Profile) CostAt(concurrency int) (model.CPUCost, string) {
+// CostAt is the CPU cost at a concurrency and CPU limit (0: none): the
+// entry measured at exactly that setting, else the one measured at that
+// concurrency without a limit (the proxy's own cost), else any entry at that
+// concurrency, else the profile's overall cost.
+func (p Profile) CostAt(concurrency int, limitMillicores int64) (model.CPUCost, string) {
 	var found *ConcurrencyCost
+	rank := func(c *ConcurrencyCost) int {
+		switch c.CPULimitMillicores {
+		case limitMillicores:
+			return 3
+		case 0:
+			return 2
+		}
+		return 1
+	}
 	for i := range p.CPU.ByConcurrency {
 		c := &p.CPU.ByConcurrency[i]
-		if c.Concurrency != concurrency {
-			continue
-		}
-		if found == nil || c.CPULimitMillicores == 0 {
+		if c.Concurrency == concurrency && (found == nil || rank(c) > rank(found)) {
 			found = c
 		}
 	}
 	if found == nil {
 		return p.CPU.CPUCost, fmt.Sprintf("profile %s overall cost", p.Name)
 	}
+	limit := "no limit"
+	if found.CPULimitMillicores > 0 {
+		limit = fmt.Sprintf("limit %dm", found.CPULimitMillicores)
+	}
 	return model.CPUCost{IdleCores: found.IdleCores, CoresPerKRPS: found.CoresPerKRPS},
-		fmt.Sprintf("profile %s measured at concurrency %d", p.Name, concurrency)
+		fmt.Sprintf("profile %s measured at concurrency %d, %s", p.Name, concurrency, limit)
 }
 
 // WorkerCapacity is the rate one worker sustains: measured maxima divided by

@@ -60,6 +60,31 @@ func TestWorkerCapacity(t *testing.T) {
 	}
 }
 
+func TestCostAtPrefersTheExactSetting(t *testing.T) {
+	p, _ := Load("istio-1.8-1.16")
+	p.CPU.ByConcurrency = []ConcurrencyCost{
+		{Concurrency: 2, CPULimitMillicores: 500, CoresPerKRPS: 0.5},
+		{Concurrency: 2, CPULimitMillicores: 0, CoresPerKRPS: 0.3},
+		{Concurrency: 4, CPULimitMillicores: 2000, CoresPerKRPS: 0.4},
+	}
+	tests := []struct {
+		concurrency int
+		limit       int64
+		want        float64
+	}{
+		{2, 500, 0.5},  // exact
+		{2, 1000, 0.3}, // not measured at 1000m: the unlimited entry
+		{2, 0, 0.3},
+		{4, 0, 0.4},  // the only entry at 4
+		{8, 0, 0.35}, // not measured: the overall figure
+	}
+	for _, tt := range tests {
+		if got, basis := p.CostAt(tt.concurrency, tt.limit); got.CoresPerKRPS != tt.want {
+			t.Errorf("CostAt(%d, %d) = %v (%s), want %v", tt.concurrency, tt.limit, got.CoresPerKRPS, basis, tt.want)
+		}
+	}
+}
+
 func TestMarshalParseRoundTrip(t *testing.T) {
 	p, _ := Load("istio-1.20-1.22")
 	p.Kind, p.Name = KindMeasured, "measured-haproxy"

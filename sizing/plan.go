@@ -99,7 +99,7 @@ func Recommend(in Input) (Plan, error) {
 	p.PeakSidecarRPS = p.SidecarRPSPerPod * (1 + in.Headroom)
 
 	p.chooseConcurrency(in)
-	cost, basis := in.Profile.CostAt(p.Concurrency)
+	cost, basis := in.Profile.CostAt(p.Concurrency, costLimit(in.CPULimit, p.Concurrency))
 	p.sizeCPU(in, cost, basis)
 	p.sizeMemory(in)
 	p.noteProfile(in)
@@ -111,6 +111,18 @@ func Recommend(in Input) (Plan, error) {
 		p.HPA = &hpa
 	}
 	return p, nil
+}
+
+// costLimit is the CPU limit whose measured cost applies: the fixed one,
+// none, or for auto the one core per worker that auto sets.
+func costLimit(l CPULimit, concurrency int) int64 {
+	switch l.Mode {
+	case CPULimitFixed:
+		return l.Millicores
+	case CPULimitNone:
+		return 0
+	}
+	return int64(concurrency) * 1000
 }
 
 // chooseConcurrency picks enough workers to carry the peak at the profile's
