@@ -112,10 +112,10 @@ func FromHTTPResults(o RemoteRun, parts []*fhttp.HTTPRunnerResults) (*Result, er
 // histogramMerger rebuilds fortio histograms from their exported data and
 // merges them with stats.Histogram.Transfer.
 type histogramMerger struct {
-	h              *stats.Histogram
-	count          int64
-	min, max, sum  float64
-	sawAny         bool
+	h             *stats.Histogram
+	count         int64
+	min, max, sum float64
+	sawAny        bool
 }
 
 func (m *histogramMerger) add(d *stats.HistogramData) {
