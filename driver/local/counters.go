@@ -113,3 +113,39 @@ func ParseStubStatus(text []byte) (int64, error) {
 	}
 	return 0, fmt.Errorf("not an nginx stub_status page: %q", firstLine(text))
 }
+
+// SumCounterPrefix is SumCounter for the samples whose label's value starts
+// with prefix, e.g. Istio's HCM stat prefixes: inbound_0.0.0.0_8080 and
+// outbound_0.0.0.0_8080 vary by port and address, their first word does not.
+func SumCounterPrefix(families map[string]*dto.MetricFamily, name, label, prefix string) (int64, bool) {
+	fam, ok := families[name]
+	if !ok {
+		return 0, false
+	}
+	var total float64
+	found := false
+	for _, m := range fam.GetMetric() {
+		matched := false
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label && strings.HasPrefix(l.GetValue(), prefix) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			total += m.GetCounter().GetValue()
+		case m.Untyped != nil:
+			total += m.GetUntyped().GetValue()
+		case m.Gauge != nil:
+			total += m.GetGauge().GetValue()
+		default:
+			continue
+		}
+		found = true
+	}
+	return int64(total), found
+}

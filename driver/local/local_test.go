@@ -184,3 +184,30 @@ func TestStateRecordsAndForgets(t *testing.T) {
 		t.Errorf("owner = %d %v", pid, ok)
 	}
 }
+
+func TestSumCounterPrefixMatchesIstioHCMPrefixes(t *testing.T) {
+	text := []byte(`# TYPE envoy_http_downstream_rq_total counter
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="inbound_0.0.0.0_8080"} 100
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="inbound_0.0.0.0_9090"} 5
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="outbound_0.0.0.0_8080"} 200
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="outbound_.8080_._.downstream.shop.svc.cluster.local"} 7
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="admin"} 3
+`)
+	fams, err := ParsePrometheus(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name, label = "envoy_http_downstream_rq_total", "envoy_http_conn_manager_prefix"
+	if in, ok := SumCounterPrefix(fams, name, label, "inbound_"); !ok || in != 105 {
+		t.Errorf("inbound %d %v", in, ok)
+	}
+	if out, ok := SumCounterPrefix(fams, name, label, "outbound_"); !ok || out != 207 {
+		t.Errorf("outbound %d %v", out, ok)
+	}
+	if _, ok := SumCounterPrefix(fams, name, label, "gateway_"); ok {
+		t.Error("no sample has that prefix")
+	}
+	if _, ok := SumCounterPrefix(fams, "missing", label, "inbound_"); ok {
+		t.Error("no such family")
+	}
+}
