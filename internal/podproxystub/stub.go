@@ -1,0 +1,168 @@
+// Package podproxystub stands in, at the HTTP transport only, for what
+// kwok's pods cannot serve: requests to the API server's pod proxy
+// (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/...) go to in-process
+// servers (fortio's own REST server for the load generators, a fake Envoy
+// stats page for the sidecars), and metrics.k8s.io can be served from a
+// function. Everything else goes to the real API server. It can also drop
+// the API server's pod watches, to test that fault.
+//
+// Install it with kube.TransportWrapper = stub.Wrap.
+package podproxystub
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/rapi"
+)
+
+var podProxyPath = regexp.MustCompile(`^/api/v1/namespaces/([^/]+)/pods/([^/:]+):(\d+)/proxy/(.*)$`)
+var metricsPath = regexp.MustCompile(`^/apis/metrics\.k8s\.io/v1beta1/namespaces/([^/]+)/pods$`)
+
+// Stub routes pod-proxy requests to in-process servers.
+type Stub struct {
+	// Fortio is the in-process fortio REST server's base URL.
+	Fortio string
+	// EnvoyStats serves /stats/prometheus for a target pod (ok false: 404).
+	EnvoyStats func(ns, pod string) (text string, ok bool)
+	// PodExists, when set, makes a proxy request to a pod that does not
+	// exist fail as the API server's would (404).
+	PodExists func(ns, pod string) bool
+	// Metrics, when set, serves metrics.k8s.io's PodMetricsList (JSON).
+	Metrics func(ns string) []byte
+	// DropPodWatches closes every pod watch as soon as the API server
+	// answers it.
+	DropPodWatches atomic.Bool
+
+	// FortioRuns counts the REST runs forwarded.
+	FortioRuns atomic.Int64
+}
+
+var (
+	fortioOnce sync.Once
+	fortioURL  string
+)
+
+// FortioServer starts (once per process) fortio's REST server on loopback
+// and returns its base URL: rapi.AddHandlers on an fhttp server, exactly
+// what `fortio server` serves on 8080.
+func FortioServer() string {
+	fortioOnce.Do(func() {
+		mux, addr := fhttp.HTTPServer("fortio-rest-stub", "127.0.0.1:0")
+		rapi.AddHandlers(mux, "", "/fortio/", "")
+		fortioURL = "http://" + addr.(*net.TCPAddr).String()
+	})
+	return fortioURL
+}
+
+// Wrap is a kube.TransportWrapper.
+func (s *Stub) Wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripper{s: s, next: next}
+}
+
+type roundTripper struct {
+	s    *Stub
+	next http.RoundTripper
+}
+
+var loopback = &http.Transport{Proxy: nil, DisableCompression: true, ResponseHeaderTimeout: 5 * time.Minute}
+
+func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if m := podProxyPath.FindStringSubmatch(r.URL.Path); m != nil {
+		return rt.s.podProxy(r, m[1], m[2], m[3], m[4])
+	}
+	if m := metricsPath.FindStringSubmatch(r.URL.Path); m != nil && rt.s.Metrics != nil {
+		return respond(r, http.StatusOK, "application/json", rt.s.Metrics(m[1])), nil
+	}
+	if rt.s.DropPodWatches.Load() && r.URL.Query().Get("watch") == "true" && strings.HasSuffix(r.URL.Path, "/pods") {
+		resp, err := rt.next.RoundTrip(r)
+		if err != nil {
+			return resp, err
+		}
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(nil)) // the connection ends: the watch is closed
+		return resp, nil
+	}
+	return rt.next.RoundTrip(r)
+}
+
+func (s *Stub) podProxy(r *http.Request, ns, pod, port, path string) (*http.Response, error) {
+	if s.PodExists != nil && !s.PodExists(ns, pod) {
+		return respond(r, http.StatusNotFound, "text/plain", []byte(fmt.Sprintf("pods %q not found", pod))), nil
+	}
+	switch {
+	case port == "8080" && strings.HasPrefix(path, "fortio/"):
+		s.FortioRuns.Add(1)
+		u := s.Fortio + "/" + path
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, u, r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return loopback.RoundTrip(out)
+	case path == "stats/prometheus" && s.EnvoyStats != nil:
+		text, ok := s.EnvoyStats(ns, pod)
+		if !ok {
+			return respond(r, http.StatusNotFound, "text/plain", []byte("no stats")), nil
+		}
+		return respond(r, http.StatusOK, "text/plain; version=0.0.4", []byte(text)), nil
+	}
+	return respond(r, http.StatusBadGateway, "text/plain", []byte("podproxystub: nothing serves "+port+"/"+path)), nil
+}
+
+func respond(r *http.Request, code int, ctype string, body []byte) *http.Response {
+	return &http.Response{
+		StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": []string{ctype}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}
+}
+
+// Target is an in-process HTTP server standing in for the Service the load
+// is sent to; it counts the requests it answers.
+type Target struct {
+	URL      string
+	Requests atomic.Int64
+}
+
+// StartTarget serves 200 OK on a loopback port until the process ends.
+func StartTarget() *Target {
+	t := &Target{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	t.URL = "http://" + l.Addr().String() + "/echo"
+	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		t.Requests.Add(1)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	return t
+}
+
+// EnvoyText is an Istio sidecar's /stats/prometheus with the given
+// counters (Istio's HCM stat prefixes, server gauges).
+func EnvoyText(inbound, outbound int64, concurrency int, memAllocated int64) string {
+	return fmt.Sprintf(`# TYPE envoy_http_downstream_rq_total counter
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="inbound_0.0.0.0_8080"} %d
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="outbound_0.0.0.0_9090"} %d
+envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="admin"} 7
+# TYPE envoy_server_concurrency gauge
+envoy_server_concurrency{} %d
+# TYPE envoy_server_memory_allocated gauge
+envoy_server_memory_allocated{} %d
+`, inbound, outbound, concurrency, memAllocated)
+}
