@@ -309,7 +309,20 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 	}
 	fmt.Fprintln(out)
 	printReportPaths(out, paths, in)
+	if countOK(rec) == 0 {
+		return errors.New("no step of the sweep finished valid: see each step's reason above or in sweep.json")
+	}
 	return nil
+}
+
+func countOK(rec *results.Sweep) int {
+	n := 0
+	for _, s := range rec.Steps {
+		if s.Status == results.StatusOK {
+			n++
+		}
+	}
+	return n
 }
 
 // looSummary gives each setting's leave-one-rate-out error: the CPU model

@@ -64,7 +64,12 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if cfg.CgroupRoot == "" {
 		b.cfg.CgroupRoot = "/sys/fs/cgroup"
 	}
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+	// The proxy runs in its setting's directory: every path it is given must
+	// be absolute, whatever --out the user typed.
+	if b.cfg.WorkDir, err = filepath.Abs(cfg.WorkDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(b.cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
 	if err := b.findProxy(ctx); err != nil {
@@ -92,7 +97,7 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if err := b.pickPorts(); err != nil {
 		return nil, err
 	}
-	if b.app, err = startLabApp(cfg.WorkDir, b.ports.Outbound, cfg.OutboundPerRequest); err != nil {
+	if b.app, err = startLabApp(b.cfg.WorkDir, b.ports.Outbound, cfg.OutboundPerRequest); err != nil {
 		return nil, err
 	}
 	if err := b.state.addProcGroup(b.app.proc.pid()); err != nil {

@@ -43,7 +43,14 @@ func proxysizer(t *testing.T) string {
 // run runs the binary to completion.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runIn(t, "", args...)
+}
+
+// runIn runs the binary to completion in the working directory dir.
+func runIn(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := exec.Command(proxysizer(t), args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

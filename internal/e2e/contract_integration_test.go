@@ -17,10 +17,13 @@ import (
 // the proxy's own request counts, and the files beside sweep.json.
 func TestNginxSweepContract(t *testing.T) {
 	testenv.RequireBinary(t, "nginx", "apt-get install nginx-light")
-	out := filepath.Join(t.TempDir(), "sweep")
-	code, stdout, stderr := run(t, "sweep", "--proxy", "nginx", "--concurrency", "2", "--cpu-limit", "1",
+	// A relative --out, as a user types it: the proxy runs in another
+	// working directory and must still find its configuration.
+	cwd := t.TempDir()
+	out := filepath.Join(cwd, "results", "sweep")
+	code, stdout, stderr := runIn(t, cwd, "sweep", "--proxy", "nginx", "--concurrency", "2", "--cpu-limit", "1",
 		"--rates", "150,300", "--outbound-per-request", "1", "--duration", "2s", "--warmup", "500ms",
-		"--connections", "4", "--no-progress", "--out", out)
+		"--connections", "4", "--no-progress", "--out", "results/sweep")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
