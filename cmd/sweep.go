@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,8 +14,11 @@ import (
 
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/driver/local"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
@@ -47,6 +51,7 @@ type sweepFlags struct {
 	searchMaxTime            time.Duration
 	searchStart              float64
 	noProgress               bool
+	kube                     sweepKubeFlags
 }
 
 func newSweepCmd() *cobra.Command {
@@ -64,18 +69,32 @@ on PATH, else haproxy, else nginx) runs on this machine in a cgroup whose CFS
 quota enforces the CPU limit as Kubernetes does, in front of a fortio app that
 fans each request out to --outbound-per-request calls back through the proxy.
 Results go to --out after every step; an interrupted sweep continues with
---resume.`,
+--resume.
+
+The kubernetes backend (--backend kubernetes -n NS --deployment NAME --target
+URL) sizes a live Deployment's Istio sidecar: for each setting it patches the
+pod template's sidecar annotations and waits for the rollout; fortio pods in
+the namespace (--load-generators) load --target from inside the mesh; Envoy's
+counters give the requests through each sidecar, Prometheus
+(--prometheus-url) or metrics.k8s.io the CPU, throttling and memory, per pod.
+The original annotations are restored and the load pods deleted at the end,
+on error and on Ctrl-C (after kill -9: proxysizer restore).`,
 		Example: `  # 2 concurrencies x 2 CPU limits x 3 rates, haproxy, app making 2 calls per request
   proxysizer sweep --proxy haproxy --concurrency 1,2 --cpu-limit 500m,1 \
     --rates 200,400,800 --outbound-per-request 2 --duration 10s --out out/shop
 
   # search each setting's maximum under a 5 ms p99, then measure at fractions of it
-  proxysizer sweep --find-max --slo-p99 5ms --rates 0.25,0.5,0.75 --out out/max`,
+  proxysizer sweep --find-max --slo-p99 5ms --rates 0.25,0.5,0.75 --out out/max
+
+  # a live Deployment: 2 concurrencies, rates per pod, 60 s steps for Prometheus' 15 s scrapes
+  proxysizer sweep --backend kubernetes -n shop --deployment web --target http://web.shop.svc:8080/ \
+    --concurrency 1,2 --cpu-limit 1,2 --rates 100,200,400 --duration 60s --load-generators 2 \
+    --prometheus-url http://prometheus.monitoring.svc:9090 --prometheus-token-file /var/run/secrets/prom-token`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runSweep(c, f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.backend, "backend", "local", "where the proxy runs: local")
+	fl.StringVar(&f.backend, "backend", "local", "where the proxy runs: local (a lab on this machine) or kubernetes (a live Deployment's sidecar)")
 	fl.StringVar(&f.proxy, "proxy", "auto", "proxy under test: auto (envoy, else haproxy, else nginx), envoy, haproxy or nginx")
 	fl.StringVar(&f.proxyCmd, "proxy-cmd", "", "run the proxy with this command line instead; {config} and {concurrency} are expanded")
 	fl.IntSliceVar(&f.concurrency, "concurrency", []int{1, 2}, "proxy worker counts to sweep")
@@ -98,6 +117,7 @@ Results go to --out after every step; an interrupted sweep continues with
 	fl.DurationVar(&f.searchMaxTime, "search-max-time", 5*time.Minute, "with --find-max: at most this long per search")
 	fl.Float64Var(&f.searchStart, "search-start-rps", 100, "with --find-max: the search's first rate")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "print no progress")
+	addSweepKubeFlags(fl, &f.kube)
 	return c
 }
 
@@ -106,8 +126,11 @@ func (f sweepFlags) toOptions(c *cobra.Command) (sweep.Options, local.Config, er
 	var o sweep.Options
 	var lc local.Config
 	set := c.Flags().Changed
-	if f.backend != "local" {
-		return o, lc, flagError("backend", "expected local, got %q", f.backend)
+	if f.backend != "local" && f.backend != "kubernetes" {
+		return o, lc, flagError("backend", "expected local or kubernetes, got %q", f.backend)
+	}
+	if err := f.checkBackendFlags(set); err != nil {
+		return o, lc, err
 	}
 	limits, err := f.limits()
 	if err != nil {
@@ -135,6 +158,9 @@ func (f sweepFlags) toOptions(c *cobra.Command) (sweep.Options, local.Config, er
 	o.OutDir = f.out
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join("out", "sweep-"+time.Now().Format("20060102-150405"))
+	}
+	if f.backend == "kubernetes" {
+		return o, lc, nil
 	}
 	lc, err = f.localConfig(o.OutDir)
 	return o, lc, err
@@ -239,7 +265,7 @@ func (f sweepFlags) localConfig(outDir string) (local.Config, error) {
 	return lc, nil
 }
 
-func runSweep(c *cobra.Command, f sweepFlags) error {
+func runSweep(c *cobra.Command, f sweepFlags) (err error) {
 	o, lc, err := f.toOptions(c)
 	if err != nil {
 		return err
@@ -252,17 +278,37 @@ func runSweep(c *cobra.Command, f sweepFlags) error {
 		o.Printer = loadgen.NewProgressPrinter(stderr, isTerminal(stderr))
 		defer o.Printer.Done()
 	}
-	backend, err := local.New(ctx, lc)
-	if errors.Is(err, local.ErrNoCgroups) {
-		return badInput("%v", err)
+	var backend driver.Backend
+	if f.backend == "kubernetes" {
+		kb, err := kube.NewBackend(ctx, f.kube.backendConfig(stderr))
+		if err != nil {
+			return fmt.Errorf("kubernetes backend: %w", err)
+		}
+		// Close deletes the load pods and restores the Deployment: a
+		// failure there is the command's, whatever the sweep did.
+		defer func() {
+			if cerr := kb.Close(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}()
+		backend = kb
+		_, env := kb.Describe()
+		fmt.Fprintf(stderr, "proxysizer sweep: deployment %s/%s on Kubernetes %s, %d load generator(s), metrics from %s; results in %s\n",
+			env.Cluster.Namespace, env.Cluster.Deployment, env.Cluster.ServerVersion, f.kube.loadGenerators, env.Cluster.MetricsSource, o.OutDir)
+	} else {
+		lb, err := local.New(ctx, lc)
+		if errors.Is(err, local.ErrNoCgroups) {
+			return badInput("%v", err)
+		}
+		if err != nil {
+			return fmt.Errorf("local lab: %w", err)
+		}
+		defer lb.Close()
+		backend = lb
+		proxy, env := lb.Describe()
+		fmt.Fprintf(stderr, "proxysizer sweep: %s (%s) on %d CPUs, cgroups %s, %s; results in %s\n",
+			proxy.Name, proxy.Version, env.Cores, env.CgroupVersion, env.Placement.Note, o.OutDir)
 	}
-	if err != nil {
-		return fmt.Errorf("local lab: %w", err)
-	}
-	defer backend.Close()
-	proxy, env := backend.Describe()
-	fmt.Fprintf(stderr, "proxysizer sweep: %s (%s) on %d CPUs, cgroups %s, %s; results in %s\n",
-		proxy.Name, proxy.Version, env.Cores, env.CgroupVersion, env.Placement.Note, o.OutDir)
 	rec, err := sweep.Run(ctx, backend, o)
 	if o.Printer != nil {
 		o.Printer.Done()
@@ -350,4 +396,139 @@ func countDone(rec *results.Sweep) int {
 		}
 	}
 	return n
+}
+
+// sweepKubeFlags are the flags of --backend kubernetes.
+type sweepKubeFlags struct {
+	kube.ClientFlags
+	deployment, target, appContainer string
+	journal                          string
+	rolloutTimeout                   time.Duration
+	loadGenerators                   int
+	loadImage                        string
+	loadNodeSelector                 []string
+	loadPodTimeout                   time.Duration
+	envoyStatsPort                   int
+	promURL, promTokenFile           string
+	promScrapeInterval               time.Duration
+}
+
+func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
+	fl.StringVar(&k.Kubeconfig, "kubeconfig", "", "kubernetes: path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	fl.StringVar(&k.Context, "context", "", "kubernetes: the kubeconfig context to use")
+	fl.StringVarP(&k.Namespace, "namespace", "n", "", "kubernetes: the Deployment's namespace (default: the context's, else default)")
+	fl.StringVar(&k.deployment, "deployment", "", "kubernetes: the Deployment whose istio-proxy sidecar is sized (required)")
+	fl.StringVar(&k.target, "target", "", "kubernetes: the URL the load generators load from inside the cluster, e.g. http://web.shop.svc:8080/ (required)")
+	fl.StringVar(&k.appContainer, "app-container", "", "kubernetes: the app's container (default: the first that is not istio-proxy)")
+	fl.StringVar(&k.journal, "journal", "", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
+	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", kube.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
+	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: fortio pods sharing the load")
+	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage, "kubernetes: the load generators' image (runs `fortio server`)")
+	fl.StringSliceVar(&k.loadNodeSelector, "load-node-selector", nil, "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
+	fl.DurationVar(&k.loadPodTimeout, "load-pod-timeout", kube.DefaultLoadPodTimeout, "kubernetes: how long the load generators may take to be ready")
+	fl.IntVar(&k.envoyStatsPort, "envoy-stats-port", kube.DefaultEnvoyStatsPort, "kubernetes: the sidecar's port serving /stats/prometheus (Istio: 15090; the admin port 15000 listens on localhost only)")
+	fl.StringVar(&k.promURL, "prometheus-url", "", "kubernetes: Prometheus holding the kubelet's cAdvisor series (default: metrics.k8s.io, coarser)")
+	fl.StringVar(&k.promTokenFile, "prometheus-token-file", "", "kubernetes: file holding a bearer token for Prometheus (never printed nor saved)")
+	fl.DurationVar(&k.promScrapeInterval, "prometheus-scrape-interval", 0, "kubernetes: the cAdvisor scrape interval (default: read from Prometheus' configuration, else 15s)")
+}
+
+// checkBackendFlags rejects flags of the other backend, and checks the
+// kubernetes backend's.
+func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
+	kubeOnly := []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
+		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
+		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval"}
+	if f.backend == "local" {
+		for _, name := range kubeOnly {
+			if set(name) {
+				return flagError(name, "only used with --backend kubernetes")
+			}
+		}
+		return nil
+	}
+	for name, why := range map[string]string{
+		"proxy": "the sidecar is Istio's Envoy", "proxy-cmd": "the sidecar is Istio's Envoy",
+		"no-cpu-limit": "Kubernetes enforces the limits", "no-pin": "the pods are placed by the scheduler",
+		"outbound-per-request": "the app's own calls are measured from Envoy's counters",
+	} {
+		if set(name) {
+			return flagError(name, "only used with the local backend: %s", why)
+		}
+	}
+	k := f.kube
+	switch {
+	case k.deployment == "":
+		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
+	case len(validation.IsDNS1123Subdomain(k.deployment)) > 0:
+		return flagError("deployment", "expected a Deployment name, got %q", k.deployment)
+	case k.Namespace != "" && len(validation.IsDNS1123Label(k.Namespace)) > 0:
+		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", k.Namespace)
+	case k.rolloutTimeout <= 0:
+		return flagError("rollout-timeout", "expected a duration > 0, got %v", k.rolloutTimeout)
+	case k.loadGenerators < 1 || k.loadGenerators > 100:
+		return flagError("load-generators", "expected 1..100 pods, got %d", k.loadGenerators)
+	case k.loadImage == "":
+		return flagError("load-image", "expected an image")
+	case k.loadPodTimeout <= 0:
+		return flagError("load-pod-timeout", "expected a duration > 0, got %v", k.loadPodTimeout)
+	case k.envoyStatsPort < 1 || k.envoyStatsPort > 65535:
+		return flagError("envoy-stats-port", "expected a port, got %d", k.envoyStatsPort)
+	case k.promScrapeInterval < 0:
+		return flagError("prometheus-scrape-interval", "expected a duration > 0, got %v", k.promScrapeInterval)
+	case k.promTokenFile != "" && k.promURL == "":
+		return flagError("prometheus-token-file", "needs --prometheus-url")
+	case k.promScrapeInterval > 0 && k.promURL == "":
+		return flagError("prometheus-scrape-interval", "needs --prometheus-url")
+	}
+	if u, err := url.Parse(k.target); k.target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return flagError("target", "expected the http(s) URL the load generators send to from inside the cluster, e.g. http://web.shop.svc:8080/, got %q", k.target)
+	}
+	if k.promURL != "" {
+		if u, err := url.Parse(k.promURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return flagError("prometheus-url", "expected an http(s) URL, got %q", k.promURL)
+		}
+	}
+	if k.promTokenFile != "" {
+		if st, err := os.Stat(k.promTokenFile); err != nil || st.IsDir() {
+			return flagError("prometheus-token-file", "expected a readable file, got %q", k.promTokenFile)
+		}
+	}
+	if k.Kubeconfig != "" {
+		if st, err := os.Stat(k.Kubeconfig); err != nil || st.IsDir() {
+			return flagError("kubeconfig", "expected a readable kubeconfig file, got %q", k.Kubeconfig)
+		}
+	}
+	if _, err := k.nodeSelector(); err != nil {
+		return err
+	}
+	if f.findMax && f.duration < 2*time.Second {
+		return flagError("duration", "expected at least 2s per step on a cluster, got %v", f.duration)
+	}
+	return nil
+}
+
+func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {
+	if len(k.loadNodeSelector) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range k.loadNodeSelector {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok || len(validation.IsQualifiedName(key)) > 0 || len(validation.IsValidLabelValue(value)) > 0 {
+			return nil, flagError("load-node-selector", "expected key=value node labels, got %q", kv)
+		}
+		out[key] = value
+	}
+	return out, nil
+}
+
+func (k sweepKubeFlags) backendConfig(log io.Writer) kube.BackendConfig {
+	sel, _ := k.nodeSelector()
+	return kube.BackendConfig{
+		Config: kube.Config{ClientFlags: k.ClientFlags, Deployment: k.deployment, JournalPath: k.journal,
+			RolloutTimeout: k.rolloutTimeout, Log: log},
+		Target: k.target, AppContainer: k.appContainer, LoadGenerators: k.loadGenerators, LoadImage: k.loadImage,
+		LoadNodeSelector: sel, LoadPodTimeout: k.loadPodTimeout, EnvoyStatsPort: k.envoyStatsPort,
+		Prometheus: kube.PrometheusConfig{URL: k.promURL, TokenFile: k.promTokenFile, ScrapeInterval: k.promScrapeInterval},
+	}
 }

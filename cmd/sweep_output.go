@@ -12,7 +12,12 @@ import (
 
 // writeSweepSummary prints the measured steps as a table.
 func writeSweepSummary(out io.Writer, rec *results.Sweep, dir string) error {
-	fmt.Fprintf(out, "Proxy: %s (%s); %d outbound call(s) per request; cgroups %s\n\n", rec.Proxy.Name, rec.Proxy.Version, rec.Options.OutboundPerRequest, rec.Environment.CgroupVersion)
+	if c := rec.Environment.Cluster; c != nil {
+		fmt.Fprintf(out, "Proxy: %s (%s); deployment %s/%s on Kubernetes %s; figures per pod; metrics: %s\n\n",
+			rec.Proxy.Name, rec.Proxy.Version, c.Namespace, c.Deployment, c.ServerVersion, c.MetricsSource)
+	} else {
+		fmt.Fprintf(out, "Proxy: %s (%s); %d outbound call(s) per request; cgroups %s\n\n", rec.Proxy.Name, rec.Proxy.Version, rec.Options.OutboundPerRequest, rec.Environment.CgroupVersion)
+	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "CONC\tCPU LIMIT\tRPS\tACHIEVED\tPROXY CORES\tCPU-S/1K REQ\tREQ/INBOUND\tTHROTTLED\tMEMORY\tP50 MS\tP99 MS\t+P99 MS\tSTATUS\t")
 	for _, s := range rec.Steps {
