@@ -2,7 +2,7 @@
 # Installs what the integration tests and the demo need, from Debian's packages.
 # Idempotent: packages already present are not fetched again.
 set -euo pipefail
-packages=(haproxy nginx-light wrk chromium)
+packages=(haproxy nginx-light wrk chromium prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,6 +17,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian packages start their services; the tests run their own instances.
-for svc in haproxy nginx; do
+for svc in haproxy nginx prometheus; do
   command -v service >/dev/null 2>&1 && service "$svc" stop >/dev/null 2>&1 || true
 done
