@@ -248,6 +248,9 @@ func writeRecommendation(out io.Writer, res *fitResult) {
 	for _, why := range rec.Rejected {
 		fmt.Fprintf(out, "  not chosen: %s\n", why)
 	}
+	for _, w := range rec.Warnings {
+		fmt.Fprintf(out, "  warning: %s\n", w)
+	}
 	if len(res.Annotations) > 0 {
 		fmt.Fprintln(out, "  pod annotations (all four resources: Istio drops any not annotated):")
 		for _, k := range slices.Sorted(maps.Keys(res.Annotations)) {

@@ -288,7 +288,7 @@ func (r *Report) MeasuredSettings() []sizing.MeasuredSetting {
 			Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores,
 			Cost:        model.CPUCost{IdleCores: math.Max(0, s.CPU.IdleCores), CoresPerKRPS: s.CPU.CoresPerKRPS},
 			CapacityRPS: s.MaxSidecarRPS, CapacityBasis: s.MaxBasis, P99AtCapacityMs: s.P99AtMaxMs,
-			ThrottledFromRPS: s.ThrottlingFromRPS,
+			ThrottledFromRPS: s.ThrottlingFromRPS, FitError: s.CPU.MaxHeldOutErr,
 		})
 	}
 	return out

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the local embedded default. A short sweep of a
 # real proxy on this machine (about 2 minutes on 2 cores): 2 worker counts x 2
-# CPU limits x 3 rates, with an app that makes 2 calls back out through the
-# proxy per request, then the fit and the recommendation.
+# CPU limits x 3 rates, each measured twice (interleaved), with an app that
+# makes 2 calls back out through the proxy per request, then the fit, the
+# recommendation and the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/proxysizer
@@ -26,8 +27,8 @@ fi
 rm -rf "$out"
 errlog=$(mktemp)
 trap 'rm -f "$errlog"' EXIT
-args=(sweep --concurrency 1,2 --rates 200,400,600 --outbound-per-request 2
-      --duration 4s --warmup 1s --connections 8 --out "$out")
+args=(sweep --concurrency 1,2 --rates 300,600,900 --repeats 2 --outbound-per-request 2
+      --duration 3s --warmup 1s --connections 8 --out "$out")
 echo "+ proxysizer ${args[*]} --cpu-limit 200m,1"
 set +e
 "$bin" "${args[@]}" --cpu-limit 200m,1 2> >(tee "$errlog" >&2)

@@ -23,7 +23,14 @@ type MeasuredSetting struct {
 	// ThrottledFromRPS is the lowest sidecar RPS at which the CFS quota
 	// throttled the proxy (0: never seen).
 	ThrottledFromRPS float64
+	// FitError is the cost line's largest leave-one-rate-out error (0:
+	// unknown, fewer than 3 rates).
+	FitError float64
 }
+
+// uncertainFit is the leave-one-rate-out error above which a setting's cost
+// line is too unsure to size from without saying so.
+const uncertainFit = 0.20
 
 func (m MeasuredSetting) name() string {
 	limit := "none"
@@ -53,6 +60,8 @@ type MeasuredRecommendation struct {
 	Rejected []string `json:"rejected"`
 	// NoneMeets explains, when no setting meets the target, what came closest.
 	NoneMeets string `json:"none_meets,omitempty"`
+	// Warnings qualify the choice, e.g. an uncertain cost line.
+	Warnings []string `json:"warnings"`
 }
 
 // carryTolerance is how far below the peak a measured capacity may fall and
@@ -66,7 +75,8 @@ const carryTolerance = 0.03
 // sidecar holds requests for the rest of each 100 ms period. Ties go to fewer workers (less memory), then to the lower
 // limit. The request is the fitted CPU at the peak.
 func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP99Ms float64) MeasuredRecommendation {
-	rec := MeasuredRecommendation{TargetSidecarRPS: targetSidecarRPS, PeakSidecarRPS: targetSidecarRPS * (1 + headroom), SLOP99Ms: sloP99Ms, Rejected: []string{}}
+	rec := MeasuredRecommendation{TargetSidecarRPS: targetSidecarRPS, PeakSidecarRPS: targetSidecarRPS * (1 + headroom), SLOP99Ms: sloP99Ms,
+		Rejected: []string{}, Warnings: []string{}}
 	peak := rec.PeakSidecarRPS
 	var ok []MeasuredChoice
 	var best MeasuredSetting
@@ -109,6 +119,10 @@ func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP
 		return rec
 	}
 	rec.Best = &ok[0]
+	if e := rec.Best.Setting.FitError; e > uncertainFit {
+		rec.Warnings = append(rec.Warnings, fmt.Sprintf("the cost line of %s predicts held-out rates only within %.0f%%: its request is uncertain; measure longer steps, more rates or --repeats before relying on it",
+			rec.Best.Setting.name(), e*100))
+	}
 	if len(ok) > 1 {
 		rec.RunnerUp = &ok[1]
 		for _, c := range ok[2:] {

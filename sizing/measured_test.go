@@ -42,6 +42,18 @@ func TestChooseMeasured(t *testing.T) {
 	}
 }
 
+func TestChooseMeasuredWarnsOnAnUncertainFit(t *testing.T) {
+	settings := []MeasuredSetting{{Concurrency: 1, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 3000, CapacityBasis: "search", FitError: 0.35}}
+	rec := ChooseMeasured(settings, 1000, 0, 0)
+	if rec.Best == nil || len(rec.Warnings) != 1 || !strings.Contains(rec.Warnings[0], "within 35%") {
+		t.Errorf("rec = %+v", rec)
+	}
+	settings[0].FitError = 0.05
+	if rec := ChooseMeasured(settings, 1000, 0, 0); len(rec.Warnings) != 0 {
+		t.Errorf("a 5%% fit error warned: %v", rec.Warnings)
+	}
+}
+
 func TestChooseMeasuredSaysWhenNothingMeetsTheTarget(t *testing.T) {
 	settings := []MeasuredSetting{{Concurrency: 1, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 1000, CapacityBasis: "search"}}
 	rec := ChooseMeasured(settings, 2000, 0, 0)
