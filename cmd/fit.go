@@ -200,7 +200,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 		}
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%.3f\t%s\t%.0f\t%s\t%s\n", key, s.CPU.Points,
 			charts.PlusMinus(s.CPU.IdleCores, s.CPU.IdleCoresCI), charts.PlusMinus(s.CPU.CoresPerKRPS, s.CPU.CoresPerKRPSCI),
-			s.CPU.R2, looText(s.CPU), s.MaxSidecarRPS, throttle, quantity.Bytes(int64(s.MemoryBytes)))
+			s.CPU.R2, looText(s.CPU), s.MaxSidecarRPS, throttle, fmt.Sprintf("%.1f MiB", s.MemoryBytes/(1<<20)))
 	}
 	w.Flush()
 	for _, s := range r.Settings {
@@ -210,7 +210,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	}
 	fmt.Fprintf(out, "\noverall (unthrottled steps): idle %s cores, %s cores per 1000 sidecar RPS, R² %.3f, leave-one-rate-out max error %s\n",
 		charts.PlusMinus(r.Overall.IdleCores, r.Overall.IdleCoresCI), charts.PlusMinus(r.Overall.CoresPerKRPS, r.Overall.CoresPerKRPSCI), r.Overall.R2, looText(&r.Overall))
-	fmt.Fprintf(out, "memory: %s at 1 worker, %s per extra worker", quantity.Bytes(int64(r.Memory.BaseBytes)), quantity.Bytes(int64(r.Memory.PerWorkerBytes)))
+	fmt.Fprintf(out, "memory: %.1f MiB at 1 worker, %.2f MiB per extra worker", r.Memory.BaseBytes/(1<<20), r.Memory.PerWorkerBytes/(1<<20))
 	if r.Memory.Note != "" {
 		fmt.Fprintf(out, " (%s)", r.Memory.Note)
 	}
