@@ -149,8 +149,16 @@ func TestLoadFindMaxJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
 	}
-	if got.MaxRPS != 400 || got.StopReason != "max-qps" || got.RequestedQPS != 400 || len(got.Steps) != 2 ||
-		got.Steps[0].RequestedQPS != 200 || !got.Steps[1].Pass {
+	// 200 passes, then 400 (the cap) passes; on a loaded machine one 400
+	// step may miss its schedule and be measured once more (--fail-retries 1).
+	last := len(got.Steps) - 1
+	if got.MaxRPS != 400 || got.StopReason != "max-qps" || got.RequestedQPS != 400 || len(got.Steps) < 2 || len(got.Steps) > 3 ||
+		got.Steps[0].RequestedQPS != 200 || !got.Steps[0].Pass || got.Steps[last].RequestedQPS != 400 || !got.Steps[last].Pass {
 		t.Errorf("search report %+v", got)
+	}
+	for _, st := range got.Steps[1:] {
+		if st.RequestedQPS != 400 {
+			t.Errorf("step at %v: after 200 the search goes straight to the 400 cap", st.RequestedQPS)
+		}
 	}
 }
