@@ -38,6 +38,9 @@ var Default = Rates{ProxyCores: 0.25, AppCores: 0.5, Periods: 100, Throttled: 10
 type Pod struct {
 	Namespace, Name string
 	Created         time.Time
+	// ExtraProxyCPU is CPU seconds added to the istio-proxy counter, e.g.
+	// a cost per request the pod served, so that CPU follows the load.
+	ExtraProxyCPU float64
 }
 
 // Exporter serves cAdvisor-named series for the pods its function lists.
@@ -59,10 +62,11 @@ func CAdvisorText(pods []Pod, r Rates, app string, now time.Time) string {
 		for _, c := range []struct {
 			name  string
 			cores float64
+			extra float64
 			mem   int64
-		}{{"istio-proxy", r.ProxyCores, r.ProxyMemory}, {app, r.AppCores, r.AppMemory}} {
+		}{{"istio-proxy", r.ProxyCores, p.ExtraProxyCPU, r.ProxyMemory}, {app, r.AppCores, 0, r.AppMemory}} {
 			l := fmt.Sprintf(`{namespace=%q,pod=%q,container=%q}`, p.Namespace, p.Name, c.name)
-			fmt.Fprintf(&b, "container_cpu_usage_seconds_total%s %g\n", l, c.cores*age)
+			fmt.Fprintf(&b, "container_cpu_usage_seconds_total%s %g\n", l, c.cores*age+c.extra)
 			fmt.Fprintf(&b, "container_cpu_cfs_periods_total%s %g\n", l, float64(int64(r.Periods*age)))
 			fmt.Fprintf(&b, "container_cpu_cfs_throttled_periods_total%s %g\n", l, float64(int64(r.Throttled*age)))
 			fmt.Fprintf(&b, "container_memory_working_set_bytes%s %d\n", l, c.mem)

@@ -1,0 +1,357 @@
+//go:build integration
+
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/internal/kubeharness"
+	"github.com/proxysizer/proxysizer/internal/podproxystub"
+	"github.com/proxysizer/proxysizer/internal/promtest"
+	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
+)
+
+// meshDeployment is a Deployment that looks injected: Istio annotations and
+// an istio-proxy container beside the app.
+func meshDeployment(t *testing.T, ns, name string, replicas int32) map[string]string {
+	t.Helper()
+	ann := map[string]string{sizing.AnnotationProxyCPU: "100m", sizing.AnnotationProxyCPULimit: "2",
+		"proxy.istio.io/config": "terminationDrainDuration: 20s\n", "team": "shop"}
+	d := kubeharness.NewDeployment(ns, name, replicas, ann)
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, corev1.Container{
+		Name: "istio-proxy", Image: "docker.io/istio/proxyv2:1.24.0",
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+	})
+	harness.CreateDeployment(t, d)
+	return ann
+}
+
+// kubeStub is the transport stub of one test: fortio's REST server
+// in-process, a target counting requests, and sidecar stats derived from
+// them (1 inbound + 2 outbound per request, spread over the pods, with the
+// concurrency of the pod's own annotation).
+func kubeStub(t *testing.T) (*podproxystub.Stub, *podproxystub.Target) {
+	t.Helper()
+	target := podproxystub.StartTarget()
+	stub := &podproxystub.Stub{Fortio: podproxystub.FortioServer()}
+	stub.PodExists = func(ns, pod string) bool {
+		_, err := harness.Client.CoreV1().Pods(ns).Get(context.Background(), pod, metav1.GetOptions{})
+		return err == nil
+	}
+	stub.EnvoyStats = func(ns, pod string) (string, bool) {
+		p, err := harness.Client.CoreV1().Pods(ns).Get(context.Background(), pod, metav1.GetOptions{})
+		if err != nil {
+			return "", false
+		}
+		list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + p.Labels["app"]})
+		if err != nil {
+			return "", false
+		}
+		n := int64(0)
+		for _, x := range list.Items {
+			if x.DeletionTimestamp == nil {
+				n++
+			}
+		}
+		concurrency := 0
+		if m := concurrencyLine.FindStringSubmatch(p.Annotations["proxy.istio.io/config"]); m != nil {
+			concurrency, _ = strconv.Atoi(m[1])
+		}
+		in := target.Requests.Load() / max(n, 1)
+		return podproxystub.EnvoyText(in, 2*in, concurrency, 30<<20), true
+	}
+	kube.TransportWrapper = stub.Wrap
+	t.Cleanup(func() { kube.TransportWrapper = nil })
+	return stub, target
+}
+
+func loadPodsLeft(t *testing.T, ns, deployment string) int {
+	t.Helper()
+	list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: kube.LoadPodSelector(deployment)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list.Items)
+}
+
+func templateAnnotations(t *testing.T, ns, name string) map[string]string {
+	t.Helper()
+	d, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Spec.Template.Annotations
+}
+
+func readSweep(t *testing.T, dir string) *results.Sweep {
+	t.Helper()
+	rec, err := results.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// The end-to-end Kubernetes sweep: two settings, patch and rollout on the
+// real API server, load through fortio's REST API over the pod-proxy path,
+// CPU/throttling/memory from a real Prometheus, requests from the sidecars'
+// counters, then restore; run with the RBAC role's token only.
+func TestSweepKubernetesEndToEnd(t *testing.T) {
+	begin := time.Now()
+	ns := harness.Namespace(t, "sweep")
+	original := meshDeployment(t, ns, "web", 2)
+	_, kubeconfig := harness.RBAC(t, rbacFile, ns, "proxysizer")
+	_, target := kubeStub(t)
+
+	rates := promtest.Default
+	rates.ProxyCores, rates.Throttled = 0.05, 0
+	// The exporter serves cAdvisor series for the Deployment's live pods,
+	// counted from each pod's creation, as the kubelet's cAdvisor would.
+	exp := promtest.StartExporter(t, func(now time.Time) string {
+		list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil {
+			return ""
+		}
+		// 1 ms of sidecar CPU per request through it (3 per inbound
+		// request), on top of 0.05 cores idle, and no throttling: a cost
+		// that fit can recover.
+		perPod := float64(target.Requests.Load()) / float64(max(len(list.Items), 1))
+		var pods []promtest.Pod
+		for _, p := range list.Items {
+			pods = append(pods, promtest.Pod{Namespace: ns, Name: p.Name, Created: p.CreationTimestamp.Time, ExtraProxyCPU: 0.003 * perPod})
+		}
+		return promtest.CAdvisorText(pods, rates, "app", now)
+	})
+	prom := promtest.Start(t, exp.Addr)
+	// Prometheus applies its first targets a few seconds after it starts.
+	prom.WaitForSamples(t, fmt.Sprintf(`container_cpu_usage_seconds_total{namespace=%q}`, ns), 4, 30*time.Second)
+	token := filepath.Join(t.TempDir(), "prom-token")
+	const secret = "prom-token-0123456789-never-in-results"
+	if err := os.WriteFile(token, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	journal := filepath.Join(t.TempDir(), "journal.json")
+	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", "web",
+		"--target", target.URL, "--concurrency", "1,2", "--cpu-limit", "1", "--rates", "40,80", "--duration", "3s", "--warmup", "500ms",
+		"--connections", "2", "--load-generators", "2", "--prometheus-url", prom.URL, "--prometheus-token-file", token,
+		"--journal", journal, "--out", dir, "--no-progress")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	rec := readSweep(t, dir)
+	if rec.Backend != "kubernetes" || rec.Environment.Cluster == nil || rec.Environment.Cluster.ServerVersion != kubeharness.Version ||
+		!strings.Contains(rec.Environment.Cluster.MetricsSource, "prometheus") || !strings.Contains(rec.Proxy.Version, "1.24.0") {
+		t.Fatalf("record %+v %+v", rec.Environment, rec.Proxy)
+	}
+	if len(rec.Steps) != 4 {
+		t.Fatalf("%d steps", len(rec.Steps))
+	}
+	for _, st := range rec.Steps {
+		if st.Status != results.StatusOK {
+			t.Errorf("step %d: %s %s", st.Index, st.Status, st.Reason)
+			continue
+		}
+		wantCores := 0.05 + 0.003*st.RequestedRPS
+		if math.Abs(st.ProxyCPUCores-wantCores) > 0.15*wantCores || st.ThrottledRatio != 0 || st.MemoryWorkingSetBytes != 64<<20 {
+			t.Errorf("step %d: %.4f cores, throttled %.3f, memory %d", st.Index, st.ProxyCPUCores, st.ThrottledRatio, st.MemoryWorkingSetBytes)
+		}
+		if math.Abs(st.ProxyRequestsPerInbound-3) > 0.1 || math.Abs(st.ActualRPS-st.RequestedRPS) > 0.1*st.RequestedRPS {
+			t.Errorf("step %d: %.2f requests per inbound (want 3), %.1f of %.0f rps per pod", st.Index, st.ProxyRequestsPerInbound, st.ActualRPS, st.RequestedRPS)
+		}
+		for _, k := range []string{"cpu", "memory", "throttling", "requests", "envoy_server", "app"} {
+			if st.Sources[k] == "" {
+				t.Errorf("step %d: no source %q: %v", st.Index, k, st.Sources)
+			}
+		}
+		if strings.Contains(strings.Join(st.Warnings, " "), "worker(s), the setting asks") {
+			t.Errorf("step %d: concurrency mismatch: %v", st.Index, st.Warnings)
+		}
+	}
+	// Restored exactly, load pods gone, journal marked.
+	if got := templateAnnotations(t, ns, "web"); !equality.Semantic.DeepEqual(got, original) {
+		t.Errorf("annotations after the sweep %v, want %v", got, original)
+	}
+	if n := loadPodsLeft(t, ns, "web"); n != 0 {
+		t.Errorf("%d load pods left", n)
+	}
+	if j, err := kube.ReadJournal(journal); err != nil || j.RestoredAt == nil || len(j.Steps) != 2 {
+		t.Errorf("journal %+v %v", j, err)
+	}
+	// The token is nowhere in the results.
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if data, _ := os.ReadFile(path); strings.Contains(string(data), secret) {
+				t.Errorf("%s holds the Prometheus token", path)
+			}
+		}
+		return nil
+	})
+	if strings.Contains(stdout+stderr, secret) {
+		t.Error("the Prometheus token was printed")
+	}
+	fitOut := runOK(t, "fit", dir)
+	runOK(t, "report", dir)
+	t.Logf("fit: %s", firstLines(fitOut, 12))
+	t.Logf("end-to-end sweep in %v", time.Since(begin).Round(100*time.Millisecond))
+}
+
+// fakePrometheus answers the configuration (1 s scrapes) and then each
+// query with empty results, or, with closeAfterConfig, stops listening once
+// the configuration has been read: Prometheus gone mid-sweep.
+func fakePrometheus(t *testing.T, closeAfterConfig bool) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second}
+	var once sync.Once
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/status/config") {
+			fmt.Fprint(w, `{"status":"success","data":{"yaml":"global:\n  scrape_interval: 1s\n"}}`)
+			if closeAfterConfig {
+				once.Do(func() { go srv.Close() })
+			}
+			return
+		}
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	})
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String()
+}
+
+// Each fault fails the step with a clear reason, and the Deployment is
+// restored and the load pods deleted all the same.
+func TestSweepKubernetesFaults(t *testing.T) {
+	ns := harness.Namespace(t, "faults")
+	_, kubeconfig := harness.RBAC(t, rbacFile, ns, "proxysizer")
+	stub, target := kubeStub(t)
+	sweepArgs := func(name, prom string, extra ...string) []string {
+		args := []string{"sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", name,
+			"--target", target.URL, "--concurrency", "2", "--cpu-limit", "1", "--rates", "20", "--duration", "2s", "--warmup", "0s",
+			"--connections", "1", "--journal", filepath.Join(t.TempDir(), "journal.json"), "--out", filepath.Join(t.TempDir(), "out"), "--no-progress",
+			"--prometheus-url", prom}
+		return append(args, extra...)
+	}
+	outDir := func(args []string) string {
+		for i, a := range args {
+			if a == "--out" {
+				return args[i+1]
+			}
+		}
+		return ""
+	}
+	check := func(t *testing.T, name string, original map[string]string, args []string, wantReason string) {
+		t.Helper()
+		begin := time.Now()
+		code, stdout, stderr := run(t, args...)
+		if code != exitFailure || !strings.Contains(stderr, "no step of the sweep finished valid") {
+			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+		}
+		rec := readSweep(t, outDir(args))
+		if st := rec.Steps[0]; st.Status != results.StatusFailed || !strings.Contains(st.Reason, wantReason) {
+			t.Errorf("step: %s %q, want failed with %q", st.Status, st.Reason, wantReason)
+		}
+		if got := templateAnnotations(t, ns, name); !equality.Semantic.DeepEqual(got, original) {
+			t.Errorf("annotations %v, want %v", got, original)
+		}
+		if n := loadPodsLeft(t, ns, name); n != 0 {
+			t.Errorf("%d load pods left", n)
+		}
+		t.Logf("%s: %v", wantReason, time.Since(begin).Round(100*time.Millisecond))
+	}
+
+	t.Run("prometheus returns no series", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "noseries", 1)
+		check(t, "noseries", orig, sweepArgs("noseries", fakePrometheus(t, false)), "no container_cpu_usage_seconds_total series")
+	})
+	t.Run("prometheus unreachable mid-sweep", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "promgone", 1)
+		check(t, "promgone", orig, sweepArgs("promgone", fakePrometheus(t, true)), "unreachable")
+	})
+	t.Run("prometheus unreachable at start", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "nostart", 1)
+		code, _, stderr := run(t, sweepArgs("nostart", "http://127.0.0.1:1")...)
+		if code != exitFailure || !strings.Contains(stderr, "unreachable") {
+			t.Errorf("exit %d: %s", code, stderr)
+		}
+		if got := templateAnnotations(t, ns, "nostart"); !equality.Semantic.DeepEqual(got, orig) {
+			t.Errorf("annotations %v", got)
+		}
+	})
+	t.Run("load pod never ready", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "unready", 1)
+		check(t, "unready", orig, sweepArgs("unready", fakePrometheus(t, false), "--load-node-selector", "proxysizer.io/no-such-node=1", "--load-pod-timeout", "3s"),
+			"load generator pods not ready within 3s")
+	})
+	t.Run("rollout times out", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "stuck", 1)
+		// Room for the app's pod and one load pod, none for the rollout's
+		// surge pod: the new ReplicaSet never gets a pod.
+		quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "pods", Namespace: ns},
+			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(podsIn(t, ns) + 1))}}}
+		created, err := harness.Client.CoreV1().ResourceQuotas(ns).Create(context.Background(), quota, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The harness runs no resourcequota controller: set the status it
+		// would, so that admission counts from here.
+		created.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(podsIn(t, ns)))}}
+		if _, err := harness.Client.CoreV1().ResourceQuotas(ns).UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer harness.Client.CoreV1().ResourceQuotas(ns).Delete(context.Background(), "pods", metav1.DeleteOptions{})
+		check(t, "stuck", orig, sweepArgs("stuck", fakePrometheus(t, false), "--rollout-timeout", "4s"), "rollout of deployment")
+	})
+	t.Run("API server drops the watch", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "nowatch", 1)
+		stub.DropPodWatches.Store(true)
+		defer stub.DropPodWatches.Store(false)
+		check(t, "nowatch", orig, sweepArgs("nowatch", fakePrometheus(t, false)), "closed the watch of the load generator pods 3 times")
+	})
+}
+
+// podsIn counts the namespace's pods that are not terminating.
+func podsIn(t *testing.T, ns string) int {
+	t.Helper()
+	list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range list.Items {
+		if p.DeletionTimestamp == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+var concurrencyLine = regexp.MustCompile(`(?m)^concurrency:\s*(\d+)`)
