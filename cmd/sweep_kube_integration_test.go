@@ -329,7 +329,11 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		orig := meshDeployment(t, ns, "nowatch", 1)
 		stub.DropPodWatches.Store(true)
 		defer stub.DropPodWatches.Store(false)
-		check(t, "nowatch", orig, sweepArgs("nowatch", fakePrometheus(t, false)), "closed the watch of the load generator pods 3 times")
+		// Unschedulable load pods, so that only the watch can end the wait
+		// before its (long) timeout: kwok may otherwise make them ready
+		// before the first list.
+		check(t, "nowatch", orig, sweepArgs("nowatch", fakePrometheus(t, false), "--load-node-selector", "proxysizer.io/no-such-node=1", "--load-pod-timeout", "60s"),
+			"closed the watch of the load generator pods 3 times")
 	})
 }
 
