@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,7 @@ type sweepFlags struct {
 	searchMaxTime            time.Duration
 	searchStart              float64
 	noProgress               bool
+	dryRun                   bool
 	kube                     sweepKubeFlags
 }
 
@@ -117,6 +119,7 @@ on error and on Ctrl-C (after kill -9: proxysizer restore).`,
 	fl.DurationVar(&f.searchMaxTime, "search-max-time", 5*time.Minute, "with --find-max: at most this long per search")
 	fl.Float64Var(&f.searchStart, "search-start-rps", 100, "with --find-max: the search's first rate")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "print no progress")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "kubernetes: print the plan and each setting's patch, and touch nothing")
 	addSweepKubeFlags(fl, &f.kube)
 	return c
 }
@@ -274,6 +277,9 @@ func runSweep(c *cobra.Command, f sweepFlags) (err error) {
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stderr := c.ErrOrStderr()
+	if f.dryRun {
+		return dryRunKube(ctx, c.OutOrStdout(), f, o)
+	}
 	if !f.noProgress {
 		o.Printer = loadgen.NewProgressPrinter(stderr, isTerminal(stderr))
 		defer o.Printer.Done()
@@ -398,6 +404,26 @@ func countDone(rec *results.Sweep) int {
 	return n
 }
 
+// dryRunKube reads the Deployment (and only reads) and prints what a
+// kubernetes sweep would do: each setting's patch, the restoring patch, the
+// load pods and the steps. It creates nothing, not even the results directory.
+func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Options) error {
+	ctrl, err := kube.New(f.kube.backendConfig(io.Discard).Config)
+	if err != nil {
+		return fmt.Errorf("kubernetes backend: %w", err)
+	}
+	plan, err := ctrl.Plan(ctx, o.Settings)
+	if err != nil {
+		return err
+	}
+	if err := plan.Write(out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
+		f.kube.loadGenerators, f.kube.loadImage, f.kube.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
+	return err
+}
+
 // sweepKubeFlags are the flags of --backend kubernetes.
 type sweepKubeFlags struct {
 	kube.ClientFlags
@@ -437,7 +463,7 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
 	kubeOnly := []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
 		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
-		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval"}
+		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval", "dry-run"}
 	if f.backend == "local" {
 		for _, name := range kubeOnly {
 			if set(name) {

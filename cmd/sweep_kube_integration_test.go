@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,6 +116,42 @@ func readSweep(t *testing.T, dir string) *results.Sweep {
 // real API server, load through fortio's REST API over the pod-proxy path,
 // CPU/throttling/memory from a real Prometheus, requests from the sidecars'
 // counters, then restore; run with the RBAC role's token only.
+// --dry-run prints each setting's patch and the restoring one, and touches
+// nothing: the Deployment keeps its generation and template, no load pod is
+// created, and no results directory appears.
+func TestSweepKubernetesDryRun(t *testing.T) {
+	ns := harness.Namespace(t, "dryrun")
+	meshDeployment(t, ns, "web", 1)
+	before, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", harness.Kubeconfig, "-n", ns, "--deployment", "web",
+		"--target", "http://web:8080/", "--concurrency", "1,2", "--cpu-limit", "1,none", "--rates", "100", "--out", dir, "--dry-run")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"step 1: concurrency 1, cpu limit 1", "step 4: concurrency 2, cpu limit none", "kubectl patch deployment web -n " + ns, "restore:", "concurrency: 2", "1 fortio pod(s)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
+		}
+	}
+	after, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Generation != before.Generation || !reflect.DeepEqual(after.Spec.Template, before.Spec.Template) {
+		t.Error("--dry-run changed the Deployment")
+	}
+	if n := loadPodsLeft(t, ns, "web"); n != 0 {
+		t.Errorf("--dry-run created %d load pods", n)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("--dry-run created the results directory: %v", err)
+	}
+}
+
 func TestSweepKubernetesEndToEnd(t *testing.T) {
 	begin := time.Now()
 	ns := harness.Namespace(t, "sweep")
