@@ -44,5 +44,5 @@ func measuredPerInbound(in Input) float64 {
 			xs = append(xs, st.ProxyRequestsPerInbound)
 		}
 	}
-	return median(xs)
+	return model.Median(xs)
 }

@@ -5,6 +5,7 @@ import (
 
 	gocharts "github.com/go-echarts/go-echarts/v2/charts"
 
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -74,19 +75,7 @@ func baselinePoints(runs []results.Run, p percentile) [][2]float64 {
 		if len(validVals) > 0 {
 			vals = validVals
 		}
-		out = append(out, [2]float64{rate, round(median(vals))})
+		out = append(out, [2]float64{rate, round(model.Median(vals))})
 	}
 	return out
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -113,7 +113,7 @@ func FromSweep(rec *results.Sweep, refs []profiles.Profile, o Options) (*Report,
 	if r.StepsDone < r.StepsTotal {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the sweep is %s: %d of %d steps done; fitting what is done", rec.Status, r.StepsDone, r.StepsTotal))
 	}
-	r.RequestsPerInbound = median(values(okSteps(all), func(s results.Step) float64 { return s.ProxyRequestsPerInbound }))
+	r.RequestsPerInbound = model.Median(values(okSteps(all), func(s results.Step) float64 { return s.ProxyRequestsPerInbound }))
 	for _, s := range settingsOf(rec) {
 		r.Settings = append(r.Settings, fitSetting(s, all, rec.Searches, r.RequestsPerInbound))
 	}
@@ -175,7 +175,7 @@ func fitSetting(s driver.Setting, all []results.Step, searches []results.Search,
 		}
 	}
 	sort.Slice(sf.LatencyAdded, func(i, j int) bool { return sf.LatencyAdded[i].SidecarRPS < sf.LatencyAdded[j].SidecarRPS })
-	sf.MemoryBytes = median(values(ok, func(st results.Step) float64 { return float64(st.MemoryWorkingSetBytes) }))
+	sf.MemoryBytes = model.Median(values(ok, func(st results.Step) float64 { return float64(st.MemoryWorkingSetBytes) }))
 	return sf
 }
 
@@ -258,7 +258,7 @@ func fitMemory(steps []results.Step) MemoryFit {
 	m := MemoryFit{Points: len(xs)}
 	line, err := model.FitLine(xs, ys)
 	if err != nil {
-		m.BaseBytes = median(ys)
+		m.BaseBytes = model.Median(ys)
 		m.Note = "one worker count swept: no per-worker term"
 		return m
 	}
@@ -320,18 +320,6 @@ func values(steps []results.Step, f func(results.Step) float64) []float64 {
 		out = append(out, f(st))
 	}
 	return out
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func skipReasons(settings []SettingFit) string {

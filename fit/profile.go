@@ -87,7 +87,7 @@ func (r *Report) latency() profiles.LatencyAdded {
 	if len(p50) == 0 {
 		return profiles.LatencyAdded{Note: "no baseline: latency added not measured"}
 	}
-	return profiles.LatencyAdded{P50: round3(math.Max(0, median(p50))), P99: round3(math.Max(0, median(p99))),
+	return profiles.LatencyAdded{P50: round3(math.Max(0, model.Median(p50))), P99: round3(math.Max(0, model.Median(p99))),
 		Note: fmt.Sprintf("median over %d steps of the latency above a baseline run without the proxy", len(p50))}
 }
 

@@ -91,15 +91,7 @@ func FromHTTPResults(o RemoteRun, parts []*fhttp.HTTPRunnerResults) (*Result, er
 		LatencyMs: latencyFrom(merged.DurationHistogram), Codes: codesFromHTTP(merged.RetCodes),
 		Warnings: []string{fmt.Sprintf("%d remote generator(s): latency from each call's actual send only (the intended-start figure needs the local schedule); the generators' CPU is not measured", len(parts))},
 	}
-	if merged.DurationHistogram != nil {
-		s.Requests = merged.DurationHistogram.Count
-	}
-	if merged.ErrorsDurationHistogram != nil {
-		s.Errors = merged.ErrorsDurationHistogram.Count
-	}
-	if s.Requests > 0 {
-		s.ErrorRatio = float64(s.Errors) / float64(s.Requests)
-	}
+	s.countCalls(merged.DurationHistogram, merged.ErrorsDurationHistogram)
 	if !s.MaxRate {
 		// fortio's calls / wall time per generator, summed: on a short run
 		// it counts the connection stagger against the rate.

@@ -276,15 +276,7 @@ func summarize(o Options, ph *phaseRun, cores float64) Summary {
 		GeneratorCPUCapacity: generatorCPUCapacity(),
 		Warnings:             []string{},
 	}
-	if rr.DurationHistogram != nil {
-		s.Requests = rr.DurationHistogram.Count
-	}
-	if rr.ErrorsDurationHistogram != nil {
-		s.Errors = rr.ErrorsDurationHistogram.Count
-	}
-	if s.Requests > 0 {
-		s.ErrorRatio = float64(s.Errors) / float64(s.Requests)
-	}
+	s.countCalls(rr.DurationHistogram, rr.ErrorsDurationHistogram)
 	if ph.result.HTTP != nil {
 		s.Codes = codesFromHTTP(ph.result.HTTP.RetCodes)
 	} else {

@@ -85,6 +85,20 @@ type Summary struct {
 	Warnings             []string `json:"warnings"`
 }
 
+// countCalls sets the call and error counts, and their ratio, from fortio's
+// duration histograms (all calls, and the failed ones).
+func (s *Summary) countCalls(all, failed *stats.HistogramData) {
+	if all != nil {
+		s.Requests = all.Count
+	}
+	if failed != nil {
+		s.Errors = failed.Count
+	}
+	if s.Requests > 0 {
+		s.ErrorRatio = float64(s.Errors) / float64(s.Requests)
+	}
+}
+
 func codesFromHTTP(m map[int]int64) map[string]int64 {
 	out := make(map[string]int64, len(m))
 	for code, n := range m {

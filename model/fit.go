@@ -116,6 +116,20 @@ func MaxRelError(held []HeldOut) float64 {
 	return worst
 }
 
+// Median is the middle value of xs (the mean of the two middle ones for an
+// even count); 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
 func distinct(xs []float64) int { return len(DistinctValues(xs)) }
 
 // DistinctValues returns the distinct values of xs, sorted.

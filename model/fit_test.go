@@ -85,3 +85,21 @@ func TestLeaveOneRateOut(t *testing.T) {
 		t.Errorf("two rates: %v", err)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}}
+	for _, tt := range tests {
+		in := append([]float64(nil), tt.xs...)
+		if got := Median(tt.xs); got != tt.want {
+			t.Errorf("Median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+		for i := range in {
+			if in[i] != tt.xs[i] {
+				t.Errorf("Median reordered its input: %v", tt.xs)
+			}
+		}
+	}
+}

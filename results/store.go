@@ -15,10 +15,16 @@ const FileName = "sweep.json"
 // ErrNoResults means the directory holds no sweep.
 var ErrNoResults = errors.New("not a proxysizer results directory")
 
-// WriteFileAtomic replaces path with data so that a reader, or a crash at any
-// point, sees either the old file or the new one, never a torn one: write a
-// temporary file beside it, fsync it, rename it over, fsync the directory.
+// WriteFileAtomic replaces path with data (mode 0644) so that a reader, or
+// a crash at any point, sees either the old file or the new one, never a
+// torn one: write a temporary file beside it, fsync it, rename it over,
+// fsync the directory.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicMode(path, data, 0o644)
+}
+
+// WriteFileAtomicMode is WriteFileAtomic with the file's permissions.
+func WriteFileAtomicMode(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -32,7 +38,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -51,7 +57,11 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	// Some filesystems cannot fsync a directory; the rename stands anyway.
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
 }
 
 // WriteJSON writes v as indented JSON, atomically.

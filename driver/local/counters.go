@@ -47,6 +47,12 @@ func ParsePrometheus(text []byte) (map[string]*dto.MetricFamily, error) {
 // SumCounter adds up the samples of a counter (or untyped) family whose
 // labels include every pair in match.
 func SumCounter(families map[string]*dto.MetricFamily, name string, match map[string]string) (int64, bool) {
+	return sumWhere(families, name, func(labels []*dto.LabelPair) bool { return labelsMatch(labels, match) })
+}
+
+// sumWhere adds up the counter, untyped or gauge samples of a family whose
+// labels keep accepts.
+func sumWhere(families map[string]*dto.MetricFamily, name string, keep func([]*dto.LabelPair) bool) (int64, bool) {
 	fam, ok := families[name]
 	if !ok {
 		return 0, false
@@ -54,7 +60,7 @@ func SumCounter(families map[string]*dto.MetricFamily, name string, match map[st
 	var total float64
 	found := false
 	for _, m := range fam.GetMetric() {
-		if !labelsMatch(m.GetLabel(), match) {
+		if !keep(m.GetLabel()) {
 			continue
 		}
 		switch {
@@ -118,34 +124,12 @@ func ParseStubStatus(text []byte) (int64, error) {
 // with prefix, e.g. Istio's HCM stat prefixes: inbound_0.0.0.0_8080 and
 // outbound_0.0.0.0_8080 vary by port and address, their first word does not.
 func SumCounterPrefix(families map[string]*dto.MetricFamily, name, label, prefix string) (int64, bool) {
-	fam, ok := families[name]
-	if !ok {
-		return 0, false
-	}
-	var total float64
-	found := false
-	for _, m := range fam.GetMetric() {
-		matched := false
-		for _, l := range m.GetLabel() {
+	return sumWhere(families, name, func(labels []*dto.LabelPair) bool {
+		for _, l := range labels {
 			if l.GetName() == label && strings.HasPrefix(l.GetValue(), prefix) {
-				matched = true
-				break
+				return true
 			}
 		}
-		if !matched {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			total += m.GetCounter().GetValue()
-		case m.Untyped != nil:
-			total += m.GetUntyped().GetValue()
-		case m.Gauge != nil:
-			total += m.GetGauge().GetValue()
-		default:
-			continue
-		}
-		found = true
-	}
-	return int64(total), found
+		return false
+	})
 }
