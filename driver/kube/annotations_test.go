@@ -218,6 +218,9 @@ func TestJournalAtomicRoundTrip(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode = %v (%v), want 0600: it is the owner's record", info.Mode().Perm(), err)
+	}
 	// Absence is kept as null, not as an empty map.
 	j.OriginalAnnotations = nil
 	if err := WriteJournal(path, j); err != nil {
