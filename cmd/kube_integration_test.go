@@ -5,6 +5,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"k8s.io/apimachinery/pkg/labels"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,10 +305,28 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 	if err := c.Apply(ctx, driver.Setting{Concurrency: 2, CPULimitMillicores: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	// The sweep "crashed" here: restore from the journal with the CLI.
+	// The sweep "crashed" here, leaving a load generator behind: restore
+	// from the journal with the CLI.
+	lbl, err := labels.ConvertSelectorToLabelsMap(kube.LoadPodSelector("web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftover := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-load-left", Namespace: ns, Labels: lbl},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "fortio", Image: "fortio/fortio"}}}}
+	if _, err := harness.Client.CoreV1().Pods(ns).Create(ctx, leftover, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	out := runOK(t, "restore", "--kubeconfig", kubeconfig, "--journal", journal)
-	if !strings.Contains(out, "restored") || !strings.Contains(out, "1 setting") {
+	if !strings.Contains(out, "restored") || !strings.Contains(out, "1 setting") || !strings.Contains(out, "1 leftover load pod(s) deleted") {
 		t.Errorf("restore output %q", out)
+	}
+	if pods, _ := harness.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.LoadPodSelector("web")}); len(pods.Items) != 0 {
+		// Deletion is graceful: accept pods already marked for deletion.
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp == nil {
+				t.Errorf("load pod %s left after restore", p.Name)
+			}
+		}
 	}
 	if after := getDeployment(t, ns, "web"); !equality.Semantic.DeepEqual(before.Spec.Template, after.Spec.Template) {
 		t.Errorf("template not restored: %v", after.Spec.Template.Annotations)

@@ -117,9 +117,17 @@ does nothing. Use it after the sweep was killed (kill -9, a lost node).`,
 			out := c.OutOrStdout()
 			if r.AlreadyRestored {
 				fmt.Fprintf(out, "deployment %s/%s: already restored (journal %s)\n", r.Namespace, r.Deployment, journal)
-				return nil
+			} else {
+				fmt.Fprintf(out, "deployment %s/%s: original sidecar annotations restored and rolled out (%d setting(s) undone; journal %s)\n", r.Namespace, r.Deployment, r.Steps, journal)
 			}
-			fmt.Fprintf(out, "deployment %s/%s: original sidecar annotations restored and rolled out (%d setting(s) undone; journal %s)\n", r.Namespace, r.Deployment, r.Steps, journal)
+			// A killed sweep also leaves its load generators running.
+			n, err := kube.DeleteLoadPods(ctx, client, r.Namespace, r.Deployment)
+			if err != nil {
+				return fmt.Errorf("deleting the sweep's load pods: %w", err)
+			}
+			if n > 0 {
+				fmt.Fprintf(out, "deployment %s/%s: %d leftover load pod(s) deleted\n", r.Namespace, r.Deployment, n)
+			}
 			return nil
 		},
 	}
