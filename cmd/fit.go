@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
@@ -17,7 +16,6 @@ import (
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
-	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -34,32 +32,12 @@ type fitFlags struct {
 
 // fitResult is fit's JSON output.
 type fitResult struct {
-	Report         *fit.Report                   `json:"fit"`
-	TargetRPS      float64                       `json:"target_inbound_rps_per_pod"`
-	TargetAssumed  string                        `json:"target_assumed,omitempty"`
-	Recommendation sizing.MeasuredRecommendation `json:"recommendation"`
-	ProfileFile    string                        `json:"profile_file"`
-	PlanCommand    string                        `json:"plan_command,omitempty"`
-	// Plan sizes the chosen setting in full (memory too) from the fitted
-	// profile; Annotations apply it. Both are nil without a choice.
-	Plan        *sizing.Plan      `json:"plan,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Report *fit.Report `json:"fit"`
+	fit.Choice
+	ProfileFile string `json:"profile_file"`
+	PlanCommand string `json:"plan_command,omitempty"`
 }
 
-// planMeasuredChoice sizes the chosen concurrency and CPU limit in full
-// with the fitted profile: a manifest must set all four resource
-// annotations, or Istio drops the others.
-func planMeasuredChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS, headroom float64) (sizing.Plan, error) {
-	limit := sizing.CPULimit{Mode: sizing.CPULimitNone}
-	if b.CPULimitMillicores > 0 {
-		limit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: b.CPULimitMillicores}
-	}
-	return sizing.Recommend(sizing.Input{
-		AppRPSPerPod: targetRPS, Fanout: model.Fanout{Outbound: float64(rec.Options.OutboundPerRequest)},
-		Profile: r.Profile, Config: model.Config{Clusters: sizing.DefaultClusters, Endpoints: sizing.DefaultEndpoints}, ConfigDefault: true,
-		Concurrency: b.Concurrency, Headroom: headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio,
-	})
-}
 
 func newFitCmd() *cobra.Command {
 	var f fitFlags
@@ -140,24 +118,12 @@ func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
 	if err := results.WriteFileAtomic(res.ProfileFile, data); err != nil {
 		return nil, fmt.Errorf("writing the profile: %w", err)
 	}
-	res.TargetRPS = f.targetRPS
-	if res.TargetRPS == 0 {
-		// Without a target, size for the most the sweep showed, less the
-		// headroom: the peak is then a load that was measured.
-		res.TargetRPS = math.Round(highestRate(rec) / (1 + f.headroom))
-		res.TargetAssumed = fmt.Sprintf("no --target-rps: %g inbound RPS per pod, the sweep's highest valid rate %g less the %.0f%% headroom", res.TargetRPS, highestRate(rec), f.headroom*100)
+	res.Choice, err = fit.Choose(rec, report, fit.ChoiceOptions{TargetRPS: f.targetRPS, Headroom: f.headroom,
+		SLOP99Ms: float64(f.sloP99) / float64(time.Millisecond)})
+	if err != nil {
+		return nil, err
 	}
-	slo := float64(f.sloP99) / float64(time.Millisecond)
-	if slo == 0 {
-		slo = rec.Options.SLOP99Ms
-	}
-	res.Recommendation = sizing.ChooseMeasured(report.MeasuredSettings(), res.TargetRPS*report.RequestsPerInbound, f.headroom, slo)
 	if b := res.Recommendation.Best; b != nil {
-		plan, err := planMeasuredChoice(report, rec, *b, res.TargetRPS, f.headroom)
-		if err != nil {
-			return nil, err
-		}
-		res.Plan, res.Annotations = &plan, sizing.Annotations(plan)
 		res.PlanCommand = fmt.Sprintf("proxysizer plan --profile %s --rps-per-pod %g --outbound-per-request %d --concurrency %d --cpu-limit %s",
 			res.ProfileFile, res.TargetRPS, rec.Options.OutboundPerRequest, b.Concurrency, cpuLimitFlag(b.CPULimitMillicores))
 	}
@@ -171,16 +137,6 @@ func cpuLimitFlag(m int64) string {
 	return quantity.Millicores(m)
 }
 
-// highestRate is the sweep's highest requested inbound rate with a valid step.
-func highestRate(rec *results.Sweep) float64 {
-	best := 0.0
-	for _, s := range rec.Steps {
-		if s.Status == results.StatusOK && s.RequestedRPS > best {
-			best = s.RequestedRPS
-		}
-	}
-	return best
-}
 
 func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	r := res.Report

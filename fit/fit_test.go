@@ -141,3 +141,35 @@ func TestFromSweepRejects(t *testing.T) {
 		t.Errorf("partial sweep: %v %v", err, r)
 	}
 }
+
+func TestChooseDefaultsTheTargetAndSizesTheChoice(t *testing.T) {
+	rec := sweepRecord()
+	r, err := FromSweep(rec, refs(t), Options{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The highest valid rate is 400 (the search's 900 is not a step):
+	// 400 / 1.15 = 347.8 -> 348 inbound RPS per pod.
+	c, err := Choose(rec, r, ChoiceOptions{Headroom: 0.15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TargetRPS != 348 || !strings.Contains(c.TargetAssumed, "highest valid rate 400") {
+		t.Errorf("target %v (%q)", c.TargetRPS, c.TargetAssumed)
+	}
+	if c.Recommendation.Best == nil || c.Plan == nil {
+		t.Fatalf("no choice: %+v", c.Recommendation)
+	}
+	for _, k := range []string{"sidecar.istio.io/proxyCPU", "sidecar.istio.io/proxyMemory", "sidecar.istio.io/proxyMemoryLimit", "proxy.istio.io/config"} {
+		if c.Annotations[k] == "" {
+			t.Errorf("annotations lack %s: %v", k, c.Annotations)
+		}
+	}
+	if c.Plan.Concurrency != c.Recommendation.Best.Concurrency {
+		t.Errorf("plan concurrency %d, choice %d", c.Plan.Concurrency, c.Recommendation.Best.Concurrency)
+	}
+	given, err := Choose(rec, r, ChoiceOptions{TargetRPS: 200, Headroom: 0.15})
+	if err != nil || given.TargetRPS != 200 || given.TargetAssumed != "" {
+		t.Errorf("given target: %v %q %v", given.TargetRPS, given.TargetAssumed, err)
+	}
+}

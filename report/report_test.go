@@ -37,14 +37,13 @@ func fitted(t *testing.T, dir string) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := 0.0
-	for _, st := range rec.Steps {
-		target = max(target, st.RequestedRPS)
+	// As the sweep and fit commands do: fit.Choose with the default target.
+	choice, err := fit.Choose(rec, fr, fit.ChoiceOptions{Headroom: sizing.DefaultHeadroom})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// As fit does without --target-rps: the highest rate less the headroom.
-	target = math.Round(target / (1 + sizing.DefaultHeadroom))
-	choice := sizing.ChooseMeasured(fr.MeasuredSettings(), target*fr.RequestsPerInbound, sizing.DefaultHeadroom, 0)
-	return Input{Sweep: rec, Source: dir, Fit: fr, Recommendation: &choice, TargetInboundRPS: target,
+	return Input{Sweep: rec, Source: dir, Fit: fr, Recommendation: &choice.Recommendation, TargetInboundRPS: choice.TargetRPS,
+		TargetAssumed: choice.TargetAssumed, Annotations: choice.Annotations,
 		GeneratedAt: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
 }
 
