@@ -38,7 +38,6 @@ type fitResult struct {
 	PlanCommand string `json:"plan_command,omitempty"`
 }
 
-
 func newFitCmd() *cobra.Command {
 	var f fitFlags
 	c := &cobra.Command{
@@ -136,7 +135,6 @@ func cpuLimitFlag(m int64) string {
 	}
 	return quantity.Millicores(m)
 }
-
 
 func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	r := res.Report
