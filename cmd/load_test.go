@@ -2,7 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
-	"net"
+	"github.com/proxysizer/proxysizer/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,17 +32,6 @@ func loadEcho(t *testing.T) string {
 	return loadEchoURL
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + "/"
-}
-
 func TestLoadBadInput(t *testing.T) {
 	echo := loadEcho(t)
 	for _, tt := range []badInvocation{
@@ -65,7 +54,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"qps with find-max", []string{"load", echo, "--find-max", "--qps", "100"}, []string{"--qps", "--find-max"}},
 		{"bad slo", []string{"load", echo, "--find-max", "--slo-p99", "-5ms"}, []string{"--slo-p99", "positive"}},
 		{"bad precision", []string{"load", echo, "--find-max", "--precision", "1.5"}, []string{"--precision"}},
-		{"unreachable", []string{"load", closedPort(t), "--connect-timeout", "1s"}, []string{"target http://127.0.0.1:", "connection refused"}},
+		{"unreachable", []string{"load", testenv.ClosedPortURL(t), "--connect-timeout", "1s"}, []string{"target http://127.0.0.1:", "connection refused"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()

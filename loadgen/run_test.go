@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"github.com/proxysizer/proxysizer/internal/testenv"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -78,7 +79,7 @@ func TestRunMaxRateHasNoSchedule(t *testing.T) {
 }
 
 func TestRunUnreachableFailsFast(t *testing.T) {
-	url := closedPortURL(t)
+	url := testenv.ClosedPortURL(t)
 	start := time.Now()
 	_, err := Run(context.Background(), Options{URL: url, QPS: 100, Duration: 10 * time.Second, ConnectTimeout: time.Second})
 	if !IsUnreachable(err) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), url) {

@@ -57,18 +57,6 @@ func fortioPing(t testing.TB) string {
 	return grpcURL
 }
 
-// closedPortURL returns an http URL on 127.0.0.1 where nothing listens.
-func closedPortURL(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + "/"
-}
-
 // startServer serves h on 127.0.0.1 with HTTP/1.1 and h2c, closed at cleanup.
 func startServer(t testing.TB, h http.Handler) string {
 	t.Helper()

@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"net"
 	"os/exec"
 	"testing"
 )
@@ -18,4 +19,17 @@ func RequireBinary(t testing.TB, name, install string) string {
 		t.Fatalf("%s not found on PATH: %s (make deps installs it)", name, install)
 	}
 	return path
+}
+
+// ClosedPortURL returns an http URL on 127.0.0.1 where nothing listens: a
+// port bound and released, for tests of an unreachable target.
+func ClosedPortURL(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr + "/"
 }
