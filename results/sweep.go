@@ -83,7 +83,7 @@ type Options struct {
 	CPULimitMillicores []int64   `json:"cpu_limit_millicores"`
 	Rates              []float64 `json:"rates"`
 	RatesAreFractions  bool      `json:"rates_are_fractions"`
-	Repeats            int       `json:"repeats"`
+	Repeats            int       `json:"repeats,omitempty"` // absent in sweeps recorded before --repeats
 	FindMax            bool      `json:"find_max"`
 	SLOP99Ms           float64   `json:"slo_p99_ms,omitempty"`
 	OutboundPerRequest int       `json:"outbound_per_request"`
