@@ -7,7 +7,6 @@ import (
 	gocharts "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -44,14 +43,14 @@ func capacityChart(in Input) (Chart, bool) {
 	for i, l := range limits {
 		data := make([]opts.BarData, 0, len(conc))
 		for _, c := range conc {
-			s := driver.Setting{Concurrency: c, CPULimitMillicores: l}
+			s := results.Setting{Concurrency: c, CPULimitMillicores: l}
 			v, basis := maxRPS(in, s, done)
 			if v > 0 {
 				any = true
 			}
 			data = append(data, opts.BarData{Value: math.Round(v), Name: basis})
 		}
-		bar.AddSeries("CPU limit "+driver.Setting{CPULimitMillicores: l}.LimitString(), data, itemColor(colorOf(i)),
+		bar.AddSeries("CPU limit "+results.LimitString(l), data, itemColor(colorOf(i)),
 			gocharts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
 	}
 	if !any {
@@ -61,7 +60,7 @@ func capacityChart(in Input) (Chart, bool) {
 		"The most each setting was shown to carry: a max-throughput search's result where one ran, else the highest valid step (the true maximum may be higher).", bar), true
 }
 
-func maxRPS(in Input, s driver.Setting, done []results.Step) (float64, string) {
+func maxRPS(in Input, s results.Setting, done []results.Step) (float64, string) {
 	if f := settingFit(in.Fit, s); f != nil {
 		return f.MaxSidecarRPS, f.MaxBasis
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -88,11 +87,11 @@ func FinishedSteps(rec *results.Sweep) []results.Step {
 
 // Settings are the sweep's concurrency x CPU-limit settings, sorted by
 // concurrency then limit (no limit last).
-func Settings(rec *results.Sweep) []driver.Setting {
-	seen := map[driver.Setting]bool{}
-	var out []driver.Setting
+func Settings(rec *results.Sweep) []results.Setting {
+	seen := map[results.Setting]bool{}
+	var out []results.Setting
 	add := func(c int, l int64) {
-		s := driver.Setting{Concurrency: c, CPULimitMillicores: l}
+		s := results.Setting{Concurrency: c, CPULimitMillicores: l}
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)
@@ -121,11 +120,11 @@ func limitOrder(m int64) int64 {
 }
 
 // SettingLabel is a setting as legends show it: "c2 · limit 500m".
-func SettingLabel(s driver.Setting) string {
+func SettingLabel(s results.Setting) string {
 	return fmt.Sprintf("c%d · limit %s", s.Concurrency, s.LimitString())
 }
 
-func stepsAt(steps []results.Step, s driver.Setting) []results.Step {
+func stepsAt(steps []results.Step, s results.Setting) []results.Step {
 	var out []results.Step
 	for _, st := range steps {
 		if st.Concurrency == s.Concurrency && st.CPULimitMillicores == s.CPULimitMillicores {
@@ -147,7 +146,7 @@ func valid(steps []results.Step) []results.Step {
 }
 
 // settingFit is fit's figures for s, or nil.
-func settingFit(r *fit.Report, s driver.Setting) *fit.SettingFit {
+func settingFit(r *fit.Report, s results.Setting) *fit.SettingFit {
 	if r == nil {
 		return nil
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/results"
@@ -107,7 +106,7 @@ func Summarize(in Input) Summary {
 
 func (s *Summary) fits(r *fit.Report) {
 	for _, sf := range r.Settings {
-		key := driver.Setting{Concurrency: sf.Concurrency, CPULimitMillicores: sf.CPULimitMillicores}
+		key := sf.Setting
 		row := FitRow{Setting: SettingLabel(key), MaxSidecarRPS: fmt.Sprintf("%.0f", sf.MaxSidecarRPS), MaxBasis: sf.MaxBasis,
 			ThrottledFrom: "not seen", Memory: mebibytes(sf.MemoryBytes)}
 		if sf.ThrottlingFromRPS > 0 {
@@ -201,7 +200,7 @@ func PlusMinus(v float64, ci *float64) string {
 
 func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
-func limitText(m int64) string { return driver.Setting{CPULimitMillicores: m}.LimitString() }
+func limitText(m int64) string { return results.LimitString(m) }
 
 func joinInts(xs []int) string {
 	var out []string

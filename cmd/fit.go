@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/charts"
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/profiles"
@@ -143,7 +142,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SETTING\tPOINTS\tIDLE CORES\tCORES/1000 RPS\tR²\tLOO MAX ERR\tMAX SIDECAR RPS\tTHROTTLED FROM\tMEMORY")
 	for _, s := range r.Settings {
-		key := driver.Setting{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}.Key()
+		key := s.Key()
 		if s.CPU == nil {
 			fmt.Fprintf(w, "%s\t-\tnot fitted\t\t\t\t%.0f\t\t\n", key, s.MaxSidecarRPS)
 			continue

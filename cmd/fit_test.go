@@ -14,8 +14,8 @@ func TestFitBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(newer, results.FileName), []byte(`{"schema_version": 2}`), 0o644)
 	fewPoints := t.TempDir()
 	results.Save(fewPoints, &results.Sweep{SchemaVersion: 1, Status: results.SweepInterrupted, Steps: []results.Step{
-		{Concurrency: 1, RequestedRPS: 100, SidecarRPS: 300, ProxyCPUCores: 0.03, Status: results.StatusOK},
-		{Concurrency: 1, RequestedRPS: 200, Status: results.StatusPending},
+		{Setting: results.Setting{Concurrency: 1}, RequestedRPS: 100, SidecarRPS: 300, ProxyCPUCores: 0.03, Status: results.StatusOK},
+		{Setting: results.Setting{Concurrency: 1}, RequestedRPS: 200, Status: results.StatusPending},
 	}})
 	tests := []badInvocation{
 		{"missing directory", []string{"fit", filepath.Join(empty, "nope")}, []string{"results directory", "no such file or directory"}},

@@ -5,12 +5,13 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"k8s.io/apimachinery/pkg/labels"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -22,9 +23,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -302,7 +303,7 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := c.Apply(ctx, driver.Setting{Concurrency: 2, CPULimitMillicores: 1000}); err != nil {
+	if err := c.Apply(ctx, results.Setting{Concurrency: 2, CPULimitMillicores: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	// The sweep "crashed" here, leaving a load generator behind: restore

@@ -2,13 +2,14 @@ package cmd
 
 import (
 	"encoding/json"
-	"github.com/proxysizer/proxysizer/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/proxysizer/proxysizer/internal/testenv"
 
 	"fortio.org/fortio/fhttp"
 )

@@ -16,7 +16,7 @@ func TestReportBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(newer, results.FileName), []byte(`{"schema_version": 2}`), 0o644)
 	nothingRan := t.TempDir()
 	results.Save(nothingRan, &results.Sweep{SchemaVersion: 1, Status: results.SweepInterrupted, Steps: []results.Step{
-		{Concurrency: 1, RequestedRPS: 100, Status: results.StatusPending},
+		{Setting: results.Setting{Concurrency: 1}, RequestedRPS: 100, Status: results.StatusPending},
 	}})
 	tests := []badInvocation{
 		{"missing directory", []string{"report", filepath.Join(empty, "nope")}, []string{"results directory", "no such file or directory"}},

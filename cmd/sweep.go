@@ -385,7 +385,7 @@ func looSummary(r *fit.Report) string {
 		if s.CPU == nil || len(s.CPU.HeldOut) == 0 {
 			continue
 		}
-		key := driver.Setting{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}.Key()
+		key := s.Key()
 		parts = append(parts, fmt.Sprintf("%s %.1f%%", key, s.CPU.MaxHeldOutErr*100))
 	}
 	if len(parts) == 0 {

@@ -132,7 +132,7 @@ func TestSweepKubernetesDryRun(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"step 1: concurrency 1, cpu limit 1", "step 4: concurrency 2, cpu limit none", "kubectl patch deployment web -n " + ns, "restore:", "concurrency: 2", "1 fortio pod(s)"} {
+	for _, want := range []string{"step 1: concurrency 1, CPU limit 1", "step 4: concurrency 2, CPU limit none", "kubectl patch deployment web -n " + ns, "restore:", "concurrency: 2", "1 fortio pod(s)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
 		}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -25,7 +24,7 @@ func writeSweepSummary(out io.Writer, rec *results.Sweep, dir string) error {
 		if s.LatencyAddedMs != nil {
 			added = fmt.Sprintf("%.2f", s.LatencyAddedMs.P99)
 		}
-		limit := driver.Setting{CPULimitMillicores: s.CPULimitMillicores}.LimitString()
+		limit := s.LimitString()
 		fmt.Fprintf(w, "%d\t%s\t%.0f\t%.0f\t%.3f\t%.4f\t%.2f\t%.0f%%\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
 			s.Concurrency, limit, s.RequestedRPS, s.ActualRPS, s.ProxyCPUCores, s.ProxyCPUSecondsPer1kRequests,
 			s.ProxyRequestsPerInbound, s.ThrottledRatio*100, quantity.Bytes(s.MemoryWorkingSetBytes), s.LatencyMs.P50, s.LatencyMs.P99, added, s.Status)
@@ -34,7 +33,7 @@ func writeSweepSummary(out io.Writer, rec *results.Sweep, dir string) error {
 		return err
 	}
 	for _, s := range rec.Searches {
-		fmt.Fprintf(out, "max throughput c%d limit %s: %.0f RPS (%s)\n", s.Concurrency, driver.Setting{CPULimitMillicores: s.CPULimitMillicores}.LimitString(), s.MaxRPS, s.StopReason)
+		fmt.Fprintf(out, "max throughput c%d limit %s: %.0f RPS (%s)\n", s.Concurrency, s.LimitString(), s.MaxRPS, s.StopReason)
 	}
 	fmt.Fprintf(out, "\nResults: %s/%s\n", dir, results.FileName)
 	return nil

@@ -72,7 +72,7 @@ type Measurement struct {
 type Backend interface {
 	// Describe says which proxy the figures describe and where they ran.
 	Describe() (results.Proxy, results.Environment)
-	Start(ctx context.Context, s Setting) error
+	Start(ctx context.Context, s results.Setting) error
 	Measure(ctx context.Context, spec LoadSpec) (*Measurement, error)
 	// Baseline loads the app without the proxy in the path.
 	Baseline(ctx context.Context, spec LoadSpec) (*loadgen.Result, error)

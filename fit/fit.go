@@ -6,7 +6,6 @@ import (
 	"math"
 	"sort"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
@@ -48,9 +47,8 @@ type CPUFit struct {
 
 // SettingFit is one setting's figures.
 type SettingFit struct {
-	Concurrency        int     `json:"concurrency"`
-	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
-	CPU                *CPUFit `json:"cpu,omitempty"`
+	results.Setting
+	CPU *CPUFit `json:"cpu,omitempty"`
 	// Skipped says why there is no CPU fit.
 	Skipped           string        `json:"skipped,omitempty"`
 	MaxSidecarRPS     float64       `json:"max_sidecar_rps"`
@@ -143,11 +141,11 @@ func FromSweep(rec *results.Sweep, refs []profiles.Profile, o Options) (*Report,
 	return r, nil
 }
 
-func settingsOf(rec *results.Sweep) []driver.Setting {
-	seen := map[driver.Setting]bool{}
-	var out []driver.Setting
+func settingsOf(rec *results.Sweep) []results.Setting {
+	seen := map[results.Setting]bool{}
+	var out []results.Setting
 	for _, st := range rec.Steps {
-		s := driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores}
+		s := st.Setting
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)
@@ -156,10 +154,10 @@ func settingsOf(rec *results.Sweep) []driver.Setting {
 	return out
 }
 
-func fitSetting(s driver.Setting, all []results.Step, searches []results.Search, perInbound float64) SettingFit {
-	sf := SettingFit{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, LatencyAdded: []RateLatency{}}
+func fitSetting(s results.Setting, all []results.Step, searches []results.Search, perInbound float64) SettingFit {
+	sf := SettingFit{Setting: s, LatencyAdded: []RateLatency{}}
 	mine := filter(all, func(st results.Step) bool {
-		return st.Concurrency == s.Concurrency && st.CPULimitMillicores == s.CPULimitMillicores
+		return st.Setting == s
 	})
 	ok := okSteps(mine)
 	if cpu, err := fitCPU(ok); err != nil {
@@ -181,9 +179,9 @@ func fitSetting(s driver.Setting, all []results.Step, searches []results.Search,
 
 // maxThroughput takes the search's maximum where there was one, else the
 // highest valid step: the most the setting was shown to carry.
-func (sf *SettingFit) maxThroughput(s driver.Setting, ok []results.Step, searches []results.Search, perInbound float64) {
+func (sf *SettingFit) maxThroughput(s results.Setting, ok []results.Step, searches []results.Search, perInbound float64) {
 	for _, sr := range searches {
-		if sr.Concurrency != s.Concurrency || sr.CPULimitMillicores != s.CPULimitMillicores || sr.MaxRPS <= 0 {
+		if sr.Setting != s || sr.MaxRPS <= 0 {
 			continue
 		}
 		sf.MaxInboundRPS, sf.MaxSidecarRPS = sr.MaxRPS, sr.MaxRPS*perInbound
@@ -285,7 +283,7 @@ func (r *Report) MeasuredSettings() []sizing.MeasuredSetting {
 			continue
 		}
 		out = append(out, sizing.MeasuredSetting{
-			Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores,
+			Setting:     s.Setting,
 			Cost:        model.CPUCost{IdleCores: math.Max(0, s.CPU.IdleCores), CoresPerKRPS: s.CPU.CoresPerKRPS},
 			CapacityRPS: s.MaxSidecarRPS, CapacityBasis: s.MaxBasis, P99AtCapacityMs: s.P99AtMaxMs,
 			ThrottledFromRPS: s.ThrottlingFromRPS, FitError: s.CPU.MaxHeldOutErr,

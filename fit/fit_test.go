@@ -13,7 +13,7 @@ import (
 // step makes a valid step whose CPU follows idle + perK x sidecar/1000.
 func step(c int, limit int64, rps, idle, perK float64) results.Step {
 	sidecar := rps * 3
-	return results.Step{Concurrency: c, CPULimitMillicores: limit, RequestedRPS: rps, ActualRPS: rps,
+	return results.Step{Setting: results.Setting{Concurrency: c, CPULimitMillicores: limit}, RequestedRPS: rps, ActualRPS: rps,
 		SidecarRPS: sidecar, ProxyCPUCores: idle + perK*sidecar/1000, ProxyRequestsPerInbound: 3,
 		MemoryWorkingSetBytes: int64(4<<20 + c*(1<<20)), Status: results.StatusOK,
 		LatencyMs: results.Latency{P99: 1 + rps/1000}, LatencyAddedMs: &results.Latency{P50: 0.2, P99: 0.5}}
@@ -27,7 +27,7 @@ func sweepRecord() *results.Sweep {
 	}
 	// c1 500m is throttled at 400 inbound (1200 sidecar RPS).
 	rec.Steps[4].ThrottledRatio = 0.3
-	rec.Searches = []results.Search{{Concurrency: 2, CPULimitMillicores: 0, MaxRPS: 900, StopReason: "converged",
+	rec.Searches = []results.Search{{Setting: results.Setting{Concurrency: 2}, MaxRPS: 900, StopReason: "converged",
 		Steps: []results.Step{step(2, 0, 900, 0.02, 0.10)}}}
 	return rec
 }
@@ -135,7 +135,7 @@ func TestFromSweepRejects(t *testing.T) {
 	}
 	partial := sweepRecord()
 	partial.Status = results.SweepInterrupted
-	partial.Steps = append(partial.Steps, results.Step{Concurrency: 2, RequestedRPS: 800, Status: results.StatusPending})
+	partial.Steps = append(partial.Steps, results.Step{Setting: results.Setting{Concurrency: 2}, RequestedRPS: 800, Status: results.StatusPending})
 	r, err := FromSweep(partial, nil, Options{})
 	if err != nil || len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "6 of 7 steps done") {
 		t.Errorf("partial sweep: %v %v", err, r)

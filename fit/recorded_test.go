@@ -3,7 +3,6 @@ package fit
 import (
 	"testing"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -48,7 +47,7 @@ func TestRecordedHAProxyLeaveOneRateOut(t *testing.T) {
 	}
 	fitted := 0
 	for _, s := range r.Settings {
-		key := driver.Setting{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}.Key()
+		key := s.Key()
 		if s.CPU == nil {
 			t.Errorf("%s not fitted: %s", key, s.Skipped)
 			continue

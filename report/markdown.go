@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/proxysizer/proxysizer/charts"
-	"github.com/proxysizer/proxysizer/driver"
 )
 
 // Markdown is report.md: the summary a team pastes into a capacity-planning
@@ -102,7 +101,7 @@ func Markdown(in Input) string {
 			status += ": " + st.Reason
 		}
 		p("| %d | %s | %s | %g / %.1f | %.0f | %.3f | %.1f%% | %.1f MiB | %.2f | %.2f | %s |\n", st.Index,
-			md(charts.SettingLabel(driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores})), md(status),
+			md(charts.SettingLabel(st.Setting)), md(status),
 			st.RequestedRPS, st.ActualRPS, st.SidecarRPS, st.ProxyCPUCores, st.ThrottledRatio*100, float64(st.MemoryWorkingSetBytes)/(1<<20),
 			st.LatencyMs.P50, st.LatencyMs.P99, added)
 	}

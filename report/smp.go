@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/charts"
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -141,7 +140,7 @@ func SMP(in Input, fortio fortioExport) ([]byte, error) {
 		profile = in.Fit.Profile.Name
 	}
 	for _, st := range charts.FinishedSteps(rec) {
-		s := driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores}
+		s := st.Setting
 		id := fmt.Sprintf("%s-step-%03d", sweepID, st.Index)
 		labels := map[string]string{"setting": s.Key(), "cpu_limit": s.LimitString(), "status": st.Status, "protocol": o.Protocol,
 			"outbound_per_request": strconv.Itoa(o.OutboundPerRequest)}

@@ -10,7 +10,7 @@ import (
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	in := &Sweep{SchemaVersion: SchemaVersion, Backend: "local", Proxy: Proxy{Name: "haproxy", Version: "2.6.12"},
-		Steps: []Step{{Index: 0, Concurrency: 2, CPULimitMillicores: 500, RequestedRPS: 400, Status: StatusOK, ProxyCPUCores: 0.12}}}
+		Steps: []Step{{Index: 0, Setting: Setting{Concurrency: 2, CPULimitMillicores: 500}, RequestedRPS: 400, Status: StatusOK, ProxyCPUCores: 0.12}}}
 	if err := Save(dir, in); err != nil {
 		t.Fatal(err)
 	}

@@ -117,26 +117,24 @@ type Run struct {
 
 // Search is one setting's max-throughput search.
 type Search struct {
-	Concurrency        int     `json:"concurrency"`
-	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
-	MaxRPS             float64 `json:"max_rps"`
-	LowestFailRPS      float64 `json:"lowest_fail_rps"`
-	Converged          bool    `json:"converged"`
-	StopReason         string  `json:"stop_reason"`
-	Steps              []Step  `json:"steps"`
+	Setting
+	MaxRPS        float64 `json:"max_rps"`
+	LowestFailRPS float64 `json:"lowest_fail_rps"`
+	Converged     bool    `json:"converged"`
+	StopReason    string  `json:"stop_reason"`
+	Steps         []Step  `json:"steps"`
 }
 
 // Step is one measured rate at one setting. Field names marked in the README
 // are a contract.
 type Step struct {
-	Index              int     `json:"index"`
-	Concurrency        int     `json:"concurrency"`
-	CPULimitMillicores int64   `json:"cpu_limit_millicores"`
-	RateFraction       float64 `json:"rate_fraction,omitempty"`
-	Repeat             int     `json:"repeat,omitempty"` // 1-based, when rates are repeated
-	RequestedRPS       float64 `json:"requested_rps"`
-	ActualRPS          float64 `json:"actual_rps"`
-	DurationSeconds    float64 `json:"duration_s"`
+	Index int `json:"index"`
+	Setting
+	RateFraction    float64 `json:"rate_fraction,omitempty"`
+	Repeat          int     `json:"repeat,omitempty"` // 1-based, when rates are repeated
+	RequestedRPS    float64 `json:"requested_rps"`
+	ActualRPS       float64 `json:"actual_rps"`
+	DurationSeconds float64 `json:"duration_s"`
 
 	ProxyCPUSeconds              float64 `json:"proxy_cpu_seconds"`
 	ProxyCPUCores                float64 `json:"proxy_cpu_cores"`

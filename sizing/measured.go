@@ -5,15 +5,14 @@ import (
 	"math"
 	"sort"
 
-	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/model"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // MeasuredSetting is what a sweep measured at one concurrency x CPU limit.
 type MeasuredSetting struct {
-	Concurrency        int
-	CPULimitMillicores int64 // 0: no limit
-	Cost               model.CPUCost
+	results.Setting
+	Cost model.CPUCost
 	// CapacityRPS is the sidecar RPS the setting was shown to carry: the
 	// search's maximum, or the highest valid step without a search.
 	CapacityRPS   float64
@@ -32,19 +31,10 @@ type MeasuredSetting struct {
 // line is too unsure to size from without saying so.
 const uncertainFit = 0.20
 
-func (m MeasuredSetting) name() string {
-	limit := "none"
-	if m.CPULimitMillicores > 0 {
-		limit = quantity.Millicores(m.CPULimitMillicores)
-	}
-	return fmt.Sprintf("concurrency %d, CPU limit %s", m.Concurrency, limit)
-}
-
 // MeasuredChoice is one setting that meets the target.
 type MeasuredChoice struct {
-	Setting              MeasuredSetting `json:"-"`
-	Concurrency          int             `json:"concurrency"`
-	CPULimitMillicores   int64           `json:"cpu_limit_millicores"`
+	results.Setting
+	Measured             MeasuredSetting `json:"-"`
 	CPURequestMillicores int64           `json:"cpu_request_millicores"`
 	Reason               string          `json:"reason"`
 }
@@ -84,17 +74,17 @@ func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP
 		request := max(minCPURequestMillicores, ceilInt(s.Cost.CoresAt(peak)*1000))
 		switch {
 		case s.CapacityRPS < peak*(1-carryTolerance):
-			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: carried at most %.0f sidecar RPS (%s), below the peak %.0f", s.name(), s.CapacityRPS, s.CapacityBasis, peak))
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: carried at most %.0f sidecar RPS (%s), below the peak %.0f", s.String(), s.CapacityRPS, s.CapacityBasis, peak))
 		case s.ThrottledFromRPS > 0 && s.ThrottledFromRPS <= peak:
-			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: its CPU limit throttled the proxy from %.0f sidecar RPS, at or below the peak %.0f", s.name(), s.ThrottledFromRPS, peak))
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: its CPU limit throttled the proxy from %.0f sidecar RPS, at or below the peak %.0f", s.String(), s.ThrottledFromRPS, peak))
 		case sloP99Ms > 0 && s.P99AtCapacityMs > sloP99Ms:
-			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: p99 %.2f ms at %.0f sidecar RPS, above the %.2f ms SLO", s.name(), s.P99AtCapacityMs, s.CapacityRPS, sloP99Ms))
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: p99 %.2f ms at %.0f sidecar RPS, above the %.2f ms SLO", s.String(), s.P99AtCapacityMs, s.CapacityRPS, sloP99Ms))
 		case s.CPULimitMillicores > 0 && request > s.CPULimitMillicores:
-			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: needs %dm at the peak, above its limit", s.name(), request))
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: needs %dm at the peak, above its limit", s.String(), request))
 		default:
-			ok = append(ok, MeasuredChoice{Setting: s, Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, CPURequestMillicores: request,
+			ok = append(ok, MeasuredChoice{Setting: s.Setting, Measured: s, CPURequestMillicores: request,
 				Reason: fmt.Sprintf("%s carries up to %.0f sidecar RPS (%s; p99 %.2f ms there) and needs %dm at the peak %.0f (%.3f + %.3f cores per 1000 RPS)",
-					s.name(), s.CapacityRPS, s.CapacityBasis, s.P99AtCapacityMs, request, peak, s.Cost.IdleCores, s.Cost.CoresPerKRPS)})
+					s.String(), s.CapacityRPS, s.CapacityBasis, s.P99AtCapacityMs, request, peak, s.Cost.IdleCores, s.Cost.CoresPerKRPS)})
 		}
 		if s.CapacityRPS > best.CapacityRPS {
 			best = s
@@ -114,19 +104,19 @@ func ChooseMeasured(settings []MeasuredSetting, targetSidecarRPS, headroom, sloP
 		rec.NoneMeets = fmt.Sprintf("no measured setting carries the peak %.0f sidecar RPS within the SLO", peak)
 		if best.CapacityRPS > 0 {
 			rec.NoneMeets += fmt.Sprintf("; the most was %.0f at %s: add replicas (per-pod load %.0f%% lower) or sweep more CPU and workers",
-				best.CapacityRPS, best.name(), 100*(1-best.CapacityRPS/peak))
+				best.CapacityRPS, best.String(), 100*(1-best.CapacityRPS/peak))
 		}
 		return rec
 	}
 	rec.Best = &ok[0]
-	if e := rec.Best.Setting.FitError; e > uncertainFit {
+	if e := rec.Best.Measured.FitError; e > uncertainFit {
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("the cost line of %s predicts held-out rates only within %.0f%%: its request is uncertain; measure longer steps, more rates or --repeats before relying on it",
-			rec.Best.Setting.name(), e*100))
+			rec.Best.String(), e*100))
 	}
 	if len(ok) > 1 {
 		rec.RunnerUp = &ok[1]
 		for _, c := range ok[2:] {
-			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: meets the target but needs %dm", c.Setting.name(), c.CPURequestMillicores))
+			rec.Rejected = append(rec.Rejected, fmt.Sprintf("%s: meets the target but needs %dm", c.String(), c.CPURequestMillicores))
 		}
 	}
 	return rec

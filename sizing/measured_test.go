@@ -5,20 +5,21 @@ import (
 	"testing"
 
 	"github.com/proxysizer/proxysizer/model"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 func TestChooseMeasured(t *testing.T) {
 	settings := []MeasuredSetting{
 		// c1 500m: cheap but carries only 1500.
-		{Concurrency: 1, CPULimitMillicores: 500, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.09}, CapacityRPS: 1500, CapacityBasis: "search", P99AtCapacityMs: 3},
+		{Setting: results.Setting{Concurrency: 1, CPULimitMillicores: 500}, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.09}, CapacityRPS: 1500, CapacityBasis: "search", P99AtCapacityMs: 3},
 		// c1 1000m: carries 3000 at 0.10/krps.
-		{Concurrency: 1, CPULimitMillicores: 1000, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.10}, CapacityRPS: 3000, CapacityBasis: "search", P99AtCapacityMs: 4},
+		{Setting: results.Setting{Concurrency: 1, CPULimitMillicores: 1000}, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.10}, CapacityRPS: 3000, CapacityBasis: "search", P99AtCapacityMs: 4},
 		// c2 none: carries 5000 at 0.12/krps.
-		{Concurrency: 2, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.12}, CapacityRPS: 5000, CapacityBasis: "search", P99AtCapacityMs: 2},
+		{Setting: results.Setting{Concurrency: 2}, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.12}, CapacityRPS: 5000, CapacityBasis: "search", P99AtCapacityMs: 2},
 		// c2 1000m: carries 2600 but its p99 breaks a 5 ms SLO.
-		{Concurrency: 2, CPULimitMillicores: 1000, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.08}, CapacityRPS: 2600, CapacityBasis: "search", P99AtCapacityMs: 9},
+		{Setting: results.Setting{Concurrency: 2, CPULimitMillicores: 1000}, Cost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.08}, CapacityRPS: 2600, CapacityBasis: "search", P99AtCapacityMs: 9},
 		// c1 300m: cheapest of all, but throttled from 2000 sidecar RPS.
-		{Concurrency: 1, CPULimitMillicores: 300, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.07}, CapacityRPS: 2500, CapacityBasis: "search", P99AtCapacityMs: 4, ThrottledFromRPS: 2000},
+		{Setting: results.Setting{Concurrency: 1, CPULimitMillicores: 300}, Cost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.07}, CapacityRPS: 2500, CapacityBasis: "search", P99AtCapacityMs: 4, ThrottledFromRPS: 2000},
 	}
 	// Target 2000, headroom 0.2: peak 2400.
 	rec := ChooseMeasured(settings, 2000, 0.2, 5)
@@ -43,7 +44,7 @@ func TestChooseMeasured(t *testing.T) {
 }
 
 func TestChooseMeasuredWarnsOnAnUncertainFit(t *testing.T) {
-	settings := []MeasuredSetting{{Concurrency: 1, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 3000, CapacityBasis: "search", FitError: 0.35}}
+	settings := []MeasuredSetting{{Setting: results.Setting{Concurrency: 1}, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 3000, CapacityBasis: "search", FitError: 0.35}}
 	rec := ChooseMeasured(settings, 1000, 0, 0)
 	if rec.Best == nil || len(rec.Warnings) != 1 || !strings.Contains(rec.Warnings[0], "within 35%") {
 		t.Errorf("rec = %+v", rec)
@@ -55,7 +56,7 @@ func TestChooseMeasuredWarnsOnAnUncertainFit(t *testing.T) {
 }
 
 func TestChooseMeasuredSaysWhenNothingMeetsTheTarget(t *testing.T) {
-	settings := []MeasuredSetting{{Concurrency: 1, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 1000, CapacityBasis: "search"}}
+	settings := []MeasuredSetting{{Setting: results.Setting{Concurrency: 1}, Cost: model.CPUCost{CoresPerKRPS: 0.1}, CapacityRPS: 1000, CapacityBasis: "search"}}
 	rec := ChooseMeasured(settings, 2000, 0, 0)
 	if rec.Best != nil || !strings.Contains(rec.NoneMeets, "the most was 1000 at concurrency 1, CPU limit none") {
 		t.Errorf("rec = %+v", rec)

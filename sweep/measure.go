@@ -105,7 +105,7 @@ func fill(st *results.Step, m *driver.Measurement, baselines []results.Run) {
 
 // runSearch finds the setting's maximum throughput, measuring the proxy at
 // every search step, and records the steps under the sweep's searches.
-func (r *runner) runSearch(ctx context.Context, s driver.Setting) error {
+func (r *runner) runSearch(ctx context.Context, s results.Setting) error {
 	var measured []*driver.Measurement
 	step := 0
 	run := func(ctx context.Context, qps float64) (*loadgen.Result, error) {
@@ -122,14 +122,14 @@ func (r *runner) runSearch(ctx context.Context, s driver.Setting) error {
 	if ctx.Err() != nil {
 		return nil // interrupted: the search reruns on resume
 	}
-	rec := results.Search{Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores}
+	rec := results.Search{Setting: s}
 	if found != nil {
 		rec.MaxRPS, rec.LowestFailRPS, rec.Converged, rec.StopReason = found.MaxRPS, found.LowestFailQPS, found.Converged, found.StopReason
 		for i, fs := range found.Steps {
 			if i >= len(measured) {
 				break
 			}
-			st := results.Step{Index: i, Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, RequestedRPS: fs.RequestedQPS}
+			st := results.Step{Index: i, Setting: s, RequestedRPS: fs.RequestedQPS}
 			fill(&st, measured[i], r.rec.Baseline)
 			if !fs.Pass {
 				st.Status, st.Reason = results.StatusInvalid, strings.Join(fs.FailReasons, "; ")

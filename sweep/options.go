@@ -10,7 +10,7 @@ import (
 
 // Options describe a sweep.
 type Options struct {
-	Settings []driver.Setting
+	Settings []results.Setting
 	// Rates are requests per second, or with Fractions, fractions of the
 	// maximum each setting's search found.
 	Rates     []float64
@@ -59,11 +59,11 @@ func (o Options) record() results.Options {
 func (o Options) repeats() int { return max(1, o.Repeats) }
 
 // Grid is every concurrency x CPU-limit pair, concurrency first.
-func Grid(concurrency []int, limits []int64) []driver.Setting {
-	var out []driver.Setting
+func Grid(concurrency []int, limits []int64) []results.Setting {
+	var out []results.Setting
 	for _, c := range concurrency {
 		for _, l := range limits {
-			out = append(out, driver.Setting{Concurrency: c, CPULimitMillicores: l})
+			out = append(out, results.Setting{Concurrency: c, CPULimitMillicores: l})
 		}
 	}
 	return out

@@ -83,7 +83,7 @@ func (r *runner) plan() []results.Step {
 	for _, s := range r.o.Settings {
 		for rep := 1; rep <= r.o.repeats(); rep++ {
 			for _, rate := range r.o.Rates {
-				st := results.Step{Index: len(steps), Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, Status: results.StatusPending}
+				st := results.Step{Index: len(steps), Setting: s, Status: results.StatusPending}
 				if r.o.repeats() > 1 {
 					st.Repeat = rep
 				}
@@ -118,7 +118,7 @@ func (r *runner) run(ctx context.Context) error {
 
 // runSetting brings the proxy up at s, searches and measures what is left
 // to do there, and always stops it again.
-func (r *runner) runSetting(ctx context.Context, s driver.Setting) error {
+func (r *runner) runSetting(ctx context.Context, s results.Setting) error {
 	pending := r.pendingSteps(s)
 	needSearch := r.o.FindMax && r.search(s) == nil
 	if len(pending) == 0 && !needSearch {
@@ -149,7 +149,7 @@ func (r *runner) runSetting(ctx context.Context, s driver.Setting) error {
 	return nil
 }
 
-func (r *runner) pendingSteps(s driver.Setting) []int {
+func (r *runner) pendingSteps(s results.Setting) []int {
 	var out []int
 	for i, st := range r.rec.Steps {
 		if !st.Done() && st.Concurrency == s.Concurrency && st.CPULimitMillicores == s.CPULimitMillicores {
@@ -159,7 +159,7 @@ func (r *runner) pendingSteps(s driver.Setting) []int {
 	return out
 }
 
-func (r *runner) search(s driver.Setting) *results.Search {
+func (r *runner) search(s results.Setting) *results.Search {
 	for i := range r.rec.Searches {
 		if r.rec.Searches[i].Concurrency == s.Concurrency && r.rec.Searches[i].CPULimitMillicores == s.CPULimitMillicores {
 			return &r.rec.Searches[i]
@@ -176,7 +176,7 @@ func (r *runner) fail(i int, reason string) {
 func (r *runner) runStep(ctx context.Context, i int) error {
 	st := &r.rec.Steps[i]
 	if r.o.Fractions {
-		found := r.search(driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores})
+		found := r.search(st.Setting)
 		if found == nil || found.MaxRPS <= 0 {
 			r.fail(i, "the search found no rate that meets the SLO, so there is no maximum to take a fraction of")
 			return r.save()
@@ -216,7 +216,7 @@ func (r *runner) spec(rps float64, prefix string) driver.LoadSpec {
 }
 
 func stepSetting(st results.Step) string {
-	return driver.Setting{Concurrency: st.Concurrency, CPULimitMillicores: st.CPULimitMillicores}.Key()
+	return st.Key()
 }
 
 func (r *runner) done() int {

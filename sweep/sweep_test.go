@@ -22,9 +22,9 @@ import (
 // requests per inbound, 0.1 ms of CPU per request.
 type standIn struct {
 	url       string
-	starts    []driver.Setting
+	starts    []results.Setting
 	measures  int
-	failStart map[driver.Setting]bool
+	failStart map[results.Setting]bool
 	// cancelAt cancels the sweep's context during this Measure call.
 	cancelAt int
 	cancel   context.CancelFunc
@@ -33,14 +33,14 @@ type standIn struct {
 func newStandIn(t *testing.T) *standIn {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(srv.Close)
-	return &standIn{url: srv.URL + "/", failStart: map[driver.Setting]bool{}}
+	return &standIn{url: srv.URL + "/", failStart: map[results.Setting]bool{}}
 }
 
 func (b *standIn) Describe() (results.Proxy, results.Environment) {
 	return results.Proxy{Name: "stand-in"}, results.Environment{Cores: 2, CgroupVersion: "none"}
 }
 
-func (b *standIn) Start(_ context.Context, s driver.Setting) error {
+func (b *standIn) Start(_ context.Context, s results.Setting) error {
 	b.starts = append(b.starts, s)
 	if b.failStart[s] {
 		return errors.New("config rejected")
@@ -164,7 +164,7 @@ func TestInterruptedSweepResumes(t *testing.T) {
 
 func TestStartFailureFailsThatSettingOnly(t *testing.T) {
 	b := newStandIn(t)
-	b.failStart[driver.Setting{Concurrency: 2, CPULimitMillicores: 500}] = true
+	b.failStart[results.Setting{Concurrency: 2, CPULimitMillicores: 500}] = true
 	rec, err := Run(context.Background(), b, options(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)

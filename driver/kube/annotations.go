@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -70,7 +70,7 @@ func IstioDefaultBaseline(why string) Baseline {
 // baseline's, so the memory the pod had is kept (absent where the baseline
 // had none). proxy.istio.io/config is the original ProxyConfig document with
 // concurrency merged in.
-func SettingAnnotations(original map[string]string, base Baseline, s driver.Setting) (map[string]*string, error) {
+func SettingAnnotations(original map[string]string, base Baseline, s results.Setting) (map[string]*string, error) {
 	if s.Concurrency < 0 || s.CPULimitMillicores < 0 {
 		return nil, fmt.Errorf("setting %s: concurrency and CPU limit must be >= 0", s)
 	}

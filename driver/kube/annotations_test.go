@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
-	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -69,12 +69,12 @@ func TestSettingAnnotations(t *testing.T) {
 		name     string
 		original map[string]string
 		base     Baseline
-		setting  driver.Setting
+		setting  results.Setting
 		want     map[string]any
 	}{
 		{
 			name: "mesh defaults, limit 1500m", base: defaults,
-			setting: driver.Setting{Concurrency: 2, CPULimitMillicores: 1500},
+			setting: results.Setting{Concurrency: 2, CPULimitMillicores: 1500},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 2\n", sizing.AnnotationProxyCPU: "100m",
 				sizing.AnnotationProxyCPULimit: "1500m", sizing.AnnotationProxyMemory: "128Mi",
@@ -83,7 +83,7 @@ func TestSettingAnnotations(t *testing.T) {
 		},
 		{
 			name: "no limit removes proxyCPULimit", base: defaults,
-			setting: driver.Setting{Concurrency: 4},
+			setting: results.Setting{Concurrency: 4},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 4\n", sizing.AnnotationProxyCPU: "100m",
 				sizing.AnnotationProxyCPULimit: nil, sizing.AnnotationProxyMemory: "128Mi",
@@ -97,7 +97,7 @@ func TestSettingAnnotations(t *testing.T) {
 				sizing.AnnotationProxyConfig: "terminationDrainDuration: 20s\n",
 			},
 			base:    Baseline{CPURequest: q("500m"), MemoryRequest: q("256Mi"), Source: "annotations"},
-			setting: driver.Setting{Concurrency: 1, CPULimitMillicores: 250},
+			setting: results.Setting{Concurrency: 1, CPULimitMillicores: 250},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 1\nterminationDrainDuration: 20s\n",
 				sizing.AnnotationProxyCPU:    "250m", sizing.AnnotationProxyCPULimit: "250m",
@@ -108,7 +108,7 @@ func TestSettingAnnotations(t *testing.T) {
 			name:     "unchanged request keeps its spelling",
 			original: map[string]string{sizing.AnnotationProxyCPU: "0.2"},
 			base:     Baseline{CPURequest: q("0.2")},
-			setting:  driver.Setting{Concurrency: 2, CPULimitMillicores: 2000},
+			setting:  results.Setting{Concurrency: 2, CPULimitMillicores: 2000},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 2\n", sizing.AnnotationProxyCPU: "0.2",
 				sizing.AnnotationProxyCPULimit: "2", sizing.AnnotationProxyMemory: nil,
@@ -127,7 +127,7 @@ func TestSettingAnnotations(t *testing.T) {
 			}
 		})
 	}
-	if _, err := SettingAnnotations(nil, defaults, driver.Setting{Concurrency: -1}); err == nil {
+	if _, err := SettingAnnotations(nil, defaults, results.Setting{Concurrency: -1}); err == nil {
 		t.Error("negative concurrency accepted")
 	}
 }
@@ -156,7 +156,7 @@ func TestPatchAndRestoreRoundTrip(t *testing.T) {
 	} {
 		var d appsv1.Deployment
 		d.Spec.Template.Annotations = original
-		values, err := SettingAnnotations(original, IstioDefaultBaseline("test"), driver.Setting{Concurrency: 2, CPULimitMillicores: 1000})
+		values, err := SettingAnnotations(original, IstioDefaultBaseline("test"), results.Setting{Concurrency: 2, CPULimitMillicores: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +199,7 @@ func TestJournalAtomicRoundTrip(t *testing.T) {
 	path := filepath.Join(dir, "sub", "j.json")
 	j := &Journal{Version: JournalVersion, Tool: "proxysizer", Namespace: "ns", Deployment: "web", UID: "u1",
 		OriginalAnnotations: nil, ManagedKeys: ManagedKeys,
-		Steps: []JournalStep{{Setting: driver.Setting{Concurrency: 2, CPULimitMillicores: 500}}}}
+		Steps: []JournalStep{{Setting: results.Setting{Concurrency: 2, CPULimitMillicores: 500}}}}
 	if err := WriteJournal(path, j); err != nil {
 		t.Fatal(err)
 	}

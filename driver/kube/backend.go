@@ -74,7 +74,7 @@ type Backend struct {
 	sidecar   string // the sidecar image, when one is seen
 	run       string
 	loadPods  []string
-	setting   driver.Setting
+	setting   results.Setting
 	applied   bool
 	warnings  []string // the current setting's, added to each step
 	closed    bool
@@ -237,7 +237,7 @@ func (b *Backend) Describe() (results.Proxy, results.Environment) {
 // setting to the Deployment and waits for its rollout, then checks that
 // every pod's sidecar stats can be read. Any failure is the setting's: the
 // sweep records its steps as failed and goes on; Close restores and cleans.
-func (b *Backend) Start(ctx context.Context, s driver.Setting) error {
+func (b *Backend) Start(ctx context.Context, s results.Setting) error {
 	if b.closed {
 		return errors.New("kube: backend closed")
 	}

@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // Config selects the Deployment and how the controller treats it.
@@ -109,7 +109,7 @@ func (c *Controller) logf(format string, args ...any) {
 // Step is one setting's change: the managed annotations' values (nil:
 // removed) and the JSON merge patch that sets them.
 type Step struct {
-	Setting     driver.Setting     `json:"setting"`
+	Setting     results.Setting    `json:"setting"`
 	Annotations map[string]*string `json:"annotations"`
 	Patch       string             `json:"patch"`
 }
@@ -128,7 +128,7 @@ type Plan struct {
 
 // Plan reads the Deployment (and only reads) and returns the patches each
 // setting would apply and the one restoring the original.
-func (c *Controller) Plan(ctx context.Context, settings []driver.Setting) (*Plan, error) {
+func (c *Controller) Plan(ctx context.Context, settings []results.Setting) (*Plan, error) {
 	d, err := c.get(ctx)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (c *Controller) begin(ctx context.Context) error {
 // Apply patches the pod template for s (the journal first), then waits for
 // the rollout: observedGeneration caught up, every replica updated and
 // available, no old replica left. It fails after the rollout timeout.
-func (c *Controller) Apply(ctx context.Context, s driver.Setting) error {
+func (c *Controller) Apply(ctx context.Context, s results.Setting) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.started {

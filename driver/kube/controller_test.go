@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -20,7 +20,7 @@ func TestPlanWithFakeClientReadsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.Plan(context.Background(), []driver.Setting{{Concurrency: 2, CPULimitMillicores: 500}})
+	p, err := c.Plan(context.Background(), []results.Setting{{Concurrency: 2, CPULimitMillicores: 500}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestPlanWithFakeClientReadsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"step 1: concurrency 2, cpu limit 500m", `"sidecar.istio.io/proxyCPULimit":"500m"`, `terminationDrainDuration: 5s`, "restore:", `"proxy.istio.io/config":"terminationDrainDuration: '\''5s'\''\n"`} {
+	for _, want := range []string{"step 1: concurrency 2, CPU limit 500m", `"sidecar.istio.io/proxyCPULimit":"500m"`, `terminationDrainDuration: 5s`, "restore:", `"proxy.istio.io/config":"terminationDrainDuration: '\''5s'\''\n"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan text lacks %q:\n%s", want, out)
 		}

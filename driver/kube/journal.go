@@ -9,7 +9,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -43,8 +42,8 @@ type Journal struct {
 
 // JournalStep is one setting the run patched in (or was about to).
 type JournalStep struct {
-	Setting driver.Setting `json:"setting"`
-	At      time.Time      `json:"at"`
+	Setting results.Setting `json:"setting"`
+	At      time.Time       `json:"at"`
 }
 
 // DefaultJournalPath is where a run for namespace/deployment keeps its

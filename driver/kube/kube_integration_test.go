@@ -19,9 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -60,7 +60,7 @@ func helperSweep() int {
 			fmt.Println("restored")
 		}()
 	}
-	for _, s := range []driver.Setting{{Concurrency: 2, CPULimitMillicores: 1000}, {Concurrency: 3, CPULimitMillicores: 2000}} {
+	for _, s := range []results.Setting{{Concurrency: 2, CPULimitMillicores: 1000}, {Concurrency: 3, CPULimitMillicores: 2000}} {
 		if err := c.Apply(ctx, s); err != nil {
 			fmt.Fprintln(os.Stderr, "apply:", err)
 			return 1
@@ -113,7 +113,7 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 	defer cancel()
 
 	t0 := time.Now()
-	if err := c.Apply(ctx, driver.Setting{Concurrency: 2, CPULimitMillicores: 1500}); err != nil {
+	if err := c.Apply(ctx, results.Setting{Concurrency: 2, CPULimitMillicores: 1500}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("patch + rollout of 2 replicas: %s", time.Since(t0).Round(time.Millisecond))
@@ -147,7 +147,7 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 		t.Errorf("%d running pods with the new annotations, want 2", running)
 	}
 
-	if err := c.Apply(ctx, driver.Setting{Concurrency: 4}); err != nil {
+	if err := c.Apply(ctx, results.Setting{Concurrency: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if v, ok := template(t, ns, "web").Spec.Template.Annotations[sizing.AnnotationProxyCPULimit]; ok {
@@ -184,7 +184,7 @@ func TestRestoreAbsentAnnotations(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := c.Apply(ctx, driver.Setting{Concurrency: 1, CPULimitMillicores: 500}); err != nil {
+	if err := c.Apply(ctx, results.Setting{Concurrency: 1, CPULimitMillicores: 500}); err != nil {
 		t.Fatal(err)
 	}
 	if len(template(t, ns, "bare").Spec.Template.Annotations) != 5 {
@@ -208,7 +208,7 @@ func TestDryRunPlanTouchesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.Plan(context.Background(), []driver.Setting{{Concurrency: 2, CPULimitMillicores: 200}, {Concurrency: 4, CPULimitMillicores: 0}})
+	p, err := c.Plan(context.Background(), []results.Setting{{Concurrency: 2, CPULimitMillicores: 200}, {Concurrency: 4, CPULimitMillicores: 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestNextRunRestoresLeftoverJournal(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := c.Apply(ctx, driver.Setting{Concurrency: 1, CPULimitMillicores: 100}); err != nil {
+	if err := c.Apply(ctx, results.Setting{Concurrency: 1, CPULimitMillicores: 100}); err != nil {
 		t.Fatal(err)
 	}
 	j, err := kube.ReadJournal(journal)

@@ -49,7 +49,7 @@ type Backend struct {
 	ports     Ports
 	app       *labApp
 
-	setting driver.Setting
+	setting results.Setting
 	proxy   *process
 	cgroup  Cgroup
 	cgName  string
@@ -195,7 +195,7 @@ func (b *Backend) command(configPath string, concurrency int) []string {
 }
 
 // Start runs the proxy at a setting, in a fresh cgroup with its CPU quota.
-func (b *Backend) Start(ctx context.Context, s driver.Setting) error {
+func (b *Backend) Start(ctx context.Context, s results.Setting) error {
 	if b.proxy != nil {
 		return errors.New("a proxy is already running: Stop it first")
 	}
@@ -235,7 +235,7 @@ func (b *Backend) Start(ctx context.Context, s driver.Setting) error {
 	return nil
 }
 
-func (b *Backend) makeCgroup(s driver.Setting) ([]string, error) {
+func (b *Backend) makeCgroup(s results.Setting) ([]string, error) {
 	if b.hierarchy == nil {
 		return nil, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/internal/testenv"
 	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 func newLab(t *testing.T, p Proxy, k int) *Backend {
@@ -103,7 +104,7 @@ func haproxyCSVRequests(t *testing.T, b *Backend) int64 {
 func TestCPUPerThousandRequestsAgreesWithIndependentReading(t *testing.T) {
 	b := newLab(t, HAProxy{}, 2)
 	ctx := context.Background()
-	if err := b.Start(ctx, driver.Setting{Concurrency: 1, CPULimitMillicores: 1000}); err != nil {
+	if err := b.Start(ctx, results.Setting{Concurrency: 1, CPULimitMillicores: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	usage := cgroupFile(t, b.proxy.pid(), "cpuacct", "cpuacct.usage")
@@ -132,7 +133,7 @@ func TestRequestsPerInboundFromProxyCounters(t *testing.T) {
 		t.Run(p.Name(), func(t *testing.T) {
 			b := newLab(t, p, 2)
 			ctx := context.Background()
-			if err := b.Start(ctx, driver.Setting{Concurrency: 2}); err != nil {
+			if err := b.Start(ctx, results.Setting{Concurrency: 2}); err != nil {
 				t.Fatal(err)
 			}
 			m, err := b.Measure(ctx, load(300, 3*time.Second))

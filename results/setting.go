@@ -1,4 +1,4 @@
-package driver
+package results
 
 import (
 	"fmt"
@@ -6,7 +6,9 @@ import (
 	"github.com/proxysizer/proxysizer/internal/quantity"
 )
 
-// Setting is one point of a sweep's grid.
+// Setting is one point of a sweep's grid: the proxy's worker count and its
+// CPU limit. Step and Search embed it, so sweep.json spells it as two flat
+// fields.
 type Setting struct {
 	// Concurrency is the proxy's worker count (Envoy --concurrency,
 	// haproxy nbthread, nginx worker_processes).
@@ -16,17 +18,24 @@ type Setting struct {
 	CPULimitMillicores int64 `json:"cpu_limit_millicores"`
 }
 
+// HasCPULimit reports whether the setting caps the proxy's CPU: the one place
+// that reads a zero limit as "none".
+func (s Setting) HasCPULimit() bool { return s.CPULimitMillicores != 0 }
+
 // String names the setting as the progress lines and file names show it.
 func (s Setting) String() string {
-	return fmt.Sprintf("concurrency %d, cpu limit %s", s.Concurrency, s.LimitString())
+	return fmt.Sprintf("concurrency %d, CPU limit %s", s.Concurrency, s.LimitString())
 }
 
 // LimitString is the CPU limit as a quantity, or "none".
-func (s Setting) LimitString() string {
-	if s.CPULimitMillicores == 0 {
+func (s Setting) LimitString() string { return LimitString(s.CPULimitMillicores) }
+
+// LimitString is a CPU limit in millicores as a quantity, or "none" for 0.
+func LimitString(millicores int64) string {
+	if millicores == 0 {
 		return "none"
 	}
-	return quantity.Millicores(s.CPULimitMillicores)
+	return quantity.Millicores(millicores)
 }
 
 // Key is a file-name-safe identifier: c2-l1500m, c4-lnone.
