@@ -1,7 +1,9 @@
 package local
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 
@@ -74,7 +76,17 @@ func (e Envoy) Config(p Ports, _ int, _ string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(b)
+	data, err := protojson.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	// protojson varies its whitespace from build to build on purpose;
+	// re-indenting makes the file the same for the same bootstrap.
+	var out bytes.Buffer
+	if err := json.Indent(&out, data, "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 func (Envoy) Args(configPath string, concurrency int, _ string) []string {
