@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/report"
+	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
+)
+
+// finishSweep prints the steps, then fits them and prints the
+// recommendation. A sweep whose steps cannot be fitted still succeeded: it
+// says why there is no recommendation.
+func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) error {
+	if err := writeSweepSummary(out, rec, dir); err != nil {
+		return err
+	}
+	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
+	var in report.Input
+	if err != nil {
+		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
+		in = report.Input{Sweep: rec, Source: dir, NotFitted: oneLine(err.Error())}
+	} else {
+		fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
+			res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
+		writeRecommendation(out, res)
+		fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
+		in = reportInput(rec, dir, res)
+	}
+	paths, err := report.Write(dir, in)
+	if err != nil {
+		fmt.Fprintf(out, "\nReport not written: %v\n", err)
+		return nil
+	}
+	fmt.Fprintln(out)
+	printReportPaths(out, paths, in)
+	if countOK(rec) == 0 {
+		return errors.New("no step of the sweep finished valid: see each step's reason above or in sweep.json")
+	}
+	return nil
+}
+
+func countOK(rec *results.Sweep) int {
+	n := 0
+	for _, s := range rec.Steps {
+		if s.Status == results.StatusOK {
+			n++
+		}
+	}
+	return n
+}
+
+// looSummary gives each setting's leave-one-rate-out error: the CPU model
+// is per setting, so that is where its predictions are judged.
+func looSummary(r *fit.Report) string {
+	var parts []string
+	for _, s := range r.Settings {
+		if s.CPU == nil || len(s.CPU.HeldOut) == 0 {
+			continue
+		}
+		key := s.Key()
+		parts = append(parts, fmt.Sprintf("%s %.1f%%", key, s.CPU.MaxHeldOutErr*100))
+	}
+	if len(parts) == 0 {
+		return "too few rates for leave-one-rate-out"
+	}
+	return "leave-one-rate-out max error per setting: " + strings.Join(parts, ", ")
+}
+
+func countDone(rec *results.Sweep) int {
+	n := 0
+	for _, s := range rec.Steps {
+		if s.Done() {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,172 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/sweep"
+)
+
+// dryRunKube reads the Deployment (and only reads) and prints what a
+// kubernetes sweep would do: each setting's patch, the restoring patch, the
+// load pods and the steps. It creates nothing, not even the results directory.
+func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Options) error {
+	ctrl, err := kube.New(f.kube.backendConfig(io.Discard).Config)
+	if err != nil {
+		return fmt.Errorf("kubernetes backend: %w", err)
+	}
+	plan, err := ctrl.Plan(ctx, o.Settings)
+	if err != nil {
+		return err
+	}
+	if err := plan.Write(out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
+		f.kube.loadGenerators, f.kube.loadImage, f.kube.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
+	return err
+}
+
+// sweepKubeFlags are the flags of --backend kubernetes.
+type sweepKubeFlags struct {
+	kube.ClientFlags
+	deployment, target, appContainer string
+	journal                          string
+	rolloutTimeout                   time.Duration
+	loadGenerators                   int
+	loadImage                        string
+	loadNodeSelector                 []string
+	loadPodTimeout                   time.Duration
+	envoyStatsPort                   int
+	promURL, promTokenFile           string
+	promScrapeInterval               time.Duration
+}
+
+func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
+	fl.StringVar(&k.Kubeconfig, "kubeconfig", "", "kubernetes: path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	fl.StringVar(&k.Context, "context", "", "kubernetes: the kubeconfig context to use")
+	fl.StringVarP(&k.Namespace, "namespace", "n", "", "kubernetes: the Deployment's namespace (default: the context's, else default)")
+	fl.StringVar(&k.deployment, "deployment", "", "kubernetes: the Deployment whose istio-proxy sidecar is sized (required)")
+	fl.StringVar(&k.target, "target", "", "kubernetes: the URL the load generators load from inside the cluster, e.g. http://web.shop.svc:8080/ (required)")
+	fl.StringVar(&k.appContainer, "app-container", "", "kubernetes: the app's container (default: the first that is not istio-proxy)")
+	fl.StringVar(&k.journal, "journal", "", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
+	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", kube.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
+	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: fortio pods sharing the load")
+	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage, "kubernetes: the load generators' image (runs `fortio server`)")
+	fl.StringSliceVar(&k.loadNodeSelector, "load-node-selector", nil, "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
+	fl.DurationVar(&k.loadPodTimeout, "load-pod-timeout", kube.DefaultLoadPodTimeout, "kubernetes: how long the load generators may take to be ready")
+	fl.IntVar(&k.envoyStatsPort, "envoy-stats-port", kube.DefaultEnvoyStatsPort, "kubernetes: the sidecar's port serving /stats/prometheus (Istio: 15090; the admin port 15000 listens on localhost only)")
+	fl.StringVar(&k.promURL, "prometheus-url", "", "kubernetes: Prometheus holding the kubelet's cAdvisor series (default: metrics.k8s.io, coarser)")
+	fl.StringVar(&k.promTokenFile, "prometheus-token-file", "", "kubernetes: file holding a bearer token for Prometheus (never printed nor saved)")
+	fl.DurationVar(&k.promScrapeInterval, "prometheus-scrape-interval", 0, "kubernetes: the cAdvisor scrape interval (default: read from Prometheus' configuration, else 15s)")
+}
+
+// checkBackendFlags rejects flags of the other backend, and checks the
+// kubernetes backend's.
+func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
+	kubeOnly := []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
+		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
+		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval", "dry-run"}
+	if f.backend == "local" {
+		for _, name := range kubeOnly {
+			if set(name) {
+				return flagError(name, "only used with --backend kubernetes")
+			}
+		}
+		return nil
+	}
+	for name, why := range map[string]string{
+		"proxy": "the sidecar is Istio's Envoy", "proxy-cmd": "the sidecar is Istio's Envoy",
+		"no-cpu-limit": "Kubernetes enforces the limits", "no-pin": "the pods are placed by the scheduler",
+		"outbound-per-request": "the app's own calls are measured from Envoy's counters",
+	} {
+		if set(name) {
+			return flagError(name, "only used with the local backend: %s", why)
+		}
+	}
+	k := f.kube
+	switch {
+	case k.deployment == "":
+		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
+	case len(validation.IsDNS1123Subdomain(k.deployment)) > 0:
+		return flagError("deployment", "expected a Deployment name, got %q", k.deployment)
+	case k.Namespace != "" && len(validation.IsDNS1123Label(k.Namespace)) > 0:
+		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", k.Namespace)
+	case k.rolloutTimeout <= 0:
+		return flagError("rollout-timeout", "expected a duration > 0, got %v", k.rolloutTimeout)
+	case k.loadGenerators < 1 || k.loadGenerators > 100:
+		return flagError("load-generators", "expected 1..100 pods, got %d", k.loadGenerators)
+	case k.loadImage == "":
+		return flagError("load-image", "expected an image")
+	case k.loadPodTimeout <= 0:
+		return flagError("load-pod-timeout", "expected a duration > 0, got %v", k.loadPodTimeout)
+	case k.envoyStatsPort < 1 || k.envoyStatsPort > 65535:
+		return flagError("envoy-stats-port", "expected a port, got %d", k.envoyStatsPort)
+	case k.promScrapeInterval < 0:
+		return flagError("prometheus-scrape-interval", "expected a duration > 0, got %v", k.promScrapeInterval)
+	case k.promTokenFile != "" && k.promURL == "":
+		return flagError("prometheus-token-file", "needs --prometheus-url")
+	case k.promScrapeInterval > 0 && k.promURL == "":
+		return flagError("prometheus-scrape-interval", "needs --prometheus-url")
+	}
+	if u, err := url.Parse(k.target); k.target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return flagError("target", "expected the http(s) URL the load generators send to from inside the cluster, e.g. http://web.shop.svc:8080/, got %q", k.target)
+	}
+	if k.promURL != "" {
+		if u, err := url.Parse(k.promURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return flagError("prometheus-url", "expected an http(s) URL, got %q", k.promURL)
+		}
+	}
+	if k.promTokenFile != "" {
+		if st, err := os.Stat(k.promTokenFile); err != nil || st.IsDir() {
+			return flagError("prometheus-token-file", "expected a readable file, got %q", k.promTokenFile)
+		}
+	}
+	if k.Kubeconfig != "" {
+		if st, err := os.Stat(k.Kubeconfig); err != nil || st.IsDir() {
+			return flagError("kubeconfig", "expected a readable kubeconfig file, got %q", k.Kubeconfig)
+		}
+	}
+	if _, err := k.nodeSelector(); err != nil {
+		return err
+	}
+	if f.findMax && f.duration < 2*time.Second {
+		return flagError("duration", "expected at least 2s per step on a cluster, got %v", f.duration)
+	}
+	return nil
+}
+
+func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {
+	if len(k.loadNodeSelector) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range k.loadNodeSelector {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok || len(validation.IsQualifiedName(key)) > 0 || len(validation.IsValidLabelValue(value)) > 0 {
+			return nil, flagError("load-node-selector", "expected key=value node labels, got %q", kv)
+		}
+		out[key] = value
+	}
+	return out, nil
+}
+
+func (k sweepKubeFlags) backendConfig(log io.Writer) kube.BackendConfig {
+	sel, _ := k.nodeSelector()
+	return kube.BackendConfig{
+		Config: kube.Config{ClientFlags: k.ClientFlags, Deployment: k.deployment, JournalPath: k.journal,
+			RolloutTimeout: k.rolloutTimeout, Log: log},
+		Target: k.target, AppContainer: k.appContainer, LoadGenerators: k.loadGenerators, LoadImage: k.loadImage,
+		LoadNodeSelector: sel, LoadPodTimeout: k.loadPodTimeout, EnvoyStatsPort: k.envoyStatsPort,
+		Prometheus: kube.PrometheusConfig{URL: k.promURL, TokenFile: k.promTokenFile, ScrapeInterval: k.promScrapeInterval},
+	}
+}
