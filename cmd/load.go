@@ -1,20 +1,18 @@
 package cmd
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/proxysizer/proxysizer/loadgen"
@@ -22,19 +20,17 @@ import (
 
 func init() { register(newLoadCmd) }
 
-// loadFlags holds load's raw flag values; toOptions validates them.
+// loadFlags holds load's raw flag values; job validates them.
 type loadFlags struct {
-	qps            string
-	connections    int
-	duration       time.Duration
-	warmup         time.Duration
-	protocol       string
-	payloadSize    int
-	headers        []string
-	labels         string
-	connectTimeout time.Duration
-	requestTimeout time.Duration
-	maxErrorRatio  float64
+	qps, connections, arrival string
+	duration, warmup          time.Duration
+	protocol                  string
+	payloadSize               int
+	headers                   []string
+	labels                    string
+	connectTimeout            time.Duration
+	requestTimeout            time.Duration
+	maxErrorRatio             float64
 
 	findMax   bool
 	sloP99    time.Duration
@@ -49,47 +45,81 @@ type loadFlags struct {
 	out        string
 	output     string
 	noProgress bool
+	serve      string
 }
 
 // searchOnlyFlags make sense only with --find-max.
 var searchOnlyFlags = []string{"slo-p99", "slo-basis", "start-qps", "max-qps", "precision", "max-steps", "max-time", "fail-retries"}
 
+// loadFlagOf names the flag that sets each option loadgen can reject.
+var loadFlagOf = map[loadgen.Field]string{
+	loadgen.FieldProtocol: "protocol", loadgen.FieldQPS: "qps", loadgen.FieldArrival: "arrival",
+	loadgen.FieldConnections: "connections", loadgen.FieldDuration: "duration", loadgen.FieldWarmup: "warmup",
+	loadgen.FieldPayloadSize: "payload-size", loadgen.FieldHeaders: "header",
+	loadgen.FieldRequestTimeout: "request-timeout", loadgen.FieldConnectTimeout: "connect-timeout",
+	loadgen.FieldMaxErrorRatio: "max-error-ratio", loadgen.FieldSLOP99: "slo-p99", loadgen.FieldSLOBasis: "slo-basis",
+	loadgen.FieldStartQPS: "start-qps", loadgen.FieldMaxQPS: "max-qps", loadgen.FieldPrecision: "precision",
+	loadgen.FieldMaxSteps: "max-steps", loadgen.FieldMaxTime: "max-time", loadgen.FieldFailRetries: "fail-retries",
+}
+
 func newLoadCmd() *cobra.Command {
 	var f loadFlags
 	c := &cobra.Command{
 		Use:   "load URL",
-		Short: "Load a target with fortio: one run, or the highest rate that meets an SLO",
-		Long: `load sends HTTP/1.1, h2c or gRPC (fortio ping) load to URL through fortio's
-library and reports latency percentiles, achieved rate, errors, the
+		Short: "Load a target: one run, or the highest rate that meets an SLO",
+		Long: `load sends HTTP/1.1, h2c or gRPC (fortio ping) load to URL with fortio's
+clients and reports latency percentiles, achieved rate, errors, the
 generator's own CPU use and whether the run is a valid measurement
 (achieved/requested >= 0.97, errors <= --max-error-ratio, no more than 5% of
-calls behind schedule). Latency is reported as fortio measures it (from each
-call's actual send) and, for fixed rates, from each call's intended send time
-in the schedule, which counts the queueing fortio's figure omits.
+calls started over 1ms behind schedule). A fixed rate is open loop: each call
+goes out when it is due (--arrival uniform, poisson or burst:N) on whichever
+connection is free. Latency is reported from each call's actual send (as
+fortio measures it) and from its intended send time, which counts the
+queueing the first omits.
 
 With --find-max it searches for the highest rate whose runs are valid and
 whose p99 meets --slo-p99: doubling from --start-qps until a step fails, then
 bisecting until within --precision.
 
+With --serve ADDR it makes no run: it serves the load agent's API, which
+remote callers (the Kubernetes backend's generator pods) drive.
+
 Progress goes to stderr, results to stdout. --out DIR saves fortio's JSON of
 every run (readable by fortio report) and summary.json.`,
-		Example: `  proxysizer load http://127.0.0.1:8080/ --qps 1000 --connections 8 --duration 30s
+		Example: `  proxysizer load http://127.0.0.1:8080/ --qps 1000 --duration 30s
+  proxysizer load http://127.0.0.1:8080/ --qps 2000 --arrival poisson --connections 32
   proxysizer load http://127.0.0.1:8080/ --qps max --protocol h2c -o json
-  proxysizer load http://127.0.0.1:8079 --protocol grpc --find-max --slo-p99 5ms --out results/`,
-		Args: cobra.ExactArgs(1),
+  proxysizer load http://127.0.0.1:8079 --protocol grpc --find-max --slo-p99 5ms --out results/
+  proxysizer load --serve :8077`,
+		Args: func(c *cobra.Command, args []string) error {
+			if f.serve != "" && len(args) > 0 {
+				return flagError("serve", "takes no URL: each run's target comes with its request")
+			}
+			if f.serve != "" {
+				return nil
+			}
+			return cobra.ExactArgs(1)(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
-			opts, search, err := f.toOptions(c, args[0])
+			if f.serve != "" {
+				return serveLoadAgent(c, f)
+			}
+			job, err := f.job(c, args[0])
 			if err != nil {
 				return err
 			}
-			return runLoad(c, f, opts, search)
+			if stderr := c.ErrOrStderr(); !f.noProgress {
+				job.Progress = loadgen.NewProgressPrinter(stderr, isTerminal(stderr))
+			}
+			return runLoad(c, f.output, job)
 		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.qps, "qps", "100", `requested rate across all connections, or "max" for as fast as possible`)
-	fl.IntVar(&f.connections, "connections", loadgen.DefaultConnections, "concurrent connections")
+	fl.StringVar(&f.connections, "connections", "auto", `concurrent connections, or "auto": enough for the rate when calls take up to 10ms (32 at max rate)`)
+	fl.StringVar(&f.arrival, "arrival", string(loadgen.Uniform), "how a fixed rate spaces its calls: uniform, poisson, or burst:N (N calls at once)")
 	fl.DurationVar(&f.duration, "duration", loadgen.DefaultDuration, "measured duration of each run")
-	fl.DurationVar(&f.warmup, "warmup", 2*time.Second, "warm-up run at the same rate before each measured run, excluded from the figures (0: none)")
+	fl.DurationVar(&f.warmup, "warmup", 2*time.Second, "warm-up at the same rate on the same connections before each measured run, excluded from the figures (0: none)")
 	fl.StringVar(&f.protocol, "protocol", string(loadgen.HTTP1), "http1, h2c or grpc (fortio's ping service)")
 	fl.IntVar(&f.payloadSize, "payload-size", 0, "request payload in bytes (HTTP: POST body; gRPC: ping payload)")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, `extra header "Name: value" (repeatable; gRPC metadata for grpc)`)
@@ -109,78 +139,117 @@ every run (readable by fortio report) and summary.json.`,
 	fl.StringVar(&f.out, "out", "", "directory to save fortio's JSON of each run and summary.json")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr")
+	fl.StringVar(&f.serve, "serve", "", "serve the load agent's API on this address (e.g. :8077) instead of making a run")
 	return c
 }
 
-// toOptions validates the flags into run and search options (search is nil
-// without --find-max).
-func (f loadFlags) toOptions(c *cobra.Command, url string) (loadgen.Options, *loadgen.SearchOptions, error) {
+// job validates the flags into what loadgen runs.
+func (f loadFlags) job(c *cobra.Command, url string) (loadgen.Job, error) {
 	changed := c.Flags().Changed
-	if f.output != "text" && f.output != "json" {
-		return loadgen.Options{}, nil, flagError("output", "expected text or json, got %q", f.output)
+	if err := f.checkCombinations(changed); err != nil {
+		return loadgen.Job{}, err
+	}
+	o, err := f.options()
+	if err != nil {
+		return loadgen.Job{}, err
+	}
+	o.URL = url
+	if f.findMax {
+		o.QPS = f.startQPS // validated below as a rate; the search sets each step's
+	}
+	if err := o.Validate(); err != nil {
+		return loadgen.Job{}, asUsageError(err)
+	}
+	job := loadgen.Job{Options: o, SaveDir: f.out}
+	if f.findMax {
+		if job.Search, err = f.search(); err != nil {
+			return loadgen.Job{}, err
+		}
+	}
+	return job, nil
+}
+
+// checkCombinations rejects flags that do not go together.
+func (f loadFlags) checkCombinations(changed func(string) bool) error {
+	switch {
+	case f.output != "text" && f.output != "json":
+		return flagError("output", "expected text or json, got %q", f.output)
+	case f.findMax && changed("qps"):
+		return flagError("qps", "not used with --find-max, which picks the rates (see --start-qps)")
+	case !f.findMax && strings.EqualFold(f.qps, "max") && changed("arrival"):
+		return flagError("arrival", "applies only to a fixed rate, not --qps max")
 	}
 	if !f.findMax {
 		for _, name := range searchOnlyFlags {
 			if changed(name) {
-				return loadgen.Options{}, nil, flagError(name, "applies only with --find-max")
+				return flagError(name, "applies only with --find-max")
 			}
 		}
-	} else if changed("qps") {
-		return loadgen.Options{}, nil, flagError("qps", "not used with --find-max, which picks the rates (see --start-qps)")
 	}
+	return nil
+}
+
+// options parses the run's flags; loadgen validates the values.
+func (f loadFlags) options() (loadgen.Options, error) {
 	protocol, err := loadgen.ParseProtocol(f.protocol)
 	if err != nil {
-		return loadgen.Options{}, nil, flagError("protocol", "%v", err)
+		return loadgen.Options{}, flagError("protocol", "%v", err)
 	}
-	o := loadgen.Options{
-		URL:            url,
-		Protocol:       protocol,
-		Connections:    f.connections,
-		Duration:       f.duration,
-		Warmup:         f.warmup,
-		PayloadSize:    f.payloadSize,
-		Headers:        f.headers,
-		Labels:         f.labels,
-		RequestTimeout: f.requestTimeout,
-		ConnectTimeout: f.connectTimeout,
-		Limits:         loadgen.Limits{MaxErrorRatio: f.maxErrorRatio},
+	arrival, err := loadgen.ParseArrival(f.arrival)
+	if err != nil {
+		return loadgen.Options{}, flagError("arrival", "%v", err)
+	}
+	connections, err := parseConnections(f.connections)
+	if err != nil {
+		return loadgen.Options{}, err
 	}
 	// Zero would mean "default" to loadgen; on the command line it is a mistake.
-	for name, zero := range map[string]bool{
-		"connections": f.connections == 0, "duration": f.duration == 0,
-		"connect-timeout": f.connectTimeout == 0, "request-timeout": f.requestTimeout == 0,
-	} {
-		if zero {
-			return o, nil, flagError(name, "expected a positive value, got 0")
+	for _, z := range []struct {
+		name string
+		zero bool
+	}{{"duration", f.duration == 0}, {"connect-timeout", f.connectTimeout == 0},
+		{"request-timeout", f.requestTimeout == 0}, {"max-error-ratio", f.maxErrorRatio == 0}} {
+		if z.zero {
+			return loadgen.Options{}, flagError(z.name, "expected a positive value, got 0")
 		}
 	}
-	if f.findMax {
-		o.QPS = f.startQPS // validated below as a rate; FindMax sets each step's
-	} else if o.QPS, err = parseQPS(f.qps); err != nil {
-		return o, nil, err
-	}
-	if err := o.Validate(); err != nil {
-		return o, nil, asUsageError(err)
+	o := loadgen.Options{
+		Protocol: protocol, Arrival: arrival, Connections: connections, Duration: f.duration, Warmup: f.warmup,
+		PayloadSize: f.payloadSize, Headers: f.headers, Labels: f.labels,
+		RequestTimeout: f.requestTimeout, ConnectTimeout: f.connectTimeout,
+		Limits: loadgen.Limits{MaxErrorRatio: f.maxErrorRatio},
 	}
 	if !f.findMax {
-		return o, nil, nil
+		o.QPS, err = parseQPS(f.qps)
+	}
+	return o, err
+}
+
+// search parses the --find-max flags.
+func (f loadFlags) search() (*loadgen.SearchOptions, error) {
+	switch {
+	case f.startQPS <= 0:
+		return nil, flagError("start-qps", "expected a positive rate, got %g", f.startQPS)
+	case f.maxQPS < f.startQPS:
+		return nil, flagError("max-qps", "expected at least --start-qps (%g), got %g", f.startQPS, f.maxQPS)
+	}
+	for _, z := range []struct {
+		name string
+		zero bool
+	}{{"precision", f.precision == 0}, {"max-steps", f.maxSteps == 0}, {"max-time", f.maxTime == 0}} {
+		if z.zero {
+			return nil, flagError(z.name, "expected a positive value, got 0")
+		}
 	}
 	s := &loadgen.SearchOptions{
-		SLO:         loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
-		StartQPS:    f.startQPS,
-		MaxQPS:      f.maxQPS,
-		Precision:   f.precision,
-		MaxSteps:    f.maxSteps,
-		MaxTime:     f.maxTime,
+		SLO:      loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
+		StartQPS: f.startQPS, MaxQPS: f.maxQPS, Precision: f.precision, MaxSteps: f.maxSteps, MaxTime: f.maxTime,
 		FailRetries: f.retries,
 	}
-	if f.startQPS <= 0 {
-		return o, nil, flagError("start-qps", "expected a positive rate, got %g", f.startQPS)
-	}
 	if err := s.Validate(); err != nil {
-		return o, nil, asUsageError(err)
+		return nil, asUsageError(err)
 	}
-	return o, s, nil
+	return s, nil
 }
 
 // parseQPS accepts a positive rate or "max".
@@ -195,215 +264,90 @@ func parseQPS(s string) (float64, error) {
 	return v, nil
 }
 
+// parseConnections accepts a count or "auto" (0 to loadgen: sized from the
+// rate).
+func parseConnections(s string) (int, error) {
+	if strings.EqualFold(s, "auto") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	switch {
+	case err != nil:
+		return 0, flagError("connections", "expected a number of connections or auto, got %q", s)
+	case n == 0:
+		return 0, flagError("connections", "expected a positive value, got 0")
+	}
+	return n, nil // loadgen checks the range
+}
+
 // asUsageError turns loadgen's field errors into one-line usage errors that
 // name the flag (or the URL argument).
 func asUsageError(err error) error {
 	var fe *loadgen.FieldError
 	switch {
-	case errors.As(err, &fe) && fe.Field == "url":
+	case errors.As(err, &fe) && fe.Field == loadgen.FieldURL:
 		return badInput("URL: %s", fe.Msg)
+	case errors.As(err, &fe) && loadFlagOf[fe.Field] != "":
+		return flagError(loadFlagOf[fe.Field], "%s", fe.Msg)
 	case errors.As(err, &fe):
-		return flagError(fe.Field, "%s", fe.Msg)
+		return badInput("%v", err)
 	case loadgen.IsUnreachable(err):
 		return badInput("%v", err)
 	}
 	return err
 }
 
-func runLoad(c *cobra.Command, f loadFlags, o loadgen.Options, search *loadgen.SearchOptions) error {
+func runLoad(c *cobra.Command, output string, job loadgen.Job) error {
 	// fortio logs every run and every failed call; the summary has them.
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A dead target is bad input: say so before any load, within the timeout.
-	if err := loadgen.CheckReachable(ctx, o.URL, o.ConnectTimeout); err != nil {
+	if err := loadgen.CheckReachable(ctx, job.Options.URL, job.Options.ConnectTimeout); err != nil {
 		return asUsageError(err)
 	}
-	stderr := c.ErrOrStderr()
-	var progress *loadgen.ProgressPrinter
-	if !f.noProgress {
-		progress = loadgen.NewProgressPrinter(stderr, isTerminal(stderr))
-		o.Progress = progress.Update
-		defer progress.Done()
-	}
-	if search == nil {
-		return runOnce(ctx, c.OutOrStdout(), f, o, progress)
-	}
-	return runSearch(ctx, c.OutOrStdout(), f, o, *search, progress)
-}
-
-func runOnce(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Options, progress *loadgen.ProgressPrinter) error {
-	res, err := loadgen.Run(ctx, o)
-	if progress != nil {
-		progress.Done()
-	}
-	if err != nil && (res == nil || ctx.Err() == nil) {
-		return runError(ctx, err)
-	}
-	if f.out != "" {
-		if _, serr := loadgen.SaveFortioJSON(f.out, "", res); serr != nil {
-			return serr
-		}
-		if _, serr := loadgen.SaveJSON(f.out, "summary.json", res.Summary); serr != nil {
-			return serr
+	report, err := job.Do(ctx)
+	if report != nil {
+		if werr := writeLoadReport(c.OutOrStdout(), output, report); werr != nil {
+			return werr
 		}
 	}
-	if werr := writeRunSummary(stdout, f.output, res.Summary); werr != nil {
-		return werr
-	}
-	return runError(ctx, err) // interrupted: the partial figures are printed
-}
-
-// findMaxReport is `load --find-max -o json`: the best step's summary fields
-// at the top level (absent when no step passed), then the search.
-type findMaxReport struct {
-	*loadgen.Summary
-	MaxRPS         float64        `json:"max_rps"`
-	LowestFailQPS  float64        `json:"lowest_fail_qps"`
-	SLOP99Ms       float64        `json:"slo_p99_ms"`
-	SLOBasis       string         `json:"slo_basis"`
-	Converged      bool           `json:"converged"`
-	StopReason     string         `json:"stop_reason"`
-	Steps          []loadgen.Step `json:"steps"`
-	SearchWarnings []string       `json:"search_warnings"`
-}
-
-func runSearch(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Options, s loadgen.SearchOptions,
-	progress *loadgen.ProgressPrinter,
-) error {
-	step := 0
-	runner := loadgen.RunnerFor(o, func(qps float64) {
-		step++
-		if progress != nil {
-			progress.SetPrefix(fmt.Sprintf("step %d @ %.0f qps: ", step, qps))
-		}
-	})
-	s.OnStep = func(st loadgen.Step) {
-		if progress != nil {
-			verdict := "pass"
-			if !st.Pass {
-				verdict = "fail: " + strings.Join(st.FailReasons, "; ")
-			}
-			progress.Println(fmt.Sprintf("step %d @ %.0f qps: %s", st.N, st.RequestedQPS, verdict))
-		}
-	}
-	res, err := loadgen.FindMax(ctx, s, runner)
-	if progress != nil {
-		progress.Done()
-	}
-	if res == nil {
-		return runError(ctx, err)
-	}
-	report := findMaxReport{
-		MaxRPS: res.MaxRPS, LowestFailQPS: res.LowestFailQPS,
-		SLOP99Ms: float64(s.SLO.P99) / float64(time.Millisecond), SLOBasis: string(s.SLO.Basis),
-		Converged: res.Converged, StopReason: res.StopReason, Steps: res.Steps, SearchWarnings: res.Warnings,
-	}
-	if report.SLOBasis == "" {
-		report.SLOBasis = string(loadgen.IntendedLatency)
-	}
-	if res.Best != nil {
-		report.Summary = &res.Best.Summary
-	}
-	if f.out != "" {
-		for _, st := range res.Steps {
-			name := fmt.Sprintf("step-%02d-%.0fqps", st.N, st.RequestedQPS)
-			if _, serr := loadgen.SaveFortioJSON(f.out, name, st.Result); serr != nil {
-				return serr
-			}
-		}
-		if _, serr := loadgen.SaveJSON(f.out, "summary.json", report); serr != nil {
-			return serr
-		}
-	}
-	if werr := writeSearchReport(stdout, f.output, report); werr != nil {
-		return werr
-	}
-	return runError(ctx, err)
-}
-
-// runError words a failure during load; an interruption is not bad input.
-func runError(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		return errors.New("interrupted; figures so far are printed")
 	}
 	return err
 }
 
-func writeRunSummary(w io.Writer, output string, s loadgen.Summary) error {
-	if output == "json" {
-		return writeJSON(w, s)
+func writeLoadReport(w io.Writer, output string, r *loadgen.Report) error {
+	switch {
+	case output == "json" && r.Search != nil:
+		return writeJSON(w, r.Search)
+	case output == "json":
+		return writeJSON(w, r.Run.Summary)
+	case r.Search != nil:
+		return r.Search.WriteText(w)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	rate := "max"
-	if !s.MaxRate {
-		rate = fmt.Sprintf("%g qps", s.RequestedQPS)
-	}
-	fmt.Fprintf(tw, "target\t%s (%s, %d connections, %.1fs measured after %.1fs warm-up)\n",
-		s.URL, s.Protocol, s.Connections, s.DurationSeconds, s.WarmupSeconds)
-	fmt.Fprintf(tw, "rate\t%s requested, %.1f qps achieved", rate, s.ActualQPS)
-	if !s.MaxRate {
-		fmt.Fprintf(tw, " (%.3f of schedule)", s.AchievedRatio)
-	}
-	fmt.Fprintln(tw)
-	l := s.LatencyMs
-	fmt.Fprintf(tw, "latency\tp50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  (fortio: from actual send)\n", l.P50, l.P90, l.P99, l.P999)
-	if il := s.IntendedLatencyMs; il != nil {
-		fmt.Fprintf(tw, "intended\tp50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  (from intended send)\n", il.P50, il.P90, il.P99, il.P999)
-	}
-	fmt.Fprintf(tw, "errors\t%d of %d calls (%.2f%%)\n", s.Errors, s.Requests, 100*s.ErrorRatio)
-	fmt.Fprintf(tw, "generator\t%.2f of %.0f cores\n", s.GeneratorCPUCores, s.GeneratorCPUCapacity)
-	if s.Valid {
-		fmt.Fprintf(tw, "valid\tyes\n")
-	} else {
-		fmt.Fprintf(tw, "valid\tNO: %s\n", strings.Join(s.InvalidReasons, "; "))
-	}
-	for _, warning := range s.Warnings {
-		fmt.Fprintf(tw, "warning\t%s\n", warning)
-	}
-	return tw.Flush()
+	return r.Run.Summary.WriteText(w)
 }
 
-func writeSearchReport(w io.Writer, output string, r findMaxReport) error {
-	if output == "json" {
-		return writeJSON(w, r)
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "step\trequested\tachieved\tp99 ms\tintended p99 ms\terrors\tresult")
-	for _, st := range r.Steps {
-		intended := "-"
-		if st.IntendedLatencyMs != nil {
-			intended = fmt.Sprintf("%.3f", st.IntendedLatencyMs.P99)
+// serveLoadAgent is `load --serve ADDR`: the agent's API until SIGINT or
+// SIGTERM. Each run's options come with its request, so no other flag
+// applies.
+func serveLoadAgent(c *cobra.Command, f loadFlags) error {
+	var stray error
+	c.Flags().Visit(func(fl *pflag.Flag) {
+		if stray == nil && fl.Name != "serve" {
+			stray = flagError(fl.Name, "not used with --serve (each run's options come with its request)")
 		}
-		verdict := "pass"
-		if !st.Pass {
-			verdict = "fail: " + strings.Join(st.FailReasons, "; ")
-		}
-		n := strconv.Itoa(st.N)
-		if st.Attempt > 1 {
-			n += " (retry)"
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.3f\t%s\t%.2f%%\t%s\n", n, st.RequestedQPS, st.ActualQPS,
-			st.LatencyMs.P99, intended, 100*st.ErrorRatio, verdict)
+	})
+	if stray != nil {
+		return stray
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	slo := "the validity gates"
-	if r.SLOP99Ms > 0 {
-		slo = fmt.Sprintf("p99 <= %gms (%s latency) and the validity gates", r.SLOP99Ms, r.SLOBasis)
-	}
-	if r.MaxRPS == 0 {
-		fmt.Fprintf(w, "no rate met %s (stopped: %s)\n", slo, r.StopReason)
-	} else {
-		fmt.Fprintf(w, "max %.1f qps meets %s; %.1f qps does not (stopped: %s after %d steps)\n",
-			r.MaxRPS, slo, r.LowestFailQPS, r.StopReason, len(r.Steps))
-	}
-	for _, warning := range r.SearchWarnings {
-		fmt.Fprintf(w, "warning: %s\n", warning)
+	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := loadgen.ServeAgent(ctx, f.serve, c.ErrOrStderr()); err != nil {
+		return flagError("serve", "%v", err)
 	}
 	return nil
 }

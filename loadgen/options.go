@@ -3,6 +3,7 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strings"
@@ -43,14 +44,23 @@ type Options struct {
 	URL      string
 	Protocol Protocol // default HTTP1
 	// QPS is the total requested rate across all connections; MaxRate (0)
-	// means as fast as possible (closed loop, no schedule).
+	// means as fast as possible: each connection makes its next call as
+	// soon as the last one returns (closed loop, no schedule).
 	QPS float64
-	// Connections is the number of concurrent connections, one fortio
-	// "thread" each. Default 4.
+	// Arrival spaces a fixed-rate run's calls; default Uniform.
+	Arrival Arrival
+	// Seed seeds a Poisson schedule; 0 picks one at random.
+	Seed uint64
+	// Connections is the number of concurrent connections. A fixed-rate run
+	// hands each due call to an idle connection (open loop), so a slow call
+	// delays only itself while another connection is free. 0 means
+	// ConnectionsFor(QPS, DefaultExpectedLatency, Arrival) for a fixed rate
+	// and DefaultMaxRateConnections for a max-rate run.
 	Connections int
 	Duration    time.Duration // measured period; default 10s
-	// Warmup is a separate, discarded run at the same rate before the
-	// measured one; 0 means none.
+	// Warmup is a period at the same rate, on the same connections, run
+	// just before the measured one and left out of every figure; 0 means
+	// none.
 	Warmup time.Duration
 	// PayloadSize makes HTTP calls POSTs of that many bytes, and sets the
 	// gRPC ping payload size. 0 means GET / empty ping.
@@ -75,11 +85,11 @@ type Options struct {
 
 // Defaults for Options fields left zero.
 const (
-	DefaultConnections      = 4
-	DefaultDuration         = 10 * time.Second
-	DefaultRequestTimeout   = 3 * time.Second
-	DefaultConnectTimeout   = 3 * time.Second
-	DefaultProgressInterval = 500 * time.Millisecond
+	DefaultMaxRateConnections = 32
+	DefaultDuration           = 10 * time.Second
+	DefaultRequestTimeout     = 3 * time.Second
+	DefaultConnectTimeout     = 3 * time.Second
+	DefaultProgressInterval   = 500 * time.Millisecond
 )
 
 // withDefaults returns o with every zero optional field set.
@@ -87,8 +97,14 @@ func (o Options) withDefaults() Options {
 	if o.Protocol == "" {
 		o.Protocol = HTTP1
 	}
+	if o.Arrival.Kind == "" {
+		o.Arrival.Kind = Uniform
+	}
 	if o.Connections == 0 {
-		o.Connections = DefaultConnections
+		o.Connections = DefaultMaxRateConnections
+		if o.QPS > 0 {
+			o.Connections = ConnectionsFor(o.QPS, DefaultExpectedLatency, o.Arrival)
+		}
 	}
 	if o.Duration == 0 {
 		o.Duration = DefaultDuration
@@ -106,16 +122,48 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// FieldError names the Options field (as its CLI flag) that is invalid, so a
-// command line can report the flag the user typed.
+// Field identifies an option in a FieldError, in the library's own words;
+// a command line maps it to the flag that set it.
+type Field string
+
+// The options a FieldError can name.
+const (
+	FieldURL             Field = "url"
+	FieldProtocol        Field = "protocol"
+	FieldQPS             Field = "rate"
+	FieldArrival         Field = "arrival"
+	FieldSeed            Field = "seed"
+	FieldConnections     Field = "connections"
+	FieldDuration        Field = "duration"
+	FieldWarmup          Field = "warm-up"
+	FieldPayloadSize     Field = "payload size"
+	FieldHeaders         Field = "headers"
+	FieldRequestTimeout  Field = "request timeout"
+	FieldConnectTimeout  Field = "connect timeout"
+	FieldMinAchieved     Field = "minimum achieved ratio"
+	FieldMaxErrorRatio   Field = "maximum error ratio"
+	FieldMaxBehindRatio  Field = "maximum behind ratio"
+	FieldCPUWarnFraction Field = "CPU warning fraction"
+	FieldSLOP99          Field = "SLO p99"
+	FieldSLOBasis        Field = "SLO basis"
+	FieldStartQPS        Field = "start rate"
+	FieldMaxQPS          Field = "rate cap"
+	FieldMinQPS          Field = "rate floor"
+	FieldPrecision       Field = "precision"
+	FieldMaxSteps        Field = "step budget"
+	FieldMaxTime         Field = "time budget"
+	FieldFailRetries     Field = "retries of a failing rate"
+)
+
+// FieldError says which option is invalid and what was expected.
 type FieldError struct {
-	Field string // "url", "qps", "connections", ...
-	Msg   string
+	Field Field
+	Msg   string // what was expected and what was given, without the field's name
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string { return string(e.Field) + ": " + e.Msg }
 
-func fieldErr(field, format string, args ...any) error {
+func fieldErr(field Field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -127,36 +175,40 @@ func (o Options) Validate() error {
 		return err
 	}
 	if _, err := ParseProtocol(string(o.Protocol)); err != nil {
-		return fieldErr("protocol", "%v", err)
+		return fieldErr(FieldProtocol, "%v", err)
 	}
 	if o.Protocol == H2C && strings.HasPrefix(strings.ToLower(o.URL), "https://") {
-		return fieldErr("protocol", "h2c is cleartext HTTP/2 and needs an http:// URL")
+		return fieldErr(FieldProtocol, "h2c is cleartext HTTP/2 and needs an http:// URL")
+	}
+	if err := o.Arrival.validate(); err != nil {
+		return err
 	}
 	switch {
-	case o.QPS < 0:
-		return fieldErr("qps", "expected a positive rate or max, got %g", o.QPS)
+	case o.QPS < 0 || math.IsNaN(o.QPS) || math.IsInf(o.QPS, 0):
+		return fieldErr(FieldQPS, "expected a positive rate or max, got %g", o.QPS)
 	case o.Connections < 1:
-		return fieldErr("connections", "expected at least 1, got %d", o.Connections)
+		return fieldErr(FieldConnections, "expected at least 1, got %d", o.Connections)
+	case o.Connections > MaxConnections:
+		return fieldErr(FieldConnections, "expected at most %d, got %d", MaxConnections, o.Connections)
 	case o.Duration < 0:
-		return fieldErr("duration", "expected a positive duration, got %v", o.Duration)
+		return fieldErr(FieldDuration, "expected a positive duration, got %v", o.Duration)
 	case o.Warmup < 0:
-		return fieldErr("warmup", "expected zero or a positive duration, got %v", o.Warmup)
+		return fieldErr(FieldWarmup, "expected zero or a positive duration, got %v", o.Warmup)
 	case o.PayloadSize < 0:
-		return fieldErr("payload-size", "expected zero or more bytes, got %d", o.PayloadSize)
+		return fieldErr(FieldPayloadSize, "expected zero or more bytes, got %d", o.PayloadSize)
 	case o.RequestTimeout < 0:
-		return fieldErr("request-timeout", "expected a positive duration, got %v", o.RequestTimeout)
+		return fieldErr(FieldRequestTimeout, "expected a positive duration, got %v", o.RequestTimeout)
 	case o.ConnectTimeout < 0:
-		return fieldErr("connect-timeout", "expected a positive duration, got %v", o.ConnectTimeout)
+		return fieldErr(FieldConnectTimeout, "expected a positive duration, got %v", o.ConnectTimeout)
 	}
 	for _, h := range o.Headers {
 		name, _, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return fieldErr("header", "expected \"Name: value\", got %q", h)
+			return fieldErr(FieldHeaders, "expected \"Name: value\", got %q", h)
 		}
 	}
 	if o.QPS > 0 && o.QPS*o.Duration.Seconds() < 2 {
-		// fortio would silently stretch the run to make 2 calls.
-		return fieldErr("duration", "%v at %g qps makes fewer than 2 calls", o.Duration, o.QPS)
+		return fieldErr(FieldDuration, "%v at %g qps makes fewer than 2 calls", o.Duration, o.QPS)
 	}
 	return o.Limits.validate()
 }
@@ -171,17 +223,17 @@ type Target struct {
 // returns where to dial.
 func ParseTarget(raw string) (Target, error) {
 	if raw == "" {
-		return Target{}, fieldErr("url", "expected a target URL such as http://127.0.0.1:8080/, got nothing")
+		return Target{}, fieldErr(FieldURL, "expected a target URL such as http://127.0.0.1:8080/, got nothing")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Target{}, fieldErr("url", "expected a URL such as http://127.0.0.1:8080/, got %q (%v)", raw, unwrapURLError(err))
+		return Target{}, fieldErr(FieldURL, "expected a URL such as http://127.0.0.1:8080/, got %q (%v)", raw, unwrapURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return Target{}, fieldErr("url", "expected an http:// or https:// URL, got %q", raw)
+		return Target{}, fieldErr(FieldURL, "expected an http:// or https:// URL, got %q", raw)
 	}
 	if u.Hostname() == "" {
-		return Target{}, fieldErr("url", "expected a host in %q", raw)
+		return Target{}, fieldErr(FieldURL, "expected a host in %q", raw)
 	}
 	port := u.Port()
 	if port == "" {

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"fortio.org/fortio/fgrpc"
 	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
 	"fortio.org/fortio/stats"
 )
 
@@ -19,47 +21,170 @@ const Resolution = histogramResolution
 // Percentiles are the percentiles fortio is asked to report.
 func Percentiles() []float64 { return append([]float64(nil), reportedPercentiles...) }
 
-// RemoteRun describes a run that other fortio processes made (load
-// generator pods driven through fortio's REST API), for FromHTTPResults.
+// RemoteRun describes a run that other processes made at the same time
+// (load generator pods), for MergeResults and FromHTTPResults.
 type RemoteRun struct {
 	URL      string
 	Protocol Protocol
 	Labels   string
 	Warmup   time.Duration
 	// QPS is the total rate asked of all generators together; 0 for max.
-	QPS    float64
-	Limits Limits
+	QPS     float64
+	Arrival Arrival
+	Limits  Limits
 }
 
-// FromHTTPResults merges the results of generators that ran the same load
-// at the same time into one fortio result and judges it as Run judges a
-// local one. Histograms are merged with fortio's own stats.Histogram
-// Transfer (exact when every part used Resolution; count, min, max and sum
-// are exact in any case, the standard deviation comes from bucket
-// midpoints). What only a local run can know is left out and said so: the
-// intended-start latency (it needs each call's schedule) and the
-// generators' CPU.
+// MergeResults merges the results of proxysizer load agents that ran the
+// same load at the same time into one result and judges it as Run judges a
+// local one: every figure a local run has, the intended-start latency and
+// the schedule gates included, from the generators' own histograms and
+// counts. The generators' CPU is summed, as is the CPU they may use.
+func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
+	if len(parts) == 0 {
+		return nil, errors.New("no generator results to merge")
+	}
+	var intended histogramMerger
+	var schedule *ScheduleCounts
+	var cores, capacity float64
+	http := make([]*fhttp.HTTPRunnerResults, 0, len(parts))
+	grpc := make([]*fgrpc.GRPCRunnerResults, 0, len(parts))
+	for i, p := range parts {
+		switch {
+		case p == nil || (p.HTTP == nil && p.GRPC == nil):
+			return nil, fmt.Errorf("generator %d returned no result", i)
+		case p.HTTP != nil:
+			http = append(http, p.HTTP)
+		default:
+			grpc = append(grpc, p.GRPC)
+		}
+		intended.add(p.Intended)
+		if p.Schedule != nil {
+			if schedule == nil {
+				schedule = &ScheduleCounts{}
+			}
+			schedule.add(*p.Schedule)
+		}
+		cores += p.Summary.GeneratorCPUCores
+		capacity += p.Summary.GeneratorCPUCapacity
+	}
+	if len(http) > 0 && len(grpc) > 0 {
+		return nil, errors.New("generators ran different protocols")
+	}
+	res := &Result{Intended: intended.export(), Schedule: schedule}
+	if len(http) > 0 {
+		res.HTTP = mergeHTTP(o, http)
+	} else {
+		res.GRPC = mergeGRPC(o, grpc)
+	}
+	s := remoteSummary(o, res)
+	s.GeneratorCPUCores, s.GeneratorCPUCapacity = cores, capacity
+	if !s.MaxRate {
+		s.Arrival = o.Arrival.String()
+	}
+	s.judgeSchedule(res)
+	if res.Schedule == nil && !s.MaxRate {
+		s.AchievedRatio = s.ActualQPS / s.RequestedQPS
+	}
+	applyValidity(&s, o.Limits)
+	res.Summary = s
+	return res, nil
+}
+
+// FromHTTPResults merges the results of fortio servers that ran the same
+// load at the same time (fortio's REST API) into one fortio result and
+// judges it as Run judges a local one. Histograms are merged with fortio's
+// own stats.Histogram Transfer (exact when every part used Resolution;
+// count, min, max and sum are exact in any case, the standard deviation
+// comes from bucket midpoints). What fortio's server does not report is
+// left out and said so: the intended-start latency, the schedule gates and
+// the generators' CPU. MergeResults, over proxysizer's own agents, has
+// them all.
 func FromHTTPResults(o RemoteRun, parts []*fhttp.HTTPRunnerResults) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, errors.New("no generator results to merge")
 	}
-	merged := *parts[0] // HTTPOptions, labels, version of the first
-	merged.RetCodes = map[int]int64{}
-	merged.IPCountMap = map[string]int{}
-	merged.Sockets = nil
-	merged.SocketCount = 0
-	merged.ActualQPS, merged.NumThreads, merged.ActualDuration = 0, 0, 0
-	var dur, errs, sizes, headers, conns histogramMerger
 	for i, p := range parts {
 		if p == nil {
 			return nil, fmt.Errorf("generator %d returned no result", i)
 		}
-		merged.ActualQPS += p.ActualQPS
-		merged.NumThreads += p.NumThreads
-		merged.ActualDuration = max(merged.ActualDuration, p.ActualDuration)
-		if !p.StartTime.IsZero() && (merged.StartTime.IsZero() || p.StartTime.Before(merged.StartTime)) {
-			merged.StartTime = p.StartTime
-		}
+	}
+	res := &Result{HTTP: mergeHTTP(o, parts)}
+	s := remoteSummary(o, res)
+	s.Warnings = append(s.Warnings, fmt.Sprintf("%d fortio server(s): latency from each call's actual send only "+
+		"(the intended-start figure and the behind-schedule gate need proxysizer's own engine); the generators' CPU is not measured", len(parts)))
+	if !s.MaxRate {
+		// fortio's calls / wall time per generator, summed: on a short run
+		// it counts the connection stagger against the rate.
+		s.AchievedRatio = s.ActualQPS / s.RequestedQPS
+	}
+	applyValidity(&s, o.Limits)
+	res.Summary = s
+	return res, nil
+}
+
+// remoteSummary is the summary of a merged result, before its gates.
+func remoteSummary(o RemoteRun, res *Result) Summary {
+	rr := res.Fortio().Result()
+	s := Summary{
+		URL: o.URL, Protocol: o.Protocol, Labels: o.Labels, Connections: rr.NumThreads,
+		DurationSeconds: rr.ActualDuration.Seconds(), WarmupSeconds: o.Warmup.Seconds(),
+		MaxRate: o.QPS <= 0, RequestedQPS: max(o.QPS, 0), ActualQPS: rr.ActualQPS,
+		LatencyMs: latencyFrom(rr.DurationHistogram), Warnings: []string{},
+	}
+	if res.HTTP != nil {
+		s.Codes = codesFromHTTP(res.HTTP.RetCodes)
+	} else {
+		s.Codes = codesFromGRPC(res.GRPC.RetCodes)
+	}
+	s.countCalls(rr.DurationHistogram, rr.ErrorsDurationHistogram)
+	return s
+}
+
+// runnerMerger sums fortio's common results of runs made at the same time.
+type runnerMerger struct {
+	merged    periodic.RunnerResults
+	started   bool
+	dur, errs histogramMerger
+}
+
+func (m *runnerMerger) add(p *periodic.RunnerResults) {
+	if !m.started {
+		m.started = true
+		m.merged = *p // run type, version, options of the first
+		m.merged.ActualQPS, m.merged.NumThreads, m.merged.ActualDuration = 0, 0, 0
+	}
+	m.merged.ActualQPS += p.ActualQPS
+	m.merged.NumThreads += p.NumThreads
+	m.merged.ActualDuration = max(m.merged.ActualDuration, p.ActualDuration)
+	if !p.StartTime.IsZero() && (m.merged.StartTime.IsZero() || p.StartTime.Before(m.merged.StartTime)) {
+		m.merged.StartTime = p.StartTime
+	}
+	m.dur.add(p.DurationHistogram)
+	m.errs.add(p.ErrorsDurationHistogram)
+}
+
+func (m *runnerMerger) export(o RemoteRun) periodic.RunnerResults {
+	r := m.merged
+	r.DurationHistogram = m.dur.export()
+	r.ErrorsDurationHistogram = m.errs.export()
+	r.Labels = o.Labels
+	r.RequestedQPS = "max"
+	if o.QPS > 0 {
+		r.RequestedQPS = strconv.FormatFloat(o.QPS, 'f', -1, 64)
+	}
+	return r
+}
+
+func mergeHTTP(o RemoteRun, parts []*fhttp.HTTPRunnerResults) *fhttp.HTTPRunnerResults {
+	merged := *parts[0] // HTTP options of the first
+	merged.RetCodes = map[int]int64{}
+	merged.IPCountMap = map[string]int{}
+	merged.Sockets = nil
+	merged.SocketCount = 0
+	var runner runnerMerger
+	var sizes, headers, conns histogramMerger
+	for _, p := range parts {
+		runner.add(&p.RunnerResults)
 		for code, n := range p.RetCodes {
 			merged.RetCodes[code] += n
 		}
@@ -68,37 +193,28 @@ func FromHTTPResults(o RemoteRun, parts []*fhttp.HTTPRunnerResults) (*Result, er
 		}
 		merged.Sockets = append(merged.Sockets, p.Sockets...)
 		merged.SocketCount += p.SocketCount
-		dur.add(p.DurationHistogram)
-		errs.add(p.ErrorsDurationHistogram)
 		sizes.add(p.Sizes)
 		headers.add(p.HeaderSizes)
 		conns.add(p.ConnectionStats)
 	}
-	merged.DurationHistogram = dur.export()
-	merged.ErrorsDurationHistogram = errs.export()
+	merged.RunnerResults = runner.export(o)
 	merged.Sizes, merged.HeaderSizes, merged.ConnectionStats = sizes.export(), headers.export(), conns.export()
-	merged.Labels = o.Labels
-	if o.QPS > 0 {
-		merged.RequestedQPS = strconv.FormatFloat(o.QPS, 'f', -1, 64)
-	} else {
-		merged.RequestedQPS = "max"
-	}
+	return &merged
+}
 
-	s := Summary{
-		URL: o.URL, Protocol: o.Protocol, Labels: o.Labels, Connections: merged.NumThreads,
-		DurationSeconds: merged.ActualDuration.Seconds(), WarmupSeconds: o.Warmup.Seconds(),
-		MaxRate: o.QPS <= 0, RequestedQPS: max(o.QPS, 0), ActualQPS: merged.ActualQPS,
-		LatencyMs: latencyFrom(merged.DurationHistogram), Codes: codesFromHTTP(merged.RetCodes),
-		Warnings: []string{fmt.Sprintf("%d remote generator(s): latency from each call's actual send only (the intended-start figure needs the local schedule); the generators' CPU is not measured", len(parts))},
+func mergeGRPC(o RemoteRun, parts []*fgrpc.GRPCRunnerResults) *fgrpc.GRPCRunnerResults {
+	first := parts[0]
+	merged := fgrpc.GRPCRunnerResults{RetCodes: fgrpc.HealthResultMap{}, Destination: first.Destination,
+		Streams: first.Streams, Ping: first.Ping, Metadata: first.Metadata}
+	var runner runnerMerger
+	for _, p := range parts {
+		runner.add(&p.RunnerResults)
+		for code, n := range p.RetCodes {
+			merged.RetCodes[code] += n
+		}
 	}
-	s.countCalls(merged.DurationHistogram, merged.ErrorsDurationHistogram)
-	if !s.MaxRate {
-		// fortio's calls / wall time per generator, summed: on a short run
-		// it counts the connection stagger against the rate.
-		s.AchievedRatio = s.ActualQPS / s.RequestedQPS
-	}
-	applyValidity(&s, o.Limits)
-	return &Result{Summary: s, HTTP: &merged}, nil
+	merged.RunnerResults = runner.export(o)
+	return &merged
 }
 
 // histogramMerger rebuilds fortio histograms from their exported data and

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
-	"time"
+	"strconv"
 
 	"fortio.org/fortio/fgrpc"
 	"fortio.org/fortio/fhttp"
 	"fortio.org/fortio/periodic"
+	"fortio.org/fortio/stats"
+	"fortio.org/fortio/version"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -19,9 +19,14 @@ import (
 type Result struct {
 	Summary Summary
 	// Exactly one of HTTP and GRPC is set, by protocol. They are fortio's
-	// own results, whose JSON `fortio report` reads.
+	// result types, whose JSON `fortio report` reads.
 	HTTP *fhttp.HTTPRunnerResults
 	GRPC *fgrpc.GRPCRunnerResults
+	// Intended is the intended-start latency histogram, and Schedule how
+	// the schedule was kept; both nil at max rate. They are kept so that
+	// the runs of several generators merge exactly (MergeResults).
+	Intended *stats.HistogramData
+	Schedule *ScheduleCounts
 }
 
 // Fortio returns fortio's result, whichever protocol ran.
@@ -37,10 +42,11 @@ func (r *Result) FortioJSON() ([]byte, error) {
 	return json.MarshalIndent(r.Fortio(), "", "  ")
 }
 
-// Run checks that the target is reachable, runs the warm-up (a separate run
-// at the same rate whose figures are dropped), then the measured run, and
+// Run checks that the target is reachable, opens the connections, runs the
+// warm-up on them (its figures are dropped), then the measured run, and
 // judges its validity. Cancelling ctx stops the run within about one call:
-// the partial result is returned with ctx's error.
+// the partial result is returned with ctx's error (no result when calls in
+// flight do not end within a second).
 //
 // An error means no valid measurement could be attempted (bad options, an
 // unreachable target, a client that fortio could not build). A run that was
@@ -53,214 +59,120 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := CheckReachable(ctx, o.URL, o.ConnectTimeout); err != nil {
 		return nil, err
 	}
+	p, err := openPool(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
 	if o.Warmup > 0 {
-		if _, err := runPhase(ctx, o, PhaseWarmup, o.Warmup); err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, ctxErr
-			}
-			return nil, fmt.Errorf("warm-up: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
+		if _, err := p.runPhase(ctx, PhaseWarmup, o.Warmup); err != nil {
 			return nil, err
+		}
+		for _, c := range p.callers {
+			c.reset()
 		}
 	}
 	meter := startCPUMeter()
-	ph, err := runPhase(ctx, o, PhaseMeasure, o.Duration)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
+	run, err := p.runPhase(ctx, PhaseMeasure, o.Duration)
+	if run == nil {
 		return nil, err
 	}
-	res := ph.result
-	res.Summary = summarize(o, ph, meter.cores())
-	return res, ctx.Err()
+	res := p.result(run)
+	res.Summary = summarize(o, res, meter)
+	return res, err
 }
 
-// phaseRun is what one fortio run leaves behind.
-type phaseRun struct {
-	result   *Result
-	recorder *callRecorder
-	sched    *schedule
-}
-
-// runPhase makes one fortio run of the given length with o's rate and
-// connections.
-func runPhase(ctx context.Context, o Options, phase Phase, duration time.Duration) (*phaseRun, error) {
-	var sched *schedule
-	qps := -1.0 // fortio's max-rate
+// result builds fortio's result of a phase, as fortio's own runners would.
+func (p *pool) result(run *phaseRun) *Result {
+	o := p.o
+	duration, errs, intended, elapsed := run.merged()
+	rr := periodic.RunnerResults{
+		RunType:                 "HTTP",
+		Labels:                  o.Labels,
+		StartTime:               run.start,
+		RequestedQPS:            "max",
+		RequestedDuration:       o.Duration.String(),
+		ActualDuration:          elapsed,
+		NumThreads:              len(p.callers),
+		Version:                 version.Short(),
+		DurationHistogram:       duration.Export().CalcPercentiles(reportedPercentiles),
+		ErrorsDurationHistogram: errs.Export().CalcPercentiles(reportedPercentiles),
+		Uniform:                 o.QPS > 0 && o.Arrival.Kind == Uniform,
+		AccessLoggerInfo:        engineInfo(o, len(p.callers)),
+	}
+	if elapsed > 0 {
+		rr.ActualQPS = float64(duration.Count) / elapsed.Seconds()
+	}
 	if o.QPS > 0 {
-		qps = o.QPS
-		s := fortioSchedule(o.QPS, duration, o.Connections, true)
-		sched = &s
+		rr.RequestedQPS = strconv.FormatFloat(o.QPS, 'f', -1, 64)
 	}
-	recorder := newCallRecorder(ctx, o.Connections, sched)
-	// Our own Aborter: fortio then installs no SIGINT handler of its own
-	// (the command owns signals) and ctx can stop the run.
-	aborter := periodic.NewAborter()
-	runner := periodic.RunnerOptions{
-		QPS:          qps,
-		Duration:     duration,
-		NumThreads:   o.Connections,
-		Percentiles:  reportedPercentiles,
-		Resolution:   histogramResolution,
-		Out:          io.Discard, // fortio's text report; the JSON has it all
-		Labels:       o.Labels,
-		Stop:         aborter,
-		Uniform:      sched != nil, // stagger connections instead of firing them in bursts
-		AccessLogger: recorder,
+	ids := periodic.RunnerOptions{Labels: o.Labels}
+	ids.GenID()
+	rr.ID = ids.ID
+	res := &Result{Schedule: run.schedule()}
+	if intended != nil {
+		res.Intended = intended.Export().CalcPercentiles(reportedPercentiles)
 	}
-	stopWatching := watchRun(ctx, aborter, recorder, o, phase, duration)
-	defer stopWatching()
-
-	type outcome struct {
-		res *Result
-		err error
+	if p.http == nil {
+		res.GRPC = p.grpcResult(rr)
+	} else {
+		res.HTTP = p.httpResult(rr)
 	}
-	done := make(chan outcome, 1) // buffered: an abandoned run must not block
-	go func() {
-		res := &Result{}
-		var err error
-		switch o.Protocol {
-		case GRPC:
-			res.GRPC, err = runGRPC(o, runner)
-		default:
-			res.HTTP, err = runHTTP(o, runner)
-		}
-		done <- outcome{res, err}
-	}()
-	var out outcome
-	select {
-	case out = <-done:
-	case <-ctx.Done():
-		// The aborter stops fortio between calls, and calls in flight see
-		// ctx where the client honours it. fortio's own first call per
-		// connection, made before the run starts, does not: rather than wait
-		// up to the request timeout for it, give up on the run and let that
-		// goroutine end on its own.
-		select {
-		case out = <-done:
-		case <-time.After(abortGrace):
-			return nil, ctx.Err()
-		}
-	}
-	if out.err != nil {
-		return nil, out.err
-	}
-	return &phaseRun{result: out.res, recorder: recorder, sched: sched}, nil
+	return res
 }
 
-// abortGrace is how long a cancelled run waits for fortio to return its
-// partial result.
-const abortGrace = time.Second
+// engineInfo says in fortio's result how the calls were made, where fortio
+// names its access logger.
+func engineInfo(o Options, connections int) string {
+	if o.QPS <= 0 {
+		return fmt.Sprintf("proxysizer load engine: max rate, closed loop on %d connections", connections)
+	}
+	return fmt.Sprintf("proxysizer load engine: %s arrivals, open loop on %d connections", o.Arrival, connections)
+}
 
-// watchRun aborts the fortio run when ctx is done and reports progress until
-// the returned stop function is called.
-func watchRun(ctx context.Context, aborter *periodic.Aborter, rec *callRecorder, o Options,
-	phase Phase, duration time.Duration,
-) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(finished)
-		var tick <-chan time.Time
-		if o.Progress != nil {
-			t := time.NewTicker(o.ProgressInterval)
-			defer t.Stop()
-			tick = t.C
+func (p *pool) httpResult(rr periodic.RunnerResults) *fhttp.HTTPRunnerResults {
+	res := &fhttp.HTTPRunnerResults{RunnerResults: rr, HTTPOptions: *p.http,
+		RetCodes: map[int]int64{}, IPCountMap: map[string]int{}}
+	sizes, headerSizes := stats.NewHistogram(0, 100), stats.NewHistogram(0, 5)
+	connStats := stats.NewHistogram(0, histogramResolution)
+	for _, c := range p.callers {
+		hc := c.(*httpCaller)
+		for code, n := range hc.codes {
+			res.RetCodes[code] += n
 		}
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				aborter.Abort(false)
-				return
-			case <-tick:
-				o.Progress(Progress{Phase: phase, Elapsed: time.Since(start), Duration: duration,
-					Calls: rec.completed.Load(), RequestedQPS: o.QPS})
-			}
+		sizes.Transfer(hc.sizes)
+		headerSizes.Transfer(hc.headerSizes)
+		occurrence, conns := hc.client.GetIPAddress()
+		occurrence.AggregateAndToString(res.IPCountMap)
+		res.Sockets = append(res.Sockets, conns.Count)
+		res.SocketCount += conns.Count
+		connStats.Transfer(conns.Clone())
+	}
+	res.Sizes, res.HeaderSizes = sizes.Export(), headerSizes.Export()
+	res.ConnectionStats = connStats.Export().CalcPercentiles(reportedPercentiles)
+	return res
+}
+
+func (p *pool) grpcResult(rr periodic.RunnerResults) *fgrpc.GRPCRunnerResults {
+	rr.RunType = "GRPC Ping"
+	if p.o.PayloadSize > 0 {
+		rr.RunType += fmt.Sprintf(" PayloadLength=%d", p.o.PayloadSize)
+	}
+	res := &fgrpc.GRPCRunnerResults{RunnerResults: rr, RetCodes: fgrpc.HealthResultMap{},
+		Destination: p.o.URL, Streams: 1, Ping: true, Metadata: metadata.MD{}}
+	for _, c := range p.callers {
+		gc := c.(*grpcCaller)
+		for code, n := range gc.codes {
+			res.RetCodes[code] += n
 		}
-	}()
-	return func() {
-		close(done)
-		<-finished
+		res.Metadata = gc.md
 	}
+	return res
 }
 
-func runHTTP(o Options, runner periodic.RunnerOptions) (*fhttp.HTTPRunnerResults, error) {
-	ho := fhttp.HTTPOptions{
-		URL:            o.URL,
-		HTTPReqTimeOut: o.RequestTimeout,
-	}
-	if o.Protocol == H2C {
-		ho.H2 = true
-		ho.DisableFastClient = true // fortio's fast client speaks HTTP/1.x only
-	}
-	if o.PayloadSize > 0 {
-		ho.Payload = payload(o.PayloadSize)
-	}
-	for _, h := range o.Headers {
-		if err := ho.AddAndValidateExtraHeader(h); err != nil {
-			return nil, fieldErr("header", "%v", err)
-		}
-	}
-	res, err := fhttp.RunHTTPTest(&fhttp.HTTPRunnerOptions{
-		RunnerOptions: runner,
-		HTTPOptions:   ho,
-		// Failed first calls count as errors in the figures (and make the
-		// run invalid) instead of aborting it: at a knee they are data.
-		AllowInitialErrors: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fortio http run: %w", err)
-	}
-	return res, nil
-}
-
-func runGRPC(o Options, runner periodic.RunnerOptions) (*fgrpc.GRPCRunnerResults, error) {
-	target, err := ParseTarget(o.URL)
-	if err != nil {
-		return nil, err
-	}
-	dest := target.HostPort // fortio treats a bare host:port as plaintext
-	if target.URL.Scheme == "https" {
-		dest = "https://" + target.HostPort
-	}
-	md := metadata.MD{}
-	for _, h := range o.Headers {
-		name, value, _ := strings.Cut(h, ":")
-		md.Append(strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value))
-	}
-	gro := &fgrpc.GRPCRunnerOptions{
-		RunnerOptions:      runner,
-		Destination:        dest,
-		UsePing:            true,
-		Payload:            string(payload(o.PayloadSize)),
-		Streams:            1,
-		Metadata:           md,
-		AllowInitialErrors: true,
-	}
-	res, err := fgrpc.RunGRPCTest(gro)
-	if err != nil {
-		return nil, fmt.Errorf("fortio grpc run: %w", err)
-	}
-	return res, nil
-}
-
-// payload is n printable bytes (valid UTF-8, so it also fits a gRPC string).
-func payload(n int) []byte {
-	const pattern = "proxysizer-load-payload-"
-	if n <= 0 {
-		return nil
-	}
-	return []byte(strings.Repeat(pattern, n/len(pattern)+1)[:n])
-}
-
-// summarize turns a measured fortio run into the contract summary.
-func summarize(o Options, ph *phaseRun, cores float64) Summary {
-	rr := ph.result.Fortio().Result()
+// summarize turns a measured run into the contract summary.
+func summarize(o Options, res *Result, meter cpuMeter) Summary {
+	rr := res.Fortio().Result()
 	s := Summary{
 		URL:                  o.URL,
 		Protocol:             o.Protocol,
@@ -272,32 +184,42 @@ func summarize(o Options, ph *phaseRun, cores float64) Summary {
 		RequestedQPS:         max(o.QPS, 0),
 		ActualQPS:            rr.ActualQPS,
 		LatencyMs:            latencyFrom(rr.DurationHistogram),
-		GeneratorCPUCores:    cores,
+		GeneratorCPUCores:    meter.cores(),
 		GeneratorCPUCapacity: generatorCPUCapacity(),
 		Warnings:             []string{},
 	}
-	s.countCalls(rr.DurationHistogram, rr.ErrorsDurationHistogram)
-	if ph.result.HTTP != nil {
-		s.Codes = codesFromHTTP(ph.result.HTTP.RetCodes)
-	} else {
-		s.Codes = codesFromGRPC(ph.result.GRPC.RetCodes)
+	if !s.MaxRate {
+		s.Arrival = o.Arrival.String()
 	}
-	if ph.sched != nil {
-		if ph.sched.threads == rr.NumThreads {
-			intended := latencyFrom(ph.recorder.intendedHistogram().Export())
-			s.IntendedLatencyMs = &intended
-			s.BehindRatio = ph.recorder.behindRatio()
-			s.AchievedRatio = ph.recorder.achievedRatio()
-		} else {
-			// Never expected: fortio changed how it splits calls.
-			s.AchievedRatio = s.ActualQPS / s.RequestedQPS
-			s.Warnings = append(s.Warnings, fmt.Sprintf(
-				"intended-start latency unavailable: fortio ran %d threads, schedule expected %d",
-				rr.NumThreads, ph.sched.threads))
-		}
+	if wait, ok := meter.cpuWait(); ok {
+		s.GeneratorCPUWaitSeconds = wait.Seconds()
+	}
+	s.countCalls(rr.DurationHistogram, rr.ErrorsDurationHistogram)
+	if res.HTTP != nil {
+		s.Codes = codesFromHTTP(res.HTTP.RetCodes)
+	} else {
+		s.Codes = codesFromGRPC(res.GRPC.RetCodes)
+	}
+	s.judgeSchedule(res)
+	if o.QPS > 0 && o.Arrival.Kind == Burst && o.Connections < o.Arrival.Burst {
+		s.Warnings = append(s.Warnings, fmt.Sprintf(
+			"%d connections cannot start a burst of %d calls at once: the rest wait for a connection", o.Connections, o.Arrival.Burst))
 	}
 	applyValidity(&s, o.Limits)
 	return s
+}
+
+// judgeSchedule fills the schedule figures of a fixed-rate run from the
+// result's intended latency and schedule counts.
+func (s *Summary) judgeSchedule(res *Result) {
+	if res.Schedule == nil || res.Intended == nil {
+		return
+	}
+	intended := latencyFrom(res.Intended)
+	s.IntendedLatencyMs = &intended
+	s.AchievedRatio = res.Schedule.achievedRatio()
+	s.BehindRatio, s.BehindBusyRatio = res.Schedule.behind()
+	s.DroppedCalls = res.Schedule.Dropped
 }
 
 // IsUnreachable reports whether err is a target that could not be connected to.

@@ -131,23 +131,23 @@ func (o SearchOptions) Validate() error {
 	o = o.withDefaults()
 	switch {
 	case o.SLO.P99 < 0:
-		return fieldErr("slo-p99", "expected a positive duration, got %v", o.SLO.P99)
+		return fieldErr(FieldSLOP99, "expected a positive duration, got %v", o.SLO.P99)
 	case o.SLO.Basis != IntendedLatency && o.SLO.Basis != ServiceLatency:
-		return fieldErr("slo-basis", "expected intended or service, got %q", o.SLO.Basis)
+		return fieldErr(FieldSLOBasis, "expected intended or service, got %q", o.SLO.Basis)
 	case o.StartQPS < 0 || math.IsInf(o.StartQPS, 0) || math.IsNaN(o.StartQPS):
-		return fieldErr("start-qps", "expected a positive rate, got %g", o.StartQPS)
+		return fieldErr(FieldStartQPS, "expected a positive rate, got %g", o.StartQPS)
 	case o.MinQPS < 0:
-		return fieldErr("min-qps", "expected a positive rate, got %g", o.MinQPS)
+		return fieldErr(FieldMinQPS, "expected a positive rate, got %g", o.MinQPS)
 	case o.MaxQPS < o.StartQPS:
-		return fieldErr("max-qps", "expected at least --start-qps (%g), got %g", o.StartQPS, o.MaxQPS)
+		return fieldErr(FieldMaxQPS, "expected at least the start rate (%g), got %g", o.StartQPS, o.MaxQPS)
 	case o.Precision <= 0 || o.Precision >= 1:
-		return fieldErr("precision", "expected a ratio between 0 and 1, got %g", o.Precision)
+		return fieldErr(FieldPrecision, "expected a ratio between 0 and 1, got %g", o.Precision)
 	case o.MaxSteps < 1:
-		return fieldErr("max-steps", "expected at least 1, got %d", o.MaxSteps)
+		return fieldErr(FieldMaxSteps, "expected at least 1, got %d", o.MaxSteps)
 	case o.MaxTime < 0:
-		return fieldErr("max-time", "expected a positive duration, got %v", o.MaxTime)
+		return fieldErr(FieldMaxTime, "expected a positive duration, got %v", o.MaxTime)
 	case o.FailRetries < 0 || o.FailRetries > 5:
-		return fieldErr("fail-retries", "expected 0 to 5, got %d", o.FailRetries)
+		return fieldErr(FieldFailRetries, "expected 0 to 5, got %d", o.FailRetries)
 	}
 	return nil
 }
@@ -178,12 +178,13 @@ const (
 // SearchResult is the outcome of FindMax: every step, in order, and the
 // highest passing rate.
 type SearchResult struct {
-	// MaxRPS is the highest requested rate that passed; 0 if none did.
-	MaxRPS float64 `json:"max_rps"`
-	// Best is the step that set MaxRPS (nil if none passed).
+	// HighestPassQPS is the highest requested rate that passed; 0 if none
+	// did. (Its JSON name predates the rule that a generator's rate is QPS.)
+	HighestPassQPS float64 `json:"max_rps"`
+	// Best is the step that set HighestPassQPS (nil if none passed).
 	Best *Step `json:"-"`
 	// LowestFailQPS is the lowest rate that failed (0 if none did): the true
-	// maximum lies between MaxRPS and it.
+	// maximum lies between HighestPassQPS and it.
 	LowestFailQPS float64  `json:"lowest_fail_qps"`
 	Converged     bool     `json:"converged"`
 	StopReason    string   `json:"stop_reason"`
@@ -255,7 +256,7 @@ func FindMax(ctx context.Context, o SearchOptions, run Runner) (*SearchResult, e
 
 // finish fills the outcome from the controller's bounds and the steps.
 func (res *SearchResult) finish(ctrl *stepController) {
-	res.MaxRPS = ctrl.pass
+	res.HighestPassQPS = ctrl.pass
 	res.LowestFailQPS = ctrl.fail
 	res.Converged = res.StopReason == StopConverged
 	for i := range res.Steps {

@@ -32,13 +32,13 @@ func TestFindMaxConvergesOnFakeKnee(t *testing.T) {
 		if res.StopReason != StopConverged || !res.Converged {
 			t.Errorf("knee %g: stop %q after %v", knee, res.StopReason, calls)
 		}
-		if res.MaxRPS > knee || res.MaxRPS < knee*(1-DefaultPrecision) {
-			t.Errorf("knee %g: max %g not within 2%% below it (steps %v)", knee, res.MaxRPS, calls)
+		if res.HighestPassQPS > knee || res.HighestPassQPS < knee*(1-DefaultPrecision) {
+			t.Errorf("knee %g: max %g not within 2%% below it (steps %v)", knee, res.HighestPassQPS, calls)
 		}
-		if res.LowestFailQPS <= knee || res.LowestFailQPS > res.MaxRPS*(1+DefaultPrecision) {
-			t.Errorf("knee %g: bracket [%g, %g] wrong", knee, res.MaxRPS, res.LowestFailQPS)
+		if res.LowestFailQPS <= knee || res.LowestFailQPS > res.HighestPassQPS*(1+DefaultPrecision) {
+			t.Errorf("knee %g: bracket [%g, %g] wrong", knee, res.HighestPassQPS, res.LowestFailQPS)
 		}
-		if len(res.Steps) != len(calls) || res.Best == nil || res.Best.RequestedQPS != res.MaxRPS {
+		if len(res.Steps) != len(calls) || res.Best == nil || res.Best.RequestedQPS != res.HighestPassQPS {
 			t.Errorf("knee %g: %d steps recorded for %d calls, best %+v", knee, len(res.Steps), len(calls), res.Best)
 		}
 		for i, s := range res.Steps {
@@ -70,18 +70,18 @@ func TestFindMaxCapsAndFloors(t *testing.T) {
 	slo := SLO{P99: 5 * time.Millisecond}
 	var calls []float64
 	res, _ := FindMax(context.Background(), SearchOptions{SLO: slo, MaxQPS: 1000}, fakeTarget(math.Inf(1), &calls))
-	if res.StopReason != StopCapped || res.MaxRPS != 1000 {
-		t.Errorf("cap: stop %q max %g steps %v", res.StopReason, res.MaxRPS, calls)
+	if res.StopReason != StopCapped || res.HighestPassQPS != 1000 {
+		t.Errorf("cap: stop %q max %g steps %v", res.StopReason, res.HighestPassQPS, calls)
 	}
 	calls = nil
 	res, _ = FindMax(context.Background(), SearchOptions{SLO: slo, StartQPS: 100, MinQPS: 10}, fakeTarget(1, &calls))
-	if res.StopReason != StopFloor || res.MaxRPS != 0 || res.Best != nil || len(calls) != 4 {
-		t.Errorf("floor: stop %q max %g steps %v", res.StopReason, res.MaxRPS, calls)
+	if res.StopReason != StopFloor || res.HighestPassQPS != 0 || res.Best != nil || len(calls) != 4 {
+		t.Errorf("floor: stop %q max %g steps %v", res.StopReason, res.HighestPassQPS, calls)
 	}
 	calls = nil
 	res, _ = FindMax(context.Background(), SearchOptions{SLO: slo, MaxSteps: 3}, fakeTarget(1e5, &calls))
-	if res.StopReason != StopSteps || len(res.Steps) != 3 || res.MaxRPS != 400 {
-		t.Errorf("steps: stop %q max %g steps %v", res.StopReason, res.MaxRPS, calls)
+	if res.StopReason != StopSteps || len(res.Steps) != 3 || res.HighestPassQPS != 400 {
+		t.Errorf("steps: stop %q max %g steps %v", res.StopReason, res.HighestPassQPS, calls)
 	}
 	calls = nil
 	slow := func(ctx context.Context, qps float64) (*Result, error) {
@@ -105,8 +105,8 @@ func TestFindMaxStopsOnRunnerErrorAndCancel(t *testing.T) {
 		return &Result{Summary: Summary{RequestedQPS: qps, Valid: true, InvalidReasons: []string{}}}, nil
 	}
 	res, err := FindMax(context.Background(), SearchOptions{}, failing)
-	if !errors.Is(err, boom) || res.StopReason != StopError || len(res.Steps) != 2 || res.MaxRPS != 200 {
-		t.Errorf("error: err %v stop %q steps %d max %g", err, res.StopReason, len(res.Steps), res.MaxRPS)
+	if !errors.Is(err, boom) || res.StopReason != StopError || len(res.Steps) != 2 || res.HighestPassQPS != 200 {
+		t.Errorf("error: err %v stop %q steps %d max %g", err, res.StopReason, len(res.Steps), res.HighestPassQPS)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelling := func(_ context.Context, qps float64) (*Result, error) {
@@ -160,7 +160,7 @@ func TestFindMaxRetriesFailingRates(t *testing.T) {
 			t.Fatalf("steps %v, want %v", calls, want)
 		}
 	}
-	if res.MaxRPS != 500 || res.Steps[3].Attempt != 2 || !res.Steps[3].Pass || res.Steps[2].Pass {
-		t.Errorf("max %g, steps 3-4: %+v %+v", res.MaxRPS, res.Steps[2], res.Steps[3])
+	if res.HighestPassQPS != 500 || res.Steps[3].Attempt != 2 || !res.Steps[3].Pass || res.Steps[2].Pass {
+		t.Errorf("max %g, steps 3-4: %+v %+v", res.HighestPassQPS, res.Steps[2], res.Steps[3])
 	}
 }

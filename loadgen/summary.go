@@ -55,11 +55,14 @@ type Summary struct {
 	// MaxRate is true when no rate was requested (RequestedQPS is then 0).
 	MaxRate      bool    `json:"max_rate"`
 	RequestedQPS float64 `json:"requested_qps"`
-	ActualQPS    float64 `json:"actual_qps"`
-	// AchievedRatio is the achieved/requested rate over the span of fortio's
-	// schedule (see callRecorder.achievedRatio); 0 for max-rate runs.
+	// Arrival is the arrival process of a fixed-rate run (uniform, poisson,
+	// burst:N); empty for a max-rate run, whose calls follow each other.
+	Arrival   string  `json:"arrival,omitempty"`
+	ActualQPS float64 `json:"actual_qps"`
+	// AchievedRatio is the achieved/requested rate over the span of the
+	// schedule (see ScheduleCounts.achievedRatio); 0 for max-rate runs.
 	// ActualQPS is fortio's calls / wall time, which on a short run also
-	// counts the connection stagger and the last call's latency.
+	// counts the last call's latency.
 	AchievedRatio float64 `json:"achieved_ratio"`
 	Requests      int64   `json:"requests"`
 	Errors        int64   `json:"errors"`
@@ -72,17 +75,29 @@ type Summary struct {
 	// the fixed-rate schedule (see intended.go); nil for max-rate runs,
 	// which have no schedule.
 	IntendedLatencyMs *Latency `json:"intended_latency_ms"`
-	// BehindRatio is the share of calls that started more than 1ms late
-	// because their predecessor on the connection had not finished.
-	BehindRatio float64 `json:"behind_ratio"`
+	// BehindRatio is the share of calls that started more than 1ms after
+	// they were due. BehindBusyRatio is the part of it that waited mostly
+	// for a free connection (every connection busy: a slow target, or too
+	// few connections for its latency at this rate); the rest waited for
+	// the generator itself (CPU, scheduling).
+	BehindRatio     float64 `json:"behind_ratio"`
+	BehindBusyRatio float64 `json:"behind_busy_ratio"`
+	// DroppedCalls were due in the run but still waited for a connection
+	// when it ended: never made, they lower AchievedRatio.
+	DroppedCalls int64 `json:"dropped_calls"`
 	// GeneratorCPUCores is the CPU this process used during the measured
 	// run, in cores (CPU seconds per wall second), out of
 	// GeneratorCPUCapacity (GOMAXPROCS).
-	GeneratorCPUCores    float64  `json:"generator_cpu_cores"`
-	GeneratorCPUCapacity float64  `json:"generator_cpu_capacity"`
-	Valid                bool     `json:"valid"`
-	InvalidReasons       []string `json:"invalid_reasons"`
-	Warnings             []string `json:"warnings"`
+	GeneratorCPUCores    float64 `json:"generator_cpu_cores"`
+	GeneratorCPUCapacity float64 `json:"generator_cpu_capacity"`
+	// GeneratorCPUWaitSeconds is how long the generator's threads were
+	// ready to run but waited for a CPU other processes held, summed over
+	// its threads (Linux schedstat; 0 where unknown): the cause when calls
+	// go out late on an oversubscribed machine.
+	GeneratorCPUWaitSeconds float64  `json:"generator_cpu_wait_s"`
+	Valid                   bool     `json:"valid"`
+	InvalidReasons          []string `json:"invalid_reasons"`
+	Warnings                []string `json:"warnings"`
 }
 
 // countCalls sets the call and error counts, and their ratio, from fortio's

@@ -43,25 +43,6 @@ func TestApplyValidity(t *testing.T) {
 	}
 }
 
-func TestFortioScheduleMatchesFortioArithmetic(t *testing.T) {
-	s := fortioSchedule(100, time.Second, 8, true)
-	if s.threads != 8 || s.callsPerThread != 12 || s.perThreadQPS != 12.5 {
-		t.Fatalf("schedule %+v", s)
-	}
-	// Thread 0's last call lands at (11 + 11/11) / 12.5 = 0.96s.
-	if got := s.intendedOffset(0, 11); got != 960*time.Millisecond {
-		t.Errorf("last call of thread 0 due at %v", got)
-	}
-	// Uniform: thread 4 of 8 starts half a period (40ms) late.
-	if got := s.intendedOffset(4, 0); got != 40*time.Millisecond {
-		t.Errorf("thread 4 starts at %v", got)
-	}
-	// Too few calls for the threads: fortio lowers them to calls/2.
-	if s := fortioSchedule(6, time.Second, 8, false); s.threads != 3 || s.callsPerThread != 2 {
-		t.Errorf("lowered schedule %+v", s)
-	}
-}
-
 func TestParseProcStatCPU(t *testing.T) {
 	// A command name with spaces and a ')' must not shift the fields.
 	stat := "4242 (load gen) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 100 1000 10"
@@ -90,22 +71,26 @@ func TestOptionsValidate(t *testing.T) {
 		t.Fatalf("valid options: %v", err)
 	}
 	for _, tc := range []struct {
-		field  string
+		field  Field
 		mutate func(*Options)
 	}{
-		{"url", func(o *Options) { o.URL = "" }},
-		{"url", func(o *Options) { o.URL = "ftp://x/" }},
-		{"url", func(o *Options) { o.URL = "http://" }},
-		{"url", func(o *Options) { o.URL = "http://[::1" }},
-		{"protocol", func(o *Options) { o.Protocol = "spdy" }},
-		{"protocol", func(o *Options) { o.Protocol, o.URL = H2C, "https://127.0.0.1/" }},
-		{"qps", func(o *Options) { o.QPS = -1 }},
-		{"connections", func(o *Options) { o.Connections = -2 }},
-		{"duration", func(o *Options) { o.Duration = -time.Second }},
-		{"duration", func(o *Options) { o.QPS, o.Duration = 1, time.Second }},
-		{"warmup", func(o *Options) { o.Warmup = -time.Second }},
-		{"header", func(o *Options) { o.Headers = []string{"no colon"} }},
-		{"max-error-ratio", func(o *Options) { o.Limits.MaxErrorRatio = 2 }},
+		{FieldURL, func(o *Options) { o.URL = "" }},
+		{FieldURL, func(o *Options) { o.URL = "ftp://x/" }},
+		{FieldURL, func(o *Options) { o.URL = "http://" }},
+		{FieldURL, func(o *Options) { o.URL = "http://[::1" }},
+		{FieldProtocol, func(o *Options) { o.Protocol = "spdy" }},
+		{FieldProtocol, func(o *Options) { o.Protocol, o.URL = H2C, "https://127.0.0.1/" }},
+		{FieldQPS, func(o *Options) { o.QPS = -1 }},
+		{FieldArrival, func(o *Options) { o.Arrival = Arrival{Kind: "zigzag"} }},
+		{FieldArrival, func(o *Options) { o.Arrival = Arrival{Kind: Burst, Burst: 1} }},
+		{FieldArrival, func(o *Options) { o.Arrival = Arrival{Kind: Poisson, Burst: 3} }},
+		{FieldConnections, func(o *Options) { o.Connections = -2 }},
+		{FieldConnections, func(o *Options) { o.Connections = MaxConnections + 1 }},
+		{FieldDuration, func(o *Options) { o.Duration = -time.Second }},
+		{FieldDuration, func(o *Options) { o.QPS, o.Duration = 1, time.Second }},
+		{FieldWarmup, func(o *Options) { o.Warmup = -time.Second }},
+		{FieldHeaders, func(o *Options) { o.Headers = []string{"no colon"} }},
+		{FieldMaxErrorRatio, func(o *Options) { o.Limits.MaxErrorRatio = 2 }},
 	} {
 		o := ok
 		tc.mutate(&o)

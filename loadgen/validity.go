@@ -16,10 +16,9 @@ type Limits struct {
 	// MaxErrorRatio is the highest share of failed calls (non-2xx, socket
 	// errors, gRPC errors). Default 0.01.
 	MaxErrorRatio float64
-	// MaxBehindRatio is the highest share of calls whose previous call on the
-	// same connection ended more than 1ms past their scheduled start, which
-	// is what fortio prints as "% of sleep were falling behind" (it warns
-	// above 5%, the default here). Fixed-rate runs only.
+	// MaxBehindRatio is the highest share of calls that started more than
+	// 1ms after they were due, fortio's threshold for a sleep "falling
+	// behind" (it warns above 5%, the default here). Fixed-rate runs only.
 	MaxBehindRatio float64
 	// CPUWarnFraction: warn when the generator's process used more than this
 	// share of the cores it may use (GOMAXPROCS). Default 0.85. A warning,
@@ -54,13 +53,13 @@ func (l Limits) withDefaults() Limits {
 func (l Limits) validate() error {
 	switch {
 	case l.MinAchievedRatio < 0 || l.MinAchievedRatio > 1:
-		return fieldErr("min-achieved-ratio", "expected a ratio between 0 and 1, got %g", l.MinAchievedRatio)
+		return fieldErr(FieldMinAchieved, "expected a ratio between 0 and 1, got %g", l.MinAchievedRatio)
 	case l.MaxErrorRatio < 0 || l.MaxErrorRatio > 1:
-		return fieldErr("max-error-ratio", "expected a ratio between 0 and 1, got %g", l.MaxErrorRatio)
+		return fieldErr(FieldMaxErrorRatio, "expected a ratio between 0 and 1, got %g", l.MaxErrorRatio)
 	case l.MaxBehindRatio < 0 || l.MaxBehindRatio > 1:
-		return fieldErr("max-behind-ratio", "expected a ratio between 0 and 1, got %g", l.MaxBehindRatio)
+		return fieldErr(FieldMaxBehindRatio, "expected a ratio between 0 and 1, got %g", l.MaxBehindRatio)
 	case l.CPUWarnFraction < 0:
-		return fieldErr("cpu-warn-fraction", "expected a positive fraction, got %g", l.CPUWarnFraction)
+		return fieldErr(FieldCPUWarnFraction, "expected a positive fraction, got %g", l.CPUWarnFraction)
 	}
 	return nil
 }
@@ -87,7 +86,8 @@ func applyValidity(s *Summary, l Limits) {
 	}
 	if !s.MaxRate && s.BehindRatio > l.MaxBehindRatio {
 		s.InvalidReasons = append(s.InvalidReasons, fmt.Sprintf(
-			"%.1f%% of calls started more than 1ms behind schedule (> %.0f%%)", 100*s.BehindRatio, 100*l.MaxBehindRatio))
+			"%.1f%% of calls started more than 1ms behind schedule (> %.0f%%): %s",
+			100*s.BehindRatio, 100*l.MaxBehindRatio, s.behindCause()))
 	}
 	if s.GeneratorCPUCapacity > 0 && s.GeneratorCPUCores > l.CPUWarnFraction*s.GeneratorCPUCapacity {
 		s.Warnings = append(s.Warnings, fmt.Sprintf(
@@ -95,6 +95,22 @@ func applyValidity(s *Summary, l Limits) {
 			s.GeneratorCPUCores, s.GeneratorCPUCapacity))
 	}
 	s.Valid = len(s.InvalidReasons) == 0
+}
+
+// behindCause says what the late calls waited for.
+func (s *Summary) behindCause() string {
+	busy, own := s.BehindBusyRatio, s.BehindRatio-s.BehindBusyRatio
+	if busy >= own {
+		return fmt.Sprintf("%.1f%% waited for one of the %d connections to be free (the target was slower than "+
+			"%d connections carry at this rate), %.1f%% for the generator", 100*busy, s.Connections, s.Connections, 100*own)
+	}
+	cause := "its CPU or scheduling"
+	if s.GeneratorCPUWaitSeconds > 0 {
+		cause = fmt.Sprintf("its threads waited %.2fs in the %.1fs run for a CPU other processes held",
+			s.GeneratorCPUWaitSeconds, s.DurationSeconds)
+	}
+	return fmt.Sprintf("%.1f%% waited for the generator itself (%s), %.1f%% for a free connection",
+		100*own, cause, 100*busy)
 }
 
 // generatorCPUCapacity is how many cores this process may run on at once.

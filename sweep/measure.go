@@ -124,7 +124,7 @@ func (r *runner) runSearch(ctx context.Context, s results.Setting) error {
 	}
 	rec := results.Search{Setting: s}
 	if found != nil {
-		rec.MaxRPS, rec.LowestFailRPS, rec.Converged, rec.StopReason = found.MaxRPS, found.LowestFailQPS, found.Converged, found.StopReason
+		rec.MaxRPS, rec.LowestFailRPS, rec.Converged, rec.StopReason = found.HighestPassQPS, found.LowestFailQPS, found.Converged, found.StopReason
 		for i, fs := range found.Steps {
 			if i >= len(measured) {
 				break
