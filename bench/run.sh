@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Benchmarks proxysizer's load engine (fortio's library, through
-# `proxysizer load`) against wrk: both drive the same trivial HTTP/1.1 server
-# (bench/server) with the same connections, pinned with taskset to the same
-# core(s), the server on other core(s). Prints both maximum rates and their
-# ratio, then the engine's achieved/requested rate at 25%, 50% and 75% of its
-# own maximum. `make bench` runs it after building bin/proxysizer.
+# Benchmarks proxysizer's load engine (`proxysizer load`) against wrk: both
+# drive the same trivial HTTP/1.1 server (bench/server) with the same
+# connections, pinned with taskset to the same core(s), the server on other
+# core(s). `make bench` runs it after building bin/proxysizer.
+#
+# 1. Efficiency: BENCH_ROUNDS rounds, each a wrk run then an engine run at
+#    max rate, back to back so that both see the same machine; prints each
+#    side's rate, CPU, requests per core and p50/p99 latency, and the
+#    engine/wrk ratio of requests per core, per round and their median.
+# 2. Holding the schedule: fixed-rate runs at 25%, 50% and 75% of the
+#    engine's own maximum (the median of its rounds); prints achieved/
+#    requested, the share of calls behind schedule (and of those, waiting
+#    for a connection), p99 and intended p99, the generator's CPU wait, and
+#    whether each run is valid.
+#
+# The machine's load average is printed before and after: on a shared
+# machine other processes take the CPUs the runs are pinned to.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (32),
-# BENCH_SERVER_CPUS (0), BENCH_GENERATOR_CPUS (1), PROXYSIZER (bin/proxysizer).
+# BENCH_ROUNDS (3), BENCH_SERVER_CPUS (0), BENCH_GENERATOR_CPUS (1),
+# PROXYSIZER (bin/proxysizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNECTIONS:-32}
+rounds=${BENCH_ROUNDS:-3}
 server_cpus=${BENCH_SERVER_CPUS:-0}
 gen_cpus=${BENCH_GENERATOR_CPUS:-1}
 bin=${PROXYSIZER:-bin/proxysizer}
 
-for tool in wrk taskset go; do
+for tool in wrk taskset go awk; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps installs wrk)" >&2; exit 1; }
 done
 [ -x "$bin" ] || { echo "bench: $bin not built (make build)" >&2; exit 1; }
@@ -39,36 +52,54 @@ addr=$(head -n1 "$work/addr")
 url="http://$addr/"
 gen_threads=$(taskset -c "$gen_cpus" nproc)
 
-# json_field FILE KEY: the first number after "KEY": in proxysizer's indented JSON.
-json_field() { grep -o "\"$2\": [-0-9.e+]*" "$1" | head -n1 | awk '{print $2}'; }
-# p99_of FILE OBJECT: OBJECT's p99 (latency_ms or intended_latency_ms).
-p99_of() { awk -v obj="\"$2\":" '$1 == obj {inside=1} inside && $1 == "\"p99\":" {gsub(",", "", $2); print $2; exit}' "$1"; }
-load() { taskset -c "$gen_cpus" "$bin" load "$url" --connections "$conns" --warmup 2s --no-progress -o json "$@"; }
+# json_field FILE KEY: the first value after "KEY": in proxysizer's indented JSON.
+json_field() { grep -o "\"$2\": [-0-9.e+a-z]*" "$1" | head -n1 | awk '{gsub(",", "", $2); print $2}'; }
+# p_of FILE OBJECT P: OBJECT's percentile P (p50, p99) in ms (latency_ms or intended_latency_ms).
+p_of() { awk -v obj="\"$2\":" -v key="\"$3\":" '$1 == obj {inside=1} inside && $1 == key {gsub(",", "", $2); print $2; exit}' "$1"; }
+# wrk_ms FILE P: wrk --latency's percentile P (50%, 99%) in ms.
+wrk_ms() {
+  awk -v p="$2" '$1 == p {v=$2; u=v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v)
+    f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f; exit}' "$1"
+}
+load() { taskset -c "$gen_cpus" "$bin" load "$url" --warmup 2s --no-progress -o json "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 echo "bench: server on cpu $server_cpus, generators on cpu $gen_cpus ($gen_threads), $conns connections, ${duration}s runs, $url"
+echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d2s "$url" >/dev/null # warm-up, like the engine's
+taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d2s "$url" >/dev/null # warm the server, as the engine's warm-up does
 TIMEFORMAT='%U %S %R' # bash's time: wrk's user and system CPU seconds, and wall seconds
-{ time taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d"${duration}s" "$url" >"$work/wrk.txt"; } 2>"$work/wrk.time"
-wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
-wrk_cpu=$(awk '{printf "%.2f", ($1 + $2) / $3}' "$work/wrk.time")
+printf '\n%-6s %-8s %10s %7s %10s %8s %8s\n' "round" "tool" "rps" "cores" "rps/core" "p50 ms" "p99 ms"
+ratios=() maxes=()
+for round in $(seq "$rounds"); do
+  { time taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d"${duration}s" --latency "$url" >"$work/wrk.txt"; } 2>"$work/wrk.time"
+  wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
+  wrk_cpu=$(awk '{printf "%.3f", ($1 + $2) / $3}' "$work/wrk.time")
+  wrk_core=$(ratio "$wrk_rps" "$wrk_cpu")
+  printf '%-6s %-8s %10.0f %7.2f %10.0f %8s %8s\n' "$round" "wrk" "$wrk_rps" "$wrk_cpu" "$wrk_core" \
+    "$(wrk_ms "$work/wrk.txt" 50%)" "$(wrk_ms "$work/wrk.txt" 99%)"
 
-load --qps max --duration "${duration}s" >"$work/max.json"
-max_rps=$(json_field "$work/max.json" actual_qps)
-max_cpu=$(json_field "$work/max.json" generator_cpu_cores)
+  load --qps max --connections "$conns" --duration "${duration}s" >"$work/max.json"
+  eng_rps=$(json_field "$work/max.json" actual_qps)
+  eng_cpu=$(json_field "$work/max.json" generator_cpu_cores)
+  eng_core=$(ratio "$eng_rps" "$eng_cpu")
+  printf '%-6s %-8s %10.0f %7.2f %10.0f %8.3f %8.3f\n' "$round" "engine" "$eng_rps" "$eng_cpu" "$eng_core" \
+    "$(p_of "$work/max.json" latency_ms p50)" "$(p_of "$work/max.json" latency_ms p99)"
+  ratios+=("$(ratio "$eng_core" "$wrk_core")")
+  maxes+=("$eng_rps")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+echo "requests per core, engine/wrk: ${ratios[*]} (median $(median "${ratios[@]}"))"
+max_rps=$(median "${maxes[@]}")
 
-printf '%-28s %10.0f rps  (%.2f cores, %.0f rps per core)\n' "wrk" "$wrk_rps" "$wrk_cpu" "$(awk -v r="$wrk_rps" -v c="$wrk_cpu" 'BEGIN {print r / c}')"
-printf '%-28s %10.0f rps  (%.2f cores, %.0f rps per core)\n' "proxysizer load --qps max" "$max_rps" "$max_cpu" "$(awk -v r="$max_rps" -v c="$max_cpu" 'BEGIN {print r / c}')"
-awk -v e="$max_rps" -v w="$wrk_rps" 'BEGIN {printf "%-28s %10.3f\n", "ratio engine/wrk (rps)", e / w}'
-
-printf '\n%-6s %10s %10s %16s %14s %8s %9s %15s %6s\n' "share" "requested" "achieved" "actual/requested" "schedule ratio" "behind" "p99 ms" "intended p99 ms" "valid"
+printf '\n%-6s %9s %10s %9s %8s %7s %8s %9s %8s %6s\n' "share" "requested" "achieved" "ach/req" "behind" "(conn)" "p99 ms" "int. p99" "cpu wait" "valid"
 for pct in 25 50 75; do
   qps=$(awk -v m="$max_rps" -v p="$pct" 'BEGIN {printf "%.0f", m * p / 100}')
-  load --qps "$qps" --duration "${duration}s" >"$work/at$pct.json"
-  actual=$(json_field "$work/at$pct.json" actual_qps)
-  printf '%-6s %10s %10.1f %16.4f %14.4f %8.3f %9.3f %15.3f %6s\n' "$pct%" "$qps" "$actual" \
-    "$(awk -v a="$actual" -v q="$qps" 'BEGIN {print a / q}')" \
-    "$(json_field "$work/at$pct.json" achieved_ratio)" "$(json_field "$work/at$pct.json" behind_ratio)" \
-    "$(p99_of "$work/at$pct.json" latency_ms)" "$(p99_of "$work/at$pct.json" intended_latency_ms)" \
-    "$(grep -o '"valid": [a-z]*' "$work/at$pct.json" | awk '{print $2}')"
+  load --qps "$qps" --connections "$conns" --duration "${duration}s" >"$work/at$pct.json"
+  printf '%-6s %9s %10.1f %9.4f %8.4f %7.4f %8.3f %9.3f %7.2fs %6s\n' "$pct%" "$qps" \
+    "$(json_field "$work/at$pct.json" actual_qps)" "$(json_field "$work/at$pct.json" achieved_ratio)" \
+    "$(json_field "$work/at$pct.json" behind_ratio)" "$(json_field "$work/at$pct.json" behind_busy_ratio)" \
+    "$(p_of "$work/at$pct.json" latency_ms p99)" "$(p_of "$work/at$pct.json" intended_latency_ms p99)" \
+    "$(json_field "$work/at$pct.json" generator_cpu_wait_s)" "$(json_field "$work/at$pct.json" valid)"
 done
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

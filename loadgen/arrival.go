@@ -113,6 +113,9 @@ type plan struct {
 	seed     uint64
 	scale    float64 // Poisson: seconds per unit of the summed exponential gaps
 	elapsed  float64 // Poisson: sum of the gaps so far
+	// offset and stride select a share of the calls (see share); stride
+	// 0 means all.
+	offset, stride int64
 }
 
 func newPlan(a Arrival, qps float64, duration time.Duration, seed uint64) *plan {
@@ -135,8 +138,18 @@ func (p *plan) newRNG() *rand.Rand { return rand.New(rand.NewPCG(p.seed, p.seed^
 
 // next returns the due offset of the next call, or false after the last.
 func (p *plan) next() (time.Duration, bool) {
+	for {
+		due, i, ok := p.nextOfAll()
+		if !ok || p.stride <= 1 || i%p.stride == p.offset {
+			return due, ok
+		}
+	}
+}
+
+// nextOfAll returns the next call of the whole schedule and its number.
+func (p *plan) nextOfAll() (time.Duration, int64, bool) {
 	if p.i >= p.calls {
-		return 0, false
+		return 0, 0, false
 	}
 	i := p.i
 	p.i++
@@ -151,5 +164,19 @@ func (p *plan) next() (time.Duration, bool) {
 	default:
 		seconds = float64(i) / p.qps
 	}
-	return time.Duration(seconds * float64(time.Second)), true
+	return time.Duration(seconds * float64(time.Second)), i, true
+}
+
+// share makes the plan yield only calls n, n+of, n+2*of... of the whole
+// schedule: the part one of `of` event loops makes.
+func (p *plan) share(n, of int) *plan {
+	if of <= 1 {
+		return p
+	}
+	cp := *p
+	if cp.rng != nil {
+		cp.rng = cp.newRNG() // each share walks the whole sequence from its start
+	}
+	cp.offset, cp.stride = int64(n), int64(of)
+	return &cp
 }

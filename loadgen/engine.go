@@ -2,11 +2,13 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
 	"fortio.org/fortio/stats"
 )
 
@@ -52,72 +54,216 @@ func drainGrace(d time.Duration) time.Duration {
 	return min(max(d/10, 100*time.Millisecond), time.Second)
 }
 
+// transport carries a run's calls over its connections: fortio's clients
+// on a goroutine each (callerTransport), or the HTTP/1.1 event loops
+// (loopTransport). A phase runs synchronously; stop ends it early.
+type transport interface {
+	connections() int
+	// fixed makes the calls of the plan, each when due on an idle
+	// connection, and returns when the last was due.
+	fixed(pl *plan, d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) (time.Duration, error)
+	// closedLoop calls back to back on every connection until d.
+	closedLoop(d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) error
+	// resetFigures drops the protocol figures kept so far (after the warm-up).
+	resetFigures()
+	// fortioResult is fortio's result for the protocol, around rr.
+	fortioResult(rr periodic.RunnerResults) *Result
+	close()
+}
+
 // pool is a run's connections: opened before the first phase, each used
 // once untimed (as fortio's runner does, so that connection setup never
 // counts in the figures), and kept across the warm-up and the measured
 // phase.
 type pool struct {
-	o       Options
-	callers []caller
-	http    *fhttp.HTTPOptions // nil for gRPC
-	// busy counts goroutines still using the callers; close waits for
-	// them, in the background when a cancelled phase gave up on them.
+	o Options
+	t transport
+	// busy counts phases still running; close waits for them, in the
+	// background when a cancelled phase gave up on its calls in flight.
 	busy sync.WaitGroup
 }
 
-// openPool makes the connections and their first, untimed call. A failed
-// first call is not an error: at a knee it is data, and the run's figures
-// will show the target failing.
 func openPool(ctx context.Context, o Options) (*pool, error) {
-	p := &pool{o: o}
+	var t transport
+	var err error
+	if eventLoopTransport(o) {
+		t, err = newLoopTransport(ctx, o)
+	} else {
+		t, err = newCallerTransport(ctx, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &pool{o: o, t: t}, nil
+}
+
+// close closes the connections once no phase uses them any more.
+func (p *pool) close() {
+	go func() {
+		p.busy.Wait()
+		p.t.close()
+	}()
+}
+
+// runPhase runs one phase of the given length on the pool's connections.
+// When ctx is cancelled it stops dispatching, lets the calls in flight end
+// for up to abortGrace and returns what was measured with ctx's error; when
+// they do not end in time it returns no figures.
+func (p *pool) runPhase(ctx context.Context, phase Phase, d time.Duration) (*phaseRun, error) {
+	fixedRate := p.o.QPS > 0
+	run := &phaseRun{records: make([]callRecord, p.t.connections())}
+	for i := range run.records {
+		run.records[i] = newCallRecord(fixedRate)
+	}
+	stop := newStopper()
+	var completed atomic.Int64
+	stopWatching := p.watch(ctx, stop, &completed, phase, d)
+	defer stopWatching()
+
+	p.busy.Add(1)
+	finished := make(chan error, 1)
+	go func() {
+		defer p.busy.Done()
+		var err error
+		if fixedRate {
+			pl := newPlan(p.o.Arrival, p.o.QPS, d, p.o.Seed)
+			run.planned = pl.calls
+			run.plannedSpan, err = p.t.fixed(pl, d, run, &completed, stop)
+		} else {
+			err = p.t.closedLoop(d, run, &completed, stop)
+		}
+		stop.stop()
+		finished <- err
+	}()
+	var err error
+	select {
+	case err = <-finished:
+		return run, errors.Join(err, ctx.Err())
+	case <-ctx.Done():
+	}
+	select {
+	case err = <-finished:
+		return run, errors.Join(err, ctx.Err())
+	case <-time.After(abortGrace):
+		// A call that ignores cancellation (fortio's HTTP/1.1 client reads
+		// until its request timeout) is left to end on its own.
+		return nil, ctx.Err()
+	}
+}
+
+// watch stops the phase when ctx is done and reports progress, until the
+// returned function is called.
+func (p *pool) watch(ctx context.Context, stop *stopper, completed *atomic.Int64, phase Phase, d time.Duration) func() {
+	done, finished := make(chan struct{}), make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		var tick <-chan time.Time
+		if p.o.Progress != nil {
+			t := time.NewTicker(p.o.ProgressInterval)
+			defer t.Stop()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				stop.stop()
+				return
+			case <-tick:
+				p.o.Progress(Progress{Phase: phase, Elapsed: time.Since(start), Duration: d,
+					Calls: completed.Load(), RequestedQPS: p.o.QPS})
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// callerTransport runs fortio's clients, one connection and one goroutine
+// each: h2c, gRPC, https, and wherever there is no event loop.
+type callerTransport struct {
+	o       Options
+	callers []caller
+	http    *fhttp.HTTPOptions // nil for gRPC
+}
+
+// newCallerTransport makes the clients and their first, untimed call. A
+// failed first call is not an error: at a knee it is data, and the run's
+// figures will show the target failing.
+func newCallerTransport(ctx context.Context, o Options) (*callerTransport, error) {
+	t := &callerTransport{o: o}
 	if o.Protocol != GRPC {
 		ho, err := newHTTPOptions(o)
 		if err != nil {
 			return nil, err
 		}
-		p.http = ho
+		t.http = ho
 	}
 	for i := range o.Connections {
 		var c caller
 		var err error
-		if p.http != nil {
-			c, err = newHTTPCaller(p.http, i)
+		if t.http != nil {
+			c, err = newHTTPCaller(t.http, i)
 		} else {
 			c, err = newGRPCCaller(o, i)
 		}
 		if err != nil {
-			p.closeNow()
+			t.close()
 			return nil, err
 		}
-		p.callers = append(p.callers, c)
+		t.callers = append(t.callers, c)
+	}
+	var first sync.WaitGroup
+	for _, c := range t.callers {
+		first.Go(func() { c.call(ctx) })
 	}
 	done := make(chan struct{})
-	for _, c := range p.callers {
-		p.busy.Go(func() { c.call(ctx) })
-	}
-	go func() { p.busy.Wait(); close(done) }()
+	go func() { first.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		p.close()
+		go func() { <-done; t.close() }()
 		return nil, ctx.Err()
 	}
-	for _, c := range p.callers {
+	t.resetFigures()
+	return t, nil
+}
+
+func (t *callerTransport) connections() int { return len(t.callers) }
+
+func (t *callerTransport) fixed(pl *plan, d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) (time.Duration, error) {
+	tickets := make(chan ticket, min(pl.calls, 1<<14))
+	deadline := d + drainGrace(d)
+	var workers sync.WaitGroup
+	for i, c := range t.callers {
+		workers.Go(func() { run.serve(c, tickets, deadline, &run.records[i], completed, stop) })
+	}
+	run.start = time.Now() // every connection waits for its first call: the schedule starts now
+	lastDue := dispatch(pl, tickets, run.start, stop)
+	close(tickets)
+	workers.Wait()
+	return lastDue, nil
+}
+
+func (t *callerTransport) closedLoop(d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) error {
+	run.start = time.Now()
+	var workers sync.WaitGroup
+	for i, c := range t.callers {
+		workers.Go(func() { run.loop(c, d, &run.records[i], completed, stop) })
+	}
+	workers.Wait()
+	return nil
+}
+
+func (t *callerTransport) resetFigures() {
+	for _, c := range t.callers {
 		c.reset()
 	}
-	return p, nil
 }
 
-// close closes the connections once no goroutine uses them any more.
-func (p *pool) close() {
-	go func() {
-		p.busy.Wait()
-		p.closeNow()
-	}()
-}
-
-func (p *pool) closeNow() {
-	for _, c := range p.callers {
+func (t *callerTransport) close() {
+	for _, c := range t.callers {
 		c.close()
 	}
 }
@@ -175,87 +321,6 @@ func newStopper() *stopper {
 func (s *stopper) stop() {
 	s.flag.Store(true)
 	s.cancel()
-}
-
-// runPhase runs one phase of the given length on the pool's connections.
-// When ctx is cancelled it stops dispatching, lets the calls in flight end
-// for up to abortGrace and returns what was measured with ctx's error; when
-// they do not end in time it returns no figures.
-func (p *pool) runPhase(ctx context.Context, phase Phase, d time.Duration) (*phaseRun, error) {
-	fixedRate := p.o.QPS > 0
-	run := &phaseRun{records: make([]callRecord, len(p.callers))}
-	for i := range run.records {
-		run.records[i] = newCallRecord(fixedRate)
-	}
-	stop := newStopper()
-	defer stop.stop()
-	var completed atomic.Int64
-	stopWatching := p.watch(ctx, stop, &completed, phase, d)
-	defer stopWatching()
-
-	var workers sync.WaitGroup
-	p.busy.Add(1)
-	if fixedRate {
-		pl := newPlan(p.o.Arrival, p.o.QPS, d, p.o.Seed)
-		run.planned = pl.calls
-		tickets := make(chan ticket, min(pl.calls, 1<<14))
-		deadline := d + drainGrace(d)
-		for i, c := range p.callers {
-			workers.Go(func() { run.serve(c, tickets, deadline, &run.records[i], &completed, stop) })
-		}
-		run.start = time.Now()
-		run.plannedSpan = dispatch(pl, tickets, run.start, stop)
-		close(tickets)
-	} else {
-		run.start = time.Now()
-		for i, c := range p.callers {
-			workers.Go(func() { run.loop(c, d, &run.records[i], &completed, stop) })
-		}
-	}
-	finished := make(chan struct{})
-	go func() { workers.Wait(); p.busy.Done(); close(finished) }()
-	select {
-	case <-finished:
-		return run, ctx.Err()
-	case <-ctx.Done():
-	}
-	select {
-	case <-finished:
-		return run, ctx.Err()
-	case <-time.After(abortGrace):
-		// A call that ignores cancellation (fortio's HTTP/1.1 client reads
-		// until its request timeout) is left to end on its own.
-		return nil, ctx.Err()
-	}
-}
-
-// watch stops the phase when ctx is done and reports progress, until the
-// returned function is called.
-func (p *pool) watch(ctx context.Context, stop *stopper, completed *atomic.Int64, phase Phase, d time.Duration) func() {
-	done, finished := make(chan struct{}), make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(finished)
-		var tick <-chan time.Time
-		if p.o.Progress != nil {
-			t := time.NewTicker(p.o.ProgressInterval)
-			defer t.Stop()
-			tick = t.C
-		}
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				stop.stop()
-				return
-			case <-tick:
-				p.o.Progress(Progress{Phase: phase, Elapsed: time.Since(start), Duration: d,
-					Calls: completed.Load(), RequestedQPS: p.o.QPS})
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // dispatch sends each call of the plan when it is due and returns when the

@@ -68,9 +68,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if _, err := p.runPhase(ctx, PhaseWarmup, o.Warmup); err != nil {
 			return nil, err
 		}
-		for _, c := range p.callers {
-			c.reset()
-		}
+		p.t.resetFigures()
 	}
 	meter := startCPUMeter()
 	run, err := p.runPhase(ctx, PhaseMeasure, o.Duration)
@@ -93,12 +91,12 @@ func (p *pool) result(run *phaseRun) *Result {
 		RequestedQPS:            "max",
 		RequestedDuration:       o.Duration.String(),
 		ActualDuration:          elapsed,
-		NumThreads:              len(p.callers),
+		NumThreads:              p.t.connections(),
 		Version:                 version.Short(),
 		DurationHistogram:       duration.Export().CalcPercentiles(reportedPercentiles),
 		ErrorsDurationHistogram: errs.Export().CalcPercentiles(reportedPercentiles),
 		Uniform:                 o.QPS > 0 && o.Arrival.Kind == Uniform,
-		AccessLoggerInfo:        engineInfo(o, len(p.callers)),
+		AccessLoggerInfo:        engineInfo(o, p.t.connections()),
 	}
 	if elapsed > 0 {
 		rr.ActualQPS = float64(duration.Count) / elapsed.Seconds()
@@ -109,14 +107,10 @@ func (p *pool) result(run *phaseRun) *Result {
 	ids := periodic.RunnerOptions{Labels: o.Labels}
 	ids.GenID()
 	rr.ID = ids.ID
-	res := &Result{Schedule: run.schedule()}
+	res := p.t.fortioResult(rr)
+	res.Schedule = run.schedule()
 	if intended != nil {
 		res.Intended = intended.Export().CalcPercentiles(reportedPercentiles)
-	}
-	if p.http == nil {
-		res.GRPC = p.grpcResult(rr)
-	} else {
-		res.HTTP = p.httpResult(rr)
 	}
 	return res
 }
@@ -124,18 +118,25 @@ func (p *pool) result(run *phaseRun) *Result {
 // engineInfo says in fortio's result how the calls were made, where fortio
 // names its access logger.
 func engineInfo(o Options, connections int) string {
-	if o.QPS <= 0 {
-		return fmt.Sprintf("proxysizer load engine: max rate, closed loop on %d connections", connections)
+	how := "fortio's clients"
+	if eventLoopTransport(o) {
+		how = "HTTP/1.1 event loops"
 	}
-	return fmt.Sprintf("proxysizer load engine: %s arrivals, open loop on %d connections", o.Arrival, connections)
+	if o.QPS <= 0 {
+		return fmt.Sprintf("proxysizer load engine (%s): max rate, closed loop on %d connections", how, connections)
+	}
+	return fmt.Sprintf("proxysizer load engine (%s): %s arrivals, open loop on %d connections", how, o.Arrival, connections)
 }
 
-func (p *pool) httpResult(rr periodic.RunnerResults) *fhttp.HTTPRunnerResults {
-	res := &fhttp.HTTPRunnerResults{RunnerResults: rr, HTTPOptions: *p.http,
+func (t *callerTransport) fortioResult(rr periodic.RunnerResults) *Result {
+	if t.http == nil {
+		return &Result{GRPC: t.grpcResult(rr)}
+	}
+	res := &fhttp.HTTPRunnerResults{RunnerResults: rr, HTTPOptions: *t.http,
 		RetCodes: map[int]int64{}, IPCountMap: map[string]int{}}
 	sizes, headerSizes := stats.NewHistogram(0, 100), stats.NewHistogram(0, 5)
 	connStats := stats.NewHistogram(0, histogramResolution)
-	for _, c := range p.callers {
+	for _, c := range t.callers {
 		hc := c.(*httpCaller)
 		for code, n := range hc.codes {
 			res.RetCodes[code] += n
@@ -150,17 +151,17 @@ func (p *pool) httpResult(rr periodic.RunnerResults) *fhttp.HTTPRunnerResults {
 	}
 	res.Sizes, res.HeaderSizes = sizes.Export(), headerSizes.Export()
 	res.ConnectionStats = connStats.Export().CalcPercentiles(reportedPercentiles)
-	return res
+	return &Result{HTTP: res}
 }
 
-func (p *pool) grpcResult(rr periodic.RunnerResults) *fgrpc.GRPCRunnerResults {
+func (t *callerTransport) grpcResult(rr periodic.RunnerResults) *fgrpc.GRPCRunnerResults {
 	rr.RunType = "GRPC Ping"
-	if p.o.PayloadSize > 0 {
-		rr.RunType += fmt.Sprintf(" PayloadLength=%d", p.o.PayloadSize)
+	if t.o.PayloadSize > 0 {
+		rr.RunType += fmt.Sprintf(" PayloadLength=%d", t.o.PayloadSize)
 	}
 	res := &fgrpc.GRPCRunnerResults{RunnerResults: rr, RetCodes: fgrpc.HealthResultMap{},
-		Destination: p.o.URL, Streams: 1, Ping: true, Metadata: metadata.MD{}}
-	for _, c := range p.callers {
+		Destination: t.o.URL, Streams: 1, Ping: true, Metadata: metadata.MD{}}
+	for _, c := range t.callers {
 		gc := c.(*grpcCaller)
 		for code, n := range gc.codes {
 			res.RetCodes[code] += n
