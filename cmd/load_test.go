@@ -1,15 +1,20 @@
 package cmd
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/proxysizer/proxysizer/internal/testenv"
+	"github.com/proxysizer/proxysizer/loadgen"
 
 	"fortio.org/fortio/fhttp"
 )
@@ -64,6 +69,137 @@ func TestLoadBadInput(t *testing.T) {
 				t.Errorf("bad input took %v to report", took)
 			}
 		})
+	}
+}
+
+// TestLoadBadInputMessages pins the whole message of each bad input: the
+// flag (or URL) first, then what was expected. loadgen reports problems in
+// its own words (loadgen.Field); these are the command line's.
+func TestLoadBadInputMessages(t *testing.T) {
+	echo := loadEcho(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--qps", "-5"}, `--qps: expected a positive rate or max, got "-5"`},
+		{[]string{"--qps", "0"}, `--qps: expected a positive rate or max, got "0"`},
+		{[]string{"--connections", "0"}, "--connections: expected a positive value, got 0"},
+		{[]string{"--connections", "-3"}, "--connections: expected at least 1, got -3"},
+		{[]string{"--connections", "lots"}, `--connections: expected a number of connections or auto, got "lots"`},
+		{[]string{"--connections", "5000"}, "--connections: expected at most 1024, got 5000"},
+		{[]string{"--warmup", "-1s"}, "--warmup: expected zero or a positive duration, got -1s"},
+		{[]string{"--protocol", "spdy"}, `--protocol: expected one of http1, h2c, grpc, got "spdy"`},
+		{[]string{"-H", "nocolon"}, `--header: expected "Name: value", got "nocolon"`},
+		{[]string{"--payload-size", "-1"}, "--payload-size: expected zero or more bytes, got -1"},
+		{[]string{"--request-timeout", "-1s"}, "--request-timeout: expected a positive duration, got -1s"},
+		{[]string{"--connect-timeout", "-1s"}, "--connect-timeout: expected a positive duration, got -1s"},
+		{[]string{"--request-timeout", "0"}, "--request-timeout: expected a positive value, got 0"},
+		{[]string{"--duration", "0"}, "--duration: expected a positive value, got 0"},
+		{[]string{"--duration", "10ms", "--qps", "10"}, "--duration: 10ms at 10 qps makes fewer than 2 calls"},
+		{[]string{"--max-error-ratio", "2"}, "--max-error-ratio: expected a ratio between 0 and 1, got 2"},
+		{[]string{"--max-error-ratio", "0"}, "--max-error-ratio: expected a positive value, got 0"},
+		{[]string{"--arrival", "zigzag"}, `--arrival: expected uniform, poisson or burst:N, got "zigzag"`},
+		{[]string{"--arrival", "burst:1"}, `--arrival: expected burst:N with N at least 2 calls per burst, got "burst:1"`},
+		{[]string{"--qps", "max", "--arrival", "poisson"}, "--arrival: applies only to a fixed rate, not --qps max"},
+		{[]string{"--find-max", "--slo-p99", "-5ms"}, "--slo-p99: expected a positive duration, got -5ms"},
+		{[]string{"--find-max", "--slo-basis", "foo"}, `--slo-basis: expected intended or service, got "foo"`},
+		{[]string{"--find-max", "--precision", "1.5"}, "--precision: expected a ratio between 0 and 1, got 1.5"},
+		{[]string{"--find-max", "--start-qps", "100", "--max-qps", "50"}, "--max-qps: expected at least --start-qps (100), got 50"},
+		{[]string{"--find-max", "--start-qps", "0"}, "--start-qps: expected a positive rate, got 0"},
+		{[]string{"--find-max", "--max-steps", "0"}, "--max-steps: expected a positive value, got 0"},
+		{[]string{"--find-max", "--max-time", "-1s"}, "--max-time: expected a positive duration, got -1s"},
+		{[]string{"--find-max", "--fail-retries", "9"}, "--fail-retries: expected 0 to 5, got 9"},
+	} {
+		code, stdout, stderr := run(t, append([]string{"load", echo}, tc.args...)...)
+		if want := "proxysizer: " + tc.want + "\n"; code != exitBadInput || stdout != "" || stderr != want {
+			t.Errorf("load %v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, stdout, stderr, want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", "http://"}, `URL: expected a host in "http://"`},
+		{[]string{"load", "--protocol", "h2c", "https://127.0.0.1:1/"}, "--protocol: h2c is cleartext HTTP/2 and needs an http:// URL"},
+		{[]string{"load", "--serve", "127.0.0.1:0", echo}, "--serve: takes no URL: each run's target comes with its request"},
+		{[]string{"load", "--serve", "127.0.0.1:0", "--qps", "5"}, "--qps: not used with --serve (each run's options come with its request)"},
+		{[]string{"load", "--serve", "127.0.0.1:99999"}, "--serve: listen tcp: address 99999: invalid port"},
+	} {
+		code, stdout, stderr := run(t, tc.args...)
+		if want := "proxysizer: " + tc.want + "\n"; code != exitBadInput || stdout != "" || stderr != want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, stdout, stderr, want)
+		}
+	}
+}
+
+// TestLoadArrivalAndAutoConnections: --arrival poisson makes exactly rate x
+// duration calls and is recorded; --connections auto (the default) sizes
+// the pool from the rate.
+func TestLoadArrivalAndAutoConnections(t *testing.T) {
+	code, stdout, stderr := run(t, "load", loadEcho(t), "--qps", "300", "--arrival", "poisson", "--duration", "1s",
+		"--warmup", "0s", "--no-progress", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Arrival     string `json:"arrival"`
+		Requests    int64  `json:"requests"`
+		Connections int    `json:"connections"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := loadgen.ConnectionsFor(300, loadgen.DefaultExpectedLatency, loadgen.Arrival{Kind: loadgen.Poisson}); got.Arrival != "poisson" ||
+		got.Requests != 300 || got.Connections != want {
+		t.Errorf("arrival %q, %d calls, %d connections; want poisson, 300, %d", got.Arrival, got.Requests, got.Connections, want)
+	}
+}
+
+// TestLoadServeAgentProcess runs `proxysizer load --serve` as a process of
+// its own (this test binary, re-executed into the command), drives a run
+// through it with loadgen's client, and stops it with SIGTERM.
+func TestLoadServeAgentProcess(t *testing.T) {
+	if os.Getenv("PROXYSIZER_TEST_LOAD_AGENT") == "1" {
+		os.Exit(Execute([]string{"load", "--serve", "127.0.0.1:0"}, os.Stdout, os.Stderr))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadServeAgentProcess$")
+	cmd.Env = append(os.Environ(), "PROXYSIZER_TEST_LOAD_AGENT=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := bufio.NewScanner(stderr)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "proxysizer load agent listening on ") {
+		t.Fatalf("first line %q, want the address", lines.Text())
+	}
+	addr := strings.TrimPrefix(lines.Text(), "proxysizer load agent listening on ")
+	client := &loadgen.AgentClient{BaseURL: "http://" + addr}
+	res, err := client.Run(context.Background(), loadgen.Options{URL: loadEcho(t), QPS: 100, Connections: 2, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Summary; s.Requests != 100 || s.IntendedLatencyMs == nil || res.Schedule == nil || s.GeneratorCPUCores <= 0 {
+		t.Errorf("agent run: %d calls, intended %v, schedule %v, cpu %.3f", s.Requests, s.IntendedLatencyMs, res.Schedule, s.GeneratorCPUCores)
+	}
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "run for "+loadEcho(t)+": 100 qps requested") {
+		t.Errorf("the agent logged %q, want the run's line", lines.Text())
+	}
+	go func() { exited <- cmd.Wait() }()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM the agent exited with %v, want status 0", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the agent did not exit within 5s of SIGTERM")
 	}
 }
 

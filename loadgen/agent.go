@@ -30,6 +30,7 @@ import (
 //
 //	GET /healthz        200 "ok": for readiness probes
 //	GET /v1/run?QUERY   one synchronous Run; 200 and the result as JSON
+//	GET /v1/status      200 {"running": bool}
 //	GET /v1/stop        cancels the run in progress; 200 {"stopped": bool}
 //
 // The run's options travel as query parameters (see agentQuery), and every
@@ -75,12 +76,14 @@ func (a *Agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case "/healthz":
+	case agentHealth:
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
-	case "/v1/run":
+	case agentRunPath:
 		a.run(w, r)
-	case "/v1/stop":
+	case agentStatusPath:
+		writeAgentJSON(w, http.StatusOK, map[string]bool{"running": a.running()})
+	case agentStopPath:
 		writeAgentJSON(w, http.StatusOK, map[string]bool{"stopped": a.stop()})
 	default:
 		writeAgentJSON(w, http.StatusNotFound, agentError{Error: "no such endpoint: " + r.URL.Path})
@@ -130,6 +133,12 @@ func (a *Agent) end() {
 	a.mu.Lock()
 	a.cancel = nil
 	a.mu.Unlock()
+}
+
+func (a *Agent) running() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cancel != nil
 }
 
 func (a *Agent) stop() bool {
@@ -198,6 +207,7 @@ const (
 	qMinAchieved, qMaxErrors, qMaxBehind     = "min_achieved_ratio", "max_error_ratio", "max_behind_ratio"
 	qCPUWarn                                 = "cpu_warn_fraction"
 	agentRunPath, agentStopPath, agentHealth = "/v1/run", "/v1/stop", "/healthz"
+	agentStatusPath                          = "/v1/status"
 )
 
 // agentQuery encodes o for /v1/run (Progress stays local).
@@ -378,6 +388,13 @@ func (c *AgentClient) Run(ctx context.Context, o Options) (*Result, error) {
 func (c *AgentClient) Stop(ctx context.Context) error {
 	var reply map[string]bool
 	return c.get(ctx, agentStopPath, nil, &reply)
+}
+
+// Running says whether the agent has a run in progress.
+func (c *AgentClient) Running(ctx context.Context) (bool, error) {
+	var reply map[string]bool
+	err := c.get(ctx, agentStatusPath, nil, &reply)
+	return reply["running"], err
 }
 
 // Ready checks that the agent answers.

@@ -164,7 +164,7 @@ func (p *plan) nextOfAll() (time.Duration, int64, bool) {
 	default:
 		seconds = float64(i) / p.qps
 	}
-	return time.Duration(seconds * float64(time.Second)), i, true
+	return time.Duration(math.Round(seconds * float64(time.Second))), i, true
 }
 
 // share makes the plan yield only calls n, n+of, n+2*of... of the whole

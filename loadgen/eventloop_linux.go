@@ -56,8 +56,12 @@ type loopTransport struct {
 // http:// HTTP/1.1.
 func eventLoopTransport(o Options) bool {
 	u, err := url.Parse(o.URL)
-	return err == nil && o.Protocol == HTTP1 && u.Scheme == "http"
+	return err == nil && o.Protocol == HTTP1 && u.Scheme == "http" && !fortioClientForHTTP1
 }
+
+// fortioClientForHTTP1 makes HTTP/1.1 runs use fortio's fast client
+// instead, so that tests compare the two on the same target.
+var fortioClientForHTTP1 = false
 
 // loopCount is how many loops drive the connections: one per processor
 // the runtime may use, less one left to the rest of the program, at least
@@ -240,7 +244,8 @@ type h1Conn struct {
 	fd      int // -1 when closed
 	state   connState
 	written int
-	reused  bool // the socket served a call before this one
+	read    int64 // bytes read for the call in flight (what fortio counts as its size)
+	reused  bool  // the socket served a call before this one
 	retried bool
 	resp    h1Response
 	// The call in flight.
@@ -569,7 +574,7 @@ func (l *eventLoop) startCall(c *h1Conn, t ticket, scheduled, waited bool) {
 // send writes the request, on a new socket when the connection is closed.
 func (l *eventLoop) send(c *h1Conn) {
 	c.resp.reset()
-	c.written = 0
+	c.written, c.read = 0, 0
 	if c.fd < 0 {
 		l.connect(c)
 		return
@@ -671,6 +676,7 @@ func (l *eventLoop) read(c *h1Conn) {
 			}
 			return
 		}
+		c.read += int64(n)
 		used, perr := c.resp.feed(l.buf[:n])
 		if perr != nil {
 			l.fail(c)
@@ -720,7 +726,7 @@ func (l *eventLoop) finish(c *h1Conn, code int, keepAlive bool) {
 	l.busy--
 	service := l.now - c.begin
 	c.codes[code]++
-	c.sizes.add(c.resp.size)
+	c.sizes.add(c.read)
 	c.headerSizes.add(int64(c.resp.headerLen))
 	r := &l.run.records[c.index]
 	r.record(service.Seconds(), code != fhttp.SocketError && h1Success(code))

@@ -45,7 +45,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 	}
 	var intended histogramMerger
 	var schedule *ScheduleCounts
-	var cores, capacity float64
+	var cores, capacity, wait float64
 	http := make([]*fhttp.HTTPRunnerResults, 0, len(parts))
 	grpc := make([]*fgrpc.GRPCRunnerResults, 0, len(parts))
 	for i, p := range parts {
@@ -66,6 +66,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 		}
 		cores += p.Summary.GeneratorCPUCores
 		capacity += p.Summary.GeneratorCPUCapacity
+		wait += p.Summary.GeneratorCPUWaitSeconds
 	}
 	if len(http) > 0 && len(grpc) > 0 {
 		return nil, errors.New("generators ran different protocols")
@@ -77,7 +78,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 		res.GRPC = mergeGRPC(o, grpc)
 	}
 	s := remoteSummary(o, res)
-	s.GeneratorCPUCores, s.GeneratorCPUCapacity = cores, capacity
+	s.GeneratorCPUCores, s.GeneratorCPUCapacity, s.GeneratorCPUWaitSeconds = cores, capacity, wait
 	if !s.MaxRate {
 		s.Arrival = o.Arrival.String()
 	}

@@ -21,15 +21,11 @@ func TestRunFixedRateAgainstFortioEcho(t *testing.T) {
 		{GRPC, fortioPing},
 	} {
 		t.Run(string(tc.protocol), func(t *testing.T) {
-			res, err := Run(context.Background(), Options{
+			s := unstarvedRun(t, Options{
 				URL: tc.url(t), Protocol: tc.protocol, QPS: 200, Connections: 4,
 				Duration: time.Second, Warmup: 200 * time.Millisecond, PayloadSize: 100,
 				Headers: []string{"X-Test: yes"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := res.Summary
+			}).Summary
 			t.Logf("%s: %s valid=%v %v %v", tc.protocol, s.Line(), s.Valid, s.InvalidReasons, s.Warnings)
 			if s.Requests < 190 || s.Requests > 210 {
 				t.Errorf("requests = %d, want about 200", s.Requests)
