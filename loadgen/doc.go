@@ -1,49 +1,78 @@
-// Package loadgen is proxysizer's load engine: it drives HTTP/1.1, h2c and
-// gRPC load through fortio's library (periodic, fhttp, fgrpc), judges whether
-// each run is a valid measurement, and searches for the highest rate a target
-// sustains under a latency objective. It owns the load only: what to load
-// (local proxies, Kubernetes pods) and what the figures mean for sizing
-// belong to its callers.
+// Package loadgen is proxysizer's load engine: it sends HTTP/1.1, h2c and
+// gRPC load on a schedule (or as fast as it can), judges whether each run
+// is a valid measurement, searches for the highest rate a target sustains
+// under a latency objective, and serves all that to remote callers as a
+// small HTTP agent. It owns the load only: what to load (local proxies,
+// Kubernetes pods) and what the figures mean for sizing belong to its
+// callers. Its results are fortio's result types, so `fortio report` reads
+// every run.
 //
 // # API
 //
 //   - Run(ctx, Options) (*Result, error): one run. Result keeps fortio's
-//     full result (HTTP or GRPC, whose JSON `fortio report` reads) and a
-//     Summary whose JSON field names are proxysizer's contract.
+//     result (HTTP or GRPC), the intended-start histogram and schedule
+//     counts, and a Summary whose JSON field names are proxysizer's
+//     contract.
 //   - FindMax(ctx, SearchOptions, Runner) (*SearchResult, error): the
-//     max-throughput search over any Runner (func(ctx, qps) (*Result, error));
-//     RunnerFor(Options, ...) makes one from Run.
-//   - CheckReachable: the up-front connect check Run makes.
-//   - ProgressPrinter: an Options.Progress for people.
+//     max-throughput search over any Runner; RunnerFor(Options, ...) makes
+//     one from Run.
+//   - Job.Do: a run or a search, with progress and saved results, as
+//     `proxysizer load` makes it.
+//   - ConnectionsFor(qps, latency, Arrival): the pool a rate needs.
+//   - Agent / ServeAgent / AgentClient: the engine over HTTP (`proxysizer
+//     load --serve`), driven through any http.RoundTripper;
+//     MergeResults merges the runs of several agents exactly.
+//   - CheckReachable, ProgressPrinter, SaveFortioJSON.
+//   - Options and SearchOptions report bad values as *FieldError naming a
+//     Field in the library's words; a command line maps them to its flags.
+//
+// # Open loop
+//
+// A fixed-rate run follows an arrival process (Arrival: uniform, Poisson,
+// bursts of N; plan in arrival.go) and hands each call, when it is due, to
+// an idle connection; a call waits only when every connection is busy
+// (engine.go). fortio's periodic runner, which this replaces, gave each
+// connection a share of the schedule and made its next call only when the
+// last returned, so one slow reply delayed every later call of its
+// connection: at thousands of qps on 8-32 connections most calls started
+// late (issue 16). Connections 0 sizes the pool with ConnectionsFor. A
+// max-rate run is closed loop: each connection calls again as soon as its
+// last call returns.
+//
+// Plain HTTP/1.1 runs on event loops of raw system calls (epoll, a timerfd
+// for the schedule; eventloop_linux.go), sending the requests fortio's fast
+// client would and reading replies by its rules (h1parse.go): fortio's
+// client on Go's netpoller cost about 40% more CPU per request than wrk.
+// h2c, gRPC and https run on fortio's clients, a goroutine per connection,
+// fed by a dispatcher that sleeps on a timerfd (Go's timers wake up to 1 ms
+// late on an idle process).
 //
 // # Warm-up
 //
-// Options.Warmup is a separate fortio run at the same rate and connections,
-// made just before the measured run and thrown away, so that the target's
-// connection pools, caches and JIT are warm. fortio has no warm-up period of
-// its own; it only makes one untimed call per connection before a run (which
-// both runs do), so connection setup never counts in the figures.
+// Options.Warmup runs at the same rate on the same connections just before
+// the measured period and is left out of every figure, so that the
+// target's connection pools, caches and JIT are warm. Before either, every
+// connection makes one untimed call (as fortio's runner does), so
+// connection setup never counts in the figures.
 //
 // # Coordinated omission
 //
 // fortio times each call from its actual send (fortio/fortio#3), so calls
-// that queued behind a stall are timed as fast. For fixed-rate runs Summary
-// also carries IntendedLatencyMs, timed from each call's intended send time
-// in fortio's schedule (recomputed in schedule.go, recorded through fortio's
-// AccessLogger hook into a fortio histogram: intended.go says how). It also
-// includes the generator's own lateness: Go timers wake a sleeping connection
-// up to about 1ms late, which shows as a ~1ms floor on intended p99 on an
-// idle target. Max-rate runs have no schedule and no intended latency.
+// that queued behind a stall look fast. A fixed-rate run also records each
+// call from when it was due (Summary.IntendedLatencyMs): the wait for a
+// free connection, and the generator's own lateness, count. Max-rate runs
+// have no schedule and no intended latency.
 //
 // # Validity
 //
 // Every run is judged by Limits (validity.go): achieved/requested rate over
 // the schedule's span (>= 0.97; fixed rate only), error ratio (<= 1%),
-// share of calls that started more than 1ms behind schedule (<= 5%, fortio's
-// "sleep falling behind"), and a warning when this process used more than
-// 85% of the cores it may use (CPU from /proc/self/stat over the measured
-// run), because then a knee may be the generator's own. An invalid run is
-// still a result (Valid false, InvalidReasons), not an error.
+// share of calls that started more than 1ms after they were due (<= 5%,
+// fortio's threshold for "falling behind"), split into those that waited
+// for a free connection and those the generator itself sent late (with how
+// long its threads waited for a CPU other processes held), and a warning
+// when this process used more than 85% of the cores it may use. An invalid
+// run is still a result (Valid false, InvalidReasons), not an error.
 //
 // # Search
 //
@@ -57,8 +86,9 @@
 //
 // # Cancellation
 //
-// Cancelling Run's context aborts fortio's runner between calls and cancels
-// calls in flight where the client honours a context (h2c, gRPC). Run
-// returns within about a second; a call fortio makes before its runner starts
-// may finish in the background within the request timeout.
+// Cancelling Run's context stops the schedule and ends the phase within
+// about 10 ms on the event loops; fortio's clients abandon calls in flight
+// where they honour a context (h2c, gRPC). Run returns within about a
+// second; a fortio HTTP/1.1 call in flight may end in the background within
+// the request timeout.
 package loadgen
