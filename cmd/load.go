@@ -119,7 +119,7 @@ every run (readable by fortio report) and summary.json.`,
 	fl.StringVar(&f.connections, "connections", "auto", `concurrent connections, or "auto": enough for the rate when calls take up to 10ms (32 at max rate)`)
 	fl.StringVar(&f.arrival, "arrival", string(loadgen.Uniform), "how a fixed rate spaces its calls: uniform, poisson, or burst:N (N calls at once)")
 	fl.DurationVar(&f.duration, "duration", loadgen.DefaultDuration, "measured duration of each run")
-	fl.DurationVar(&f.warmup, "warmup", 2*time.Second, "warm-up at the same rate on the same connections before each measured run, excluded from the figures (0: none)")
+	fl.DurationVar(&f.warmup, "warmup", loadgen.DefaultWarmup, "warm-up at the same rate on the same connections before each measured run, excluded from the figures (0: none)")
 	fl.StringVar(&f.protocol, "protocol", string(loadgen.HTTP1), "http1, h2c or grpc (fortio's ping service)")
 	fl.IntVar(&f.payloadSize, "payload-size", 0, "request payload in bytes (HTTP: POST body; gRPC: ping payload)")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, `extra header "Name: value" (repeatable; gRPC metadata for grpc)`)
@@ -135,7 +135,7 @@ every run (readable by fortio report) and summary.json.`,
 	fl.Float64Var(&f.precision, "precision", loadgen.DefaultPrecision, "with --find-max: stop when the failing rate is within this ratio of the passing one")
 	fl.IntVar(&f.maxSteps, "max-steps", loadgen.DefaultMaxSteps, "with --find-max: most runs")
 	fl.DurationVar(&f.maxTime, "max-time", loadgen.DefaultMaxTime, "with --find-max: no run starts that would end after this")
-	fl.IntVar(&f.retries, "fail-retries", 1, "with --find-max: re-measure a failing rate this many times before taking the failure (0-5)")
+	fl.IntVar(&f.retries, "fail-retries", loadgen.DefaultFailRetries, "with --find-max: re-measure a failing rate this many times before taking the failure (0-5)")
 	fl.StringVar(&f.out, "out", "", "directory to save fortio's JSON of each run and summary.json")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr")
@@ -147,6 +147,14 @@ every run (readable by fortio report) and summary.json.`,
 func (f loadFlags) job(c *cobra.Command, url string) (loadgen.Job, error) {
 	changed := c.Flags().Changed
 	if err := f.checkCombinations(changed); err != nil {
+		return loadgen.Job{}, err
+	}
+	// Zero would mean "default" to loadgen; on the command line it is a mistake.
+	zeroable := []string{"duration", "connect-timeout", "request-timeout", "max-error-ratio"}
+	if f.findMax {
+		zeroable = append(zeroable, "precision", "max-steps", "max-time")
+	}
+	if err := rejectZero(c.Flags(), zeroable...); err != nil {
 		return loadgen.Job{}, err
 	}
 	o, err := f.options()
@@ -203,16 +211,6 @@ func (f loadFlags) options() (loadgen.Options, error) {
 	if err != nil {
 		return loadgen.Options{}, err
 	}
-	// Zero would mean "default" to loadgen; on the command line it is a mistake.
-	for _, z := range []struct {
-		name string
-		zero bool
-	}{{"duration", f.duration == 0}, {"connect-timeout", f.connectTimeout == 0},
-		{"request-timeout", f.requestTimeout == 0}, {"max-error-ratio", f.maxErrorRatio == 0}} {
-		if z.zero {
-			return loadgen.Options{}, flagError(z.name, "expected a positive value, got 0")
-		}
-	}
 	o := loadgen.Options{
 		Protocol: protocol, Arrival: arrival, Connections: connections, Duration: f.duration, Warmup: f.warmup,
 		PayloadSize: f.payloadSize, Headers: f.headers, Labels: f.labels,
@@ -233,14 +231,6 @@ func (f loadFlags) search() (*loadgen.SearchOptions, error) {
 	case f.maxQPS < f.startQPS:
 		return nil, flagError("max-qps", "expected at least --start-qps (%g), got %g", f.startQPS, f.maxQPS)
 	}
-	for _, z := range []struct {
-		name string
-		zero bool
-	}{{"precision", f.precision == 0}, {"max-steps", f.maxSteps == 0}, {"max-time", f.maxTime == 0}} {
-		if z.zero {
-			return nil, flagError(z.name, "expected a positive value, got 0")
-		}
-	}
 	s := &loadgen.SearchOptions{
 		SLO:      loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
 		StartQPS: f.startQPS, MaxQPS: f.maxQPS, Precision: f.precision, MaxSteps: f.maxSteps, MaxTime: f.maxTime,
@@ -250,6 +240,16 @@ func (f loadFlags) search() (*loadgen.SearchOptions, error) {
 		return nil, asUsageError(err)
 	}
 	return s, nil
+}
+
+// rejectZero reports the first of the named flags set to zero.
+func rejectZero(fl *pflag.FlagSet, names ...string) error {
+	for _, name := range names {
+		if v := fl.Lookup(name).Value.String(); v == "0" || v == "0s" {
+			return flagError(name, "expected a positive value, got 0")
+		}
+	}
+	return nil
 }
 
 // parseQPS accepts a positive rate or "max".

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -125,21 +126,20 @@ func newLoopTransport(ctx context.Context, o Options) (*loopTransport, error) {
 }
 
 // h1Request is the request fortio's fast client sends for ho
-// (fhttp.NewFastClient): request line, Host, fortio's headers, payload.
+// (fhttp.NewFastClient): request line, Host (or the -H Host override),
+// fortio's headers in http.Header's order, payload.
 func h1Request(ho *fhttp.HTTPOptions) []byte {
 	u, _ := url.Parse(ho.URL)
-	var b []byte
-	b = append(b, ho.Method()+" "+u.RequestURI()+" HTTP/1.1\r\nHost: "+u.Host+"\r\n"...)
-	for name, values := range ho.GenerateHeaders() {
-		if name == "Host" {
-			continue
-		}
-		for _, v := range values {
-			b = append(b, name+": "+v+"\r\n"...)
-		}
+	host := u.Host
+	if override := ho.AllHeaders().Get("Host"); override != "" {
+		host = override
 	}
-	b = append(b, "\r\n"...)
-	return append(b, ho.Payload...)
+	var b bytes.Buffer
+	b.WriteString(ho.Method() + " " + u.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\n")
+	_ = ho.GenerateHeaders().Write(&b)
+	b.WriteString("\r\n")
+	b.Write(ho.Payload)
+	return b.Bytes()
 }
 
 func (t *loopTransport) resolve(ctx context.Context, hostPort string) error {

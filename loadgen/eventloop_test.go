@@ -5,6 +5,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,6 +85,23 @@ func TestEventLoopReadsRepliesAsFortioDoes(t *testing.T) {
 				t.Errorf("header sizes: event loop %.1f, fortio %.1f", l, f)
 			}
 		})
+	}
+}
+
+// TestEventLoopSendsFortiosRequest: headers, the Host override and a
+// payload reach the target as fortio's client sends them.
+func TestEventLoopSendsFortiosRequest(t *testing.T) {
+	url := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Host != "shop.example" || r.Header.Get("X-Test") != "yes" ||
+			!strings.HasPrefix(r.UserAgent(), "fortio.org/fortio-") || string(body) != string(payload(100)) {
+			http.Error(w, fmt.Sprintf("%s %s %q %q %d bytes", r.Method, r.Host, r.Header.Get("X-Test"), r.UserAgent(), len(body)), http.StatusBadRequest)
+		}
+	}))
+	res := runWith(t, Options{URL: url, QPS: 100, Connections: 2, Duration: 200 * time.Millisecond, PayloadSize: 100,
+		Headers: []string{"Host: shop.example", "X-Test: yes"}}, false)
+	if res.HTTP.RetCodes[200] != 20 {
+		t.Errorf("codes %v: the target did not get fortio's request", res.HTTP.RetCodes)
 	}
 }
 

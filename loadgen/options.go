@@ -83,6 +83,10 @@ type Options struct {
 	ProgressInterval time.Duration // default 500ms
 }
 
+// DefaultWarmup is the warm-up a command line runs before each measured
+// run unless told otherwise (Options.Warmup 0 itself means none).
+const DefaultWarmup = 2 * time.Second
+
 // Defaults for Options fields left zero.
 const (
 	DefaultMaxRateConnections = 32

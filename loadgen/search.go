@@ -91,6 +91,11 @@ type SearchOptions struct {
 	OnStep func(Step)
 }
 
+// DefaultFailRetries is how many times a command line re-measures a
+// failing rate unless told otherwise (SearchOptions.FailRetries 0 itself
+// means none).
+const DefaultFailRetries = 1
+
 // Search defaults.
 const (
 	DefaultStartQPS  = 100
