@@ -65,8 +65,8 @@ func newHTTPCaller(ho *fhttp.HTTPOptions, id int) (*httpCaller, error) {
 func (c *httpCaller) call(ctx context.Context) bool {
 	code, size, headerSize := c.client.StreamFetch(ctx)
 	c.codes[code]++
-	c.sizes.Record(float64(size))
-	c.headerSizes.Record(float64(headerSize))
+	record(c.sizes, float64(size))
+	record(c.headerSizes, float64(headerSize))
 	// fortio's success rule (fhttp.codeIsOK).
 	return (code >= 200 && code <= 299) || code == 418
 }

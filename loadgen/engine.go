@@ -393,7 +393,7 @@ func (run *phaseRun) serve(c caller, tickets <-chan ticket, deadline time.Durati
 		service := (end - begin).Seconds()
 		r.record(service, success)
 		// A call is never faster than its own service time.
-		r.intended.Record(max((end - t.due).Seconds(), service))
+		record(r.intended, max((end-t.due).Seconds(), service))
 		r.lastStart, r.lastEnd = begin, end
 		completed.Add(1)
 	}
@@ -415,9 +415,9 @@ func (run *phaseRun) loop(c caller, d time.Duration, r *callRecord, completed *a
 }
 
 func (r *callRecord) record(service float64, success bool) {
-	r.duration.Record(service)
+	record(r.duration, service)
 	if !success {
-		r.errors.Record(service)
+		record(r.errors, service)
 	}
 	r.completed++
 }

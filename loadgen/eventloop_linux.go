@@ -301,7 +301,7 @@ func (r *sizeRecorder) add(size int64) {
 
 func (r *sizeRecorder) flush() {
 	if r.run > 0 {
-		r.h.RecordN(float64(r.last), r.run)
+		recordN(r.h, float64(r.last), r.run)
 		r.run = 0
 	}
 }
@@ -609,7 +609,7 @@ func (l *eventLoop) connected(c *h1Conn) {
 		l.fail(c)
 		return
 	}
-	c.connStats.Record((l.now - c.connectAt).Seconds())
+	record(c.connStats, (l.now - c.connectAt).Seconds())
 	l.write(c)
 }
 
@@ -731,7 +731,7 @@ func (l *eventLoop) finish(c *h1Conn, code int, keepAlive bool) {
 	r := &l.run.records[c.index]
 	r.record(service.Seconds(), code != fhttp.SocketError && h1Success(code))
 	if c.scheduled {
-		r.intended.Record(max((l.now - c.t.due).Seconds(), service.Seconds()))
+		record(r.intended, max((l.now-c.t.due).Seconds(), service.Seconds()))
 	}
 	r.lastStart, r.lastEnd = c.begin, l.now
 	l.completed.Add(1)

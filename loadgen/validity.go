@@ -106,7 +106,7 @@ func (s *Summary) behindCause() string {
 	}
 	cause := "its CPU or scheduling"
 	if s.GeneratorCPUWaitSeconds > 0 {
-		cause = fmt.Sprintf("its threads waited %.2fs in the %.1fs run for a CPU other processes held",
+		cause = fmt.Sprintf("its threads waited %.2fs in all during the %.1fs run for a CPU other processes held",
 			s.GeneratorCPUWaitSeconds, s.DurationSeconds)
 	}
 	return fmt.Sprintf("%.1f%% waited for the generator itself (%s), %.1f%% for a free connection",
