@@ -9,7 +9,9 @@
 #    side's rate, CPU, requests per core and p50/p99 latency, and the
 #    engine/wrk ratio of requests per core, per round and their median.
 # 2. Holding the schedule: fixed-rate runs at 25%, 50% and 75% of the
-#    engine's own maximum (the median of its rounds); prints achieved/
+#    engine's own maximum (the median of its rounds), on the same
+#    connections as the maximum (BENCH_RATE_CONNECTIONS=auto: the pool the
+#    engine sizes for each rate); prints the connections, achieved/
 #    requested, the share of calls behind schedule (and of those, waiting
 #    for a connection), p99 and intended p99, the generator's CPU wait, and
 #    whether each run is valid.
@@ -18,6 +20,7 @@
 # machine other processes take the CPUs the runs are pinned to.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (32),
+# BENCH_RATE_CONNECTIONS (BENCH_CONNECTIONS),
 # BENCH_ROUNDS (3), BENCH_SERVER_CPUS (0), BENCH_GENERATOR_CPUS (1),
 # PROXYSIZER (bin/proxysizer).
 set -euo pipefail
@@ -25,6 +28,7 @@ cd "$(dirname "$0")/.."
 
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNECTIONS:-32}
+rate_conns=${BENCH_RATE_CONNECTIONS:-$conns}
 rounds=${BENCH_ROUNDS:-3}
 server_cpus=${BENCH_SERVER_CPUS:-0}
 gen_cpus=${BENCH_GENERATOR_CPUS:-1}
@@ -92,11 +96,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? 
 echo "requests per core, engine/wrk: ${ratios[*]} (median $(median "${ratios[@]}"))"
 max_rps=$(median "${maxes[@]}")
 
-printf '\n%-6s %9s %10s %9s %8s %7s %8s %9s %8s %6s\n' "share" "requested" "achieved" "ach/req" "behind" "(conn)" "p99 ms" "int. p99" "cpu wait" "valid"
+printf '\n%-6s %9s %5s %10s %9s %8s %7s %8s %9s %8s %6s\n' "share" "requested" "conns" "achieved" "ach/req" "behind" "(conn)" "p99 ms" "int. p99" "cpu wait" "valid"
 for pct in 25 50 75; do
   qps=$(awk -v m="$max_rps" -v p="$pct" 'BEGIN {printf "%.0f", m * p / 100}')
-  load --qps "$qps" --connections "$conns" --duration "${duration}s" >"$work/at$pct.json"
-  printf '%-6s %9s %10.1f %9.4f %8.4f %7.4f %8.3f %9.3f %7.2fs %6s\n' "$pct%" "$qps" \
+  load --qps "$qps" --connections "$rate_conns" --duration "${duration}s" >"$work/at$pct.json"
+  printf '%-6s %9s %5s %10.1f %9.4f %8.4f %7.4f %8.3f %9.3f %7.2fs %6s\n' "$pct%" "$qps" "$(json_field "$work/at$pct.json" connections)" \
     "$(json_field "$work/at$pct.json" actual_qps)" "$(json_field "$work/at$pct.json" achieved_ratio)" \
     "$(json_field "$work/at$pct.json" behind_ratio)" "$(json_field "$work/at$pct.json" behind_busy_ratio)" \
     "$(p_of "$work/at$pct.json" latency_ms p99)" "$(p_of "$work/at$pct.json" intended_latency_ms p99)" \

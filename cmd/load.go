@@ -45,6 +45,7 @@ type loadFlags struct {
 	out        string
 	output     string
 	noProgress bool
+	noRealtime bool
 	serve      string
 }
 
@@ -139,6 +140,7 @@ every run (readable by fortio report) and summary.json.`,
 	fl.StringVar(&f.out, "out", "", "directory to save fortio's JSON of each run and summary.json")
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress on stderr")
+	fl.BoolVar(&f.noRealtime, "no-realtime", false, "keep a fixed rate's HTTP/1.1 event loops at normal priority (by default real-time where allowed, so that other processes do not delay the calls)")
 	fl.StringVar(&f.serve, "serve", "", "serve the load agent's API on this address (e.g. :8077) instead of making a run")
 	return c
 }
@@ -214,7 +216,7 @@ func (f loadFlags) options() (loadgen.Options, error) {
 	o := loadgen.Options{
 		Protocol: protocol, Arrival: arrival, Connections: connections, Duration: f.duration, Warmup: f.warmup,
 		PayloadSize: f.payloadSize, Headers: f.headers, Labels: f.labels,
-		RequestTimeout: f.requestTimeout, ConnectTimeout: f.connectTimeout,
+		RequestTimeout: f.requestTimeout, ConnectTimeout: f.connectTimeout, NoRealtime: f.noRealtime,
 		Limits: loadgen.Limits{MaxErrorRatio: f.maxErrorRatio},
 	}
 	if !f.findMax {

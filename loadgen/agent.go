@@ -205,7 +205,7 @@ const (
 	qPayloadSize, qHeader, qLabels           = "payload_size", "header", "labels"
 	qRequestTimeout, qConnectTimeout         = "request_timeout", "connect_timeout"
 	qMinAchieved, qMaxErrors, qMaxBehind     = "min_achieved_ratio", "max_error_ratio", "max_behind_ratio"
-	qCPUWarn                                 = "cpu_warn_fraction"
+	qCPUWarn, qNoRealtime                    = "cpu_warn_fraction", "no_realtime"
 	agentRunPath, agentStopPath, agentHealth = "/v1/run", "/v1/stop", "/healthz"
 	agentStatusPath                          = "/v1/status"
 )
@@ -238,6 +238,7 @@ func agentQuery(o Options) url.Values {
 	set(qMaxErrors, ratio(o.Limits.MaxErrorRatio), o.Limits.MaxErrorRatio == 0)
 	set(qMaxBehind, ratio(o.Limits.MaxBehindRatio), o.Limits.MaxBehindRatio == 0)
 	set(qCPUWarn, ratio(o.Limits.CPUWarnFraction), o.Limits.CPUWarnFraction == 0)
+	set(qNoRealtime, "true", !o.NoRealtime)
 	return q
 }
 
@@ -265,6 +266,13 @@ func optionsFromQuery(q url.Values) (Options, error) {
 	o.Labels = q.Get(qLabels)
 	o.RequestTimeout = d.duration(qRequestTimeout, FieldRequestTimeout)
 	o.ConnectTimeout = d.duration(qConnectTimeout, FieldConnectTimeout)
+	if s := q.Get(qNoRealtime); s != "" && d.err == nil {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			d.err = queryError(fmt.Sprintf("%s: expected true or false, got %q", qNoRealtime, s))
+		}
+		o.NoRealtime = v
+	}
 	o.Limits = Limits{
 		MinAchievedRatio: d.float(qMinAchieved, FieldMinAchieved), MaxErrorRatio: d.float(qMaxErrors, FieldMaxErrorRatio),
 		MaxBehindRatio: d.float(qMaxBehind, FieldMaxBehindRatio), CPUWarnFraction: d.float(qCPUWarn, FieldCPUWarnFraction),
@@ -274,7 +282,7 @@ func optionsFromQuery(q url.Values) (Options, error) {
 	}
 	known := map[string]bool{qURL: true, qProtocol: true, qQPS: true, qArrival: true, qSeed: true, qConnections: true,
 		qDuration: true, qWarmup: true, qPayloadSize: true, qHeader: true, qLabels: true, qRequestTimeout: true,
-		qConnectTimeout: true, qMinAchieved: true, qMaxErrors: true, qMaxBehind: true, qCPUWarn: true}
+		qConnectTimeout: true, qMinAchieved: true, qMaxErrors: true, qMaxBehind: true, qCPUWarn: true, qNoRealtime: true}
 	for key := range q {
 		if !known[key] {
 			return Options{}, queryError(fmt.Sprintf("unknown run parameter %q", key))

@@ -100,8 +100,17 @@ func newLoopTransport(ctx context.Context, o Options) (*loopTransport, error) {
 		}
 		t.loops = append(t.loops, l)
 	}
-	// One untimed call per connection, as fortio's runner makes: the
-	// connections are open and warm before anything is measured.
+	if err := t.prime(ctx); err != nil {
+		t.close()
+		return nil, err
+	}
+	t.resetFigures()
+	return t, nil
+}
+
+// prime makes one untimed call per connection, as fortio's runner does:
+// the connections are open and warm before anything is measured.
+func (t *loopTransport) prime(ctx context.Context) error {
 	run := &phaseRun{start: time.Now(), records: make([]callRecord, len(t.conns))}
 	for i := range run.records {
 		run.records[i] = newCallRecord(false)
@@ -117,12 +126,7 @@ func newLoopTransport(ctx context.Context, o Options) (*loopTransport, error) {
 		}
 	}()
 	t.each(func(l *eventLoop, _ int) { l.prime(run, &completed, stop) })
-	if err := ctx.Err(); err != nil {
-		t.close()
-		return nil, err
-	}
-	t.resetFigures()
-	return t, nil
+	return ctx.Err()
 }
 
 // h1Request is the request fortio's fast client sends for ho
@@ -182,10 +186,19 @@ func (t *loopTransport) each(f func(l *eventLoop, n int)) {
 func (t *loopTransport) connections() int { return len(t.conns) }
 func (t *loopTransport) fixed(pl *plan, d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) (time.Duration, error) {
 	lastDue := make([]time.Duration, len(t.loops))
+	var raised atomic.Int64
 	run.start = time.Now() // the loops are ready: the schedule starts now
 	t.each(func(l *eventLoop, n int) {
+		if !t.o.NoRealtime {
+			restore, ok := raiseThread()
+			defer restore()
+			if ok {
+				raised.Add(1)
+			}
+		}
 		lastDue[n] = l.runFixed(pl.share(n, len(t.loops)), d, run, completed, stop)
 	})
+	run.realtime = int(raised.Load()) == len(t.loops)
 	var last time.Duration
 	for _, due := range lastDue {
 		last = max(last, due)
@@ -278,38 +291,6 @@ func (c *h1Conn) resetFigures() {
 	c.codes = map[int]int64{}
 	c.sizes.reset(stats.NewHistogram(0, 100))
 	c.headerSizes.reset(stats.NewHistogram(0, 5))
-}
-
-// sizeRecorder records response sizes in a fortio histogram, a run of
-// equal sizes at a time: a target's replies are mostly the same size, and
-// one RecordN per run spares a histogram update per call.
-type sizeRecorder struct {
-	h    *stats.Histogram
-	last int64
-	run  int
-}
-
-func (r *sizeRecorder) reset(h *stats.Histogram) { *r = sizeRecorder{h: h} }
-
-func (r *sizeRecorder) add(size int64) {
-	if r.run > 0 && size != r.last {
-		r.flush()
-	}
-	r.last = size
-	r.run++
-}
-
-func (r *sizeRecorder) flush() {
-	if r.run > 0 {
-		recordN(r.h, float64(r.last), r.run)
-		r.run = 0
-	}
-}
-
-// histogram returns the sizes recorded so far.
-func (r *sizeRecorder) histogram() *stats.Histogram {
-	r.flush()
-	return r.h
 }
 
 func (c *h1Conn) closeSocket() {

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // replies serves the response shapes the event loop must read as fortio's
@@ -156,5 +160,41 @@ func TestEventLoopTimesOutAndReconnects(t *testing.T) {
 	// 100ms between calls: the server closes each idle connection first.
 	if s := res.Summary; s.Requests != 10 || s.Errors != 0 || res.HTTP.SocketCount < 9 {
 		t.Errorf("idle closes: %d calls, %d errors, %d sockets; want 10 calls, no error, a socket each", s.Requests, s.Errors, res.HTTP.SocketCount)
+	}
+}
+
+// TestFixedRateLoopsRunAtRealtimePriority: as root (the test machine's
+// user) a fixed-rate HTTP/1.1 run's loop runs at real-time priority and
+// says so; with NoRealtime, or at max rate, it does not; and no thread of
+// the process is left at real-time priority afterwards.
+func TestFixedRateLoopsRunAtRealtimePriority(t *testing.T) {
+	url := startServer(t, replies()) + "length"
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want bool
+	}{
+		{"fixed rate", Options{URL: url, QPS: 200, Connections: 2, Duration: 200 * time.Millisecond}, true},
+		{"no realtime", Options{URL: url, QPS: 200, Connections: 2, Duration: 200 * time.Millisecond, NoRealtime: true}, false},
+		{"max rate", Options{URL: url, QPS: MaxRate, Connections: 2, Duration: 200 * time.Millisecond}, false},
+	} {
+		res, err := Run(context.Background(), tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.GeneratorRealtime != tc.want {
+			t.Errorf("%s: generator_realtime %v, want %v", tc.name, res.Summary.GeneratorRealtime, tc.want)
+		}
+	}
+	tasks, err := filepath.Glob("/proc/self/task/*")
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("no threads listed: %v", err)
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(filepath.Base(task))
+		attr, err := unix.SchedGetAttr(tid, 0)
+		if err == nil && attr.Policy != unix.SCHED_NORMAL {
+			t.Errorf("thread %d left with scheduling policy %d, priority %d", tid, attr.Policy, attr.Priority)
+		}
 	}
 }

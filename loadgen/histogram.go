@@ -79,3 +79,35 @@ func recordN(h *stats.Histogram, v float64, n int) {
 	}
 	h.Hdata[bucket((v-h.Offset)/h.Divider)] += int32(n)
 }
+
+// sizeRecorder records response sizes in a fortio histogram, a run of
+// equal sizes at a time: a target's replies are mostly the same size, and
+// one RecordN per run spares a histogram update per call.
+type sizeRecorder struct {
+	h    *stats.Histogram
+	last int64
+	run  int
+}
+
+func (r *sizeRecorder) reset(h *stats.Histogram) { *r = sizeRecorder{h: h} }
+
+func (r *sizeRecorder) add(size int64) {
+	if r.run > 0 && size != r.last {
+		r.flush()
+	}
+	r.last = size
+	r.run++
+}
+
+func (r *sizeRecorder) flush() {
+	if r.run > 0 {
+		recordN(r.h, float64(r.last), r.run)
+		r.run = 0
+	}
+}
+
+// histogram returns the sizes recorded so far.
+func (r *sizeRecorder) histogram() *stats.Histogram {
+	r.flush()
+	return r.h
+}

@@ -75,6 +75,11 @@ type Options struct {
 	// ConnectTimeout bounds the reachability check made before any load;
 	// default 3s.
 	ConnectTimeout time.Duration
+	// NoRealtime keeps a fixed-rate run's HTTP/1.1 event loops at the
+	// process's normal scheduling. By default they run at real-time
+	// priority where the process may (see priority_linux.go), so that other
+	// processes on their CPU do not delay the calls.
+	NoRealtime bool
 	// Limits are the validity gates; zero fields take DefaultLimits.
 	Limits Limits
 	// Progress, when set, is called about every ProgressInterval while the

@@ -46,6 +46,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 	var intended histogramMerger
 	var schedule *ScheduleCounts
 	var cores, capacity, wait float64
+	realtime := true
 	http := make([]*fhttp.HTTPRunnerResults, 0, len(parts))
 	grpc := make([]*fgrpc.GRPCRunnerResults, 0, len(parts))
 	for i, p := range parts {
@@ -67,6 +68,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 		cores += p.Summary.GeneratorCPUCores
 		capacity += p.Summary.GeneratorCPUCapacity
 		wait += p.Summary.GeneratorCPUWaitSeconds
+		realtime = realtime && p.Summary.GeneratorRealtime
 	}
 	if len(http) > 0 && len(grpc) > 0 {
 		return nil, errors.New("generators ran different protocols")
@@ -79,6 +81,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 	}
 	s := remoteSummary(o, res)
 	s.GeneratorCPUCores, s.GeneratorCPUCapacity, s.GeneratorCPUWaitSeconds = cores, capacity, wait
+	s.GeneratorRealtime = realtime
 	if !s.MaxRate {
 		s.Arrival = o.Arrival.String()
 	}

@@ -94,10 +94,13 @@ type Summary struct {
 	// ready to run but waited for a CPU other processes held, summed over
 	// its threads (Linux schedstat; 0 where unknown): the cause when calls
 	// go out late on an oversubscribed machine.
-	GeneratorCPUWaitSeconds float64  `json:"generator_cpu_wait_s"`
-	Valid                   bool     `json:"valid"`
-	InvalidReasons          []string `json:"invalid_reasons"`
-	Warnings                []string `json:"warnings"`
+	GeneratorCPUWaitSeconds float64 `json:"generator_cpu_wait_s"`
+	// GeneratorRealtime is true when the calls were made at real-time
+	// priority (a fixed-rate HTTP/1.1 run where the process may).
+	GeneratorRealtime bool     `json:"generator_realtime"`
+	Valid             bool     `json:"valid"`
+	InvalidReasons    []string `json:"invalid_reasons"`
+	Warnings          []string `json:"warnings"`
 }
 
 // countCalls sets the call and error counts, and their ratio, from fortio's
