@@ -23,6 +23,7 @@ func init() { register(newLoadCmd) }
 // loadFlags holds load's raw flag values; job validates them.
 type loadFlags struct {
 	qps, connections, arrival string
+	expectedLatency           time.Duration
 	duration, warmup          time.Duration
 	protocol                  string
 	payloadSize               int
@@ -55,7 +56,8 @@ var searchOnlyFlags = []string{"slo-p99", "slo-basis", "start-qps", "max-qps", "
 // loadFlagOf names the flag that sets each option loadgen can reject.
 var loadFlagOf = map[loadgen.Field]string{
 	loadgen.FieldProtocol: "protocol", loadgen.FieldQPS: "qps", loadgen.FieldArrival: "arrival",
-	loadgen.FieldConnections: "connections", loadgen.FieldDuration: "duration", loadgen.FieldWarmup: "warmup",
+	loadgen.FieldConnections: "connections", loadgen.FieldExpectedLatency: "expected-latency",
+	loadgen.FieldDuration: "duration", loadgen.FieldWarmup: "warmup",
 	loadgen.FieldPayloadSize: "payload-size", loadgen.FieldHeaders: "header",
 	loadgen.FieldRequestTimeout: "request-timeout", loadgen.FieldConnectTimeout: "connect-timeout",
 	loadgen.FieldMaxErrorRatio: "max-error-ratio", loadgen.FieldSLOP99: "slo-p99", loadgen.FieldSLOBasis: "slo-basis",
@@ -117,7 +119,8 @@ every run (readable by fortio report) and summary.json.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.qps, "qps", "100", `requested rate across all connections, or "max" for as fast as possible`)
-	fl.StringVar(&f.connections, "connections", "auto", `concurrent connections, or "auto": enough for the rate when calls take up to 10ms (32 at max rate)`)
+	fl.StringVar(&f.connections, "connections", "auto", `concurrent connections, or "auto": enough for the rate when calls take up to --expected-latency (32 at max rate)`)
+	fl.DurationVar(&f.expectedLatency, "expected-latency", loadgen.DefaultExpectedLatency, "with --connections auto: how long calls may take for the pool to carry the rate without queueing")
 	fl.StringVar(&f.arrival, "arrival", string(loadgen.Uniform), "how a fixed rate spaces its calls: uniform, poisson, or burst:N (N calls at once)")
 	fl.DurationVar(&f.duration, "duration", loadgen.DefaultDuration, "measured duration of each run")
 	fl.DurationVar(&f.warmup, "warmup", loadgen.DefaultWarmup, "warm-up at the same rate on the same connections before each measured run, excluded from the figures (0: none)")
@@ -152,7 +155,7 @@ func (f loadFlags) job(c *cobra.Command, url string) (loadgen.Job, error) {
 		return loadgen.Job{}, err
 	}
 	// Zero would mean "default" to loadgen; on the command line it is a mistake.
-	zeroable := []string{"duration", "connect-timeout", "request-timeout", "max-error-ratio"}
+	zeroable := []string{"duration", "connect-timeout", "request-timeout", "max-error-ratio", "expected-latency"}
 	if f.findMax {
 		zeroable = append(zeroable, "precision", "max-steps", "max-time")
 	}
@@ -188,6 +191,8 @@ func (f loadFlags) checkCombinations(changed func(string) bool) error {
 		return flagError("qps", "not used with --find-max, which picks the rates (see --start-qps)")
 	case !f.findMax && strings.EqualFold(f.qps, "max") && changed("arrival"):
 		return flagError("arrival", "applies only to a fixed rate, not --qps max")
+	case changed("expected-latency") && !strings.EqualFold(f.connections, "auto"):
+		return flagError("expected-latency", "applies only with --connections auto")
 	}
 	if !f.findMax {
 		for _, name := range searchOnlyFlags {
@@ -214,7 +219,8 @@ func (f loadFlags) options() (loadgen.Options, error) {
 		return loadgen.Options{}, err
 	}
 	o := loadgen.Options{
-		Protocol: protocol, Arrival: arrival, Connections: connections, Duration: f.duration, Warmup: f.warmup,
+		Protocol: protocol, Arrival: arrival, Connections: connections, ExpectedLatency: f.expectedLatency,
+		Duration: f.duration, Warmup: f.warmup,
 		PayloadSize: f.payloadSize, Headers: f.headers, Labels: f.labels,
 		RequestTimeout: f.requestTimeout, ConnectTimeout: f.connectTimeout, NoRealtime: f.noRealtime,
 		Limits: loadgen.Limits{MaxErrorRatio: f.maxErrorRatio},

@@ -87,6 +87,9 @@ func TestLoadBadInputMessages(t *testing.T) {
 		{[]string{"--connections", "-3"}, "--connections: expected at least 1, got -3"},
 		{[]string{"--connections", "lots"}, `--connections: expected a number of connections or auto, got "lots"`},
 		{[]string{"--connections", "5000"}, "--connections: expected at most 1024, got 5000"},
+		{[]string{"--expected-latency", "-1ms"}, "--expected-latency: expected a positive duration, got -1ms"},
+		{[]string{"--expected-latency", "0"}, "--expected-latency: expected a positive value, got 0"},
+		{[]string{"--connections", "8", "--expected-latency", "5ms"}, "--expected-latency: applies only with --connections auto"},
 		{[]string{"--warmup", "-1s"}, "--warmup: expected zero or a positive duration, got -1s"},
 		{[]string{"--protocol", "spdy"}, `--protocol: expected one of http1, h2c, grpc, got "spdy"`},
 		{[]string{"-H", "nocolon"}, `--header: expected "Name: value", got "nocolon"`},
@@ -134,10 +137,11 @@ func TestLoadBadInputMessages(t *testing.T) {
 
 // TestLoadArrivalAndAutoConnections: --arrival poisson makes exactly rate x
 // duration calls and is recorded; --connections auto (the default) sizes
-// the pool from the rate.
+// the pool from the rate and --expected-latency (27 connections for 300
+// qps at 50 ms).
 func TestLoadArrivalAndAutoConnections(t *testing.T) {
 	code, stdout, stderr := run(t, "load", loadEcho(t), "--qps", "300", "--arrival", "poisson", "--duration", "1s",
-		"--warmup", "0s", "--no-progress", "-o", "json")
+		"--expected-latency", "50ms", "--warmup", "0s", "--no-progress", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -149,7 +153,7 @@ func TestLoadArrivalAndAutoConnections(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	if want := loadgen.ConnectionsFor(300, loadgen.DefaultExpectedLatency, loadgen.Arrival{Kind: loadgen.Poisson}); got.Arrival != "poisson" ||
+	if want := loadgen.ConnectionsFor(300, 50*time.Millisecond, loadgen.Arrival{Kind: loadgen.Poisson}); got.Arrival != "poisson" ||
 		got.Requests != 300 || got.Connections != want {
 		t.Errorf("arrival %q, %d calls, %d connections; want poisson, 300, %d", got.Arrival, got.Requests, got.Connections, want)
 	}

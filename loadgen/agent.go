@@ -202,6 +202,7 @@ func ServeAgent(ctx context.Context, addr string, log io.Writer) error {
 const (
 	qURL, qProtocol, qQPS, qArrival, qSeed   = "url", "protocol", "qps", "arrival", "seed"
 	qConnections, qDuration, qWarmup         = "connections", "duration", "warmup"
+	qExpectedLatency                         = "expected_latency"
 	qPayloadSize, qHeader, qLabels           = "payload_size", "header", "labels"
 	qRequestTimeout, qConnectTimeout         = "request_timeout", "connect_timeout"
 	qMinAchieved, qMaxErrors, qMaxBehind     = "min_achieved_ratio", "max_error_ratio", "max_behind_ratio"
@@ -224,6 +225,7 @@ func agentQuery(o Options) url.Values {
 	set(qArrival, o.Arrival.String(), o.Arrival.Kind == "")
 	set(qSeed, strconv.FormatUint(o.Seed, 10), o.Seed == 0)
 	set(qConnections, strconv.Itoa(o.Connections), o.Connections == 0)
+	set(qExpectedLatency, o.ExpectedLatency.String(), o.ExpectedLatency == 0)
 	set(qDuration, o.Duration.String(), o.Duration == 0)
 	set(qWarmup, o.Warmup.String(), o.Warmup == 0)
 	set(qPayloadSize, strconv.Itoa(o.PayloadSize), o.PayloadSize == 0)
@@ -259,6 +261,7 @@ func optionsFromQuery(q url.Values) (Options, error) {
 	}
 	o.Seed = d.uint(qSeed, FieldSeed)
 	o.Connections = int(d.int(qConnections, FieldConnections, 32))
+	o.ExpectedLatency = d.duration(qExpectedLatency, FieldExpectedLatency)
 	o.Duration = d.duration(qDuration, FieldDuration)
 	o.Warmup = d.duration(qWarmup, FieldWarmup)
 	o.PayloadSize = int(d.int(qPayloadSize, FieldPayloadSize, 32))
@@ -280,7 +283,7 @@ func optionsFromQuery(q url.Values) (Options, error) {
 	if d.err != nil {
 		return Options{}, d.err
 	}
-	known := map[string]bool{qURL: true, qProtocol: true, qQPS: true, qArrival: true, qSeed: true, qConnections: true,
+	known := map[string]bool{qURL: true, qProtocol: true, qQPS: true, qArrival: true, qSeed: true, qConnections: true, qExpectedLatency: true,
 		qDuration: true, qWarmup: true, qPayloadSize: true, qHeader: true, qLabels: true, qRequestTimeout: true,
 		qConnectTimeout: true, qMinAchieved: true, qMaxErrors: true, qMaxBehind: true, qCPUWarn: true, qNoRealtime: true}
 	for key := range q {

@@ -43,6 +43,9 @@
 // for the schedule; eventloop_linux.go), sending the requests fortio's fast
 // client would and reading replies by its rules (h1parse.go): fortio's
 // client on Go's netpoller cost about 40% more CPU per request than wrk.
+// A fixed-rate run's loops run at real-time priority where the process may
+// (priority_linux.go), so that other processes on their CPU do not delay
+// the calls.
 // h2c, gRPC and https run on fortio's clients, a goroutine per connection,
 // fed by a dispatcher that sleeps on a timerfd (Go's timers wake up to 1 ms
 // late on an idle process).

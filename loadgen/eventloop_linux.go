@@ -195,6 +195,8 @@ func (t *loopTransport) fixed(pl *plan, d time.Duration, run *phaseRun, complete
 			if ok {
 				raised.Add(1)
 			}
+			l.realtime = ok
+			defer func() { l.realtime = false }()
 		}
 		lastDue[n] = l.runFixed(pl.share(n, len(t.loops)), d, run, completed, stop)
 	})
@@ -321,6 +323,7 @@ type eventLoop struct {
 	lastScan  time.Duration
 	closedRun bool          // max rate: call again on completion until the end
 	end       time.Duration // max rate: no call starts after it
+	realtime  bool          // the loop's thread runs at real-time priority
 }
 
 const timerIndex = -1
@@ -472,10 +475,18 @@ const maxWait = 10 * time.Millisecond
 // hand-off each time.
 const rawWaitMillis = 1
 
-// wait waits for events and handles them.
+// wait waits for events and handles them. A loop at real-time priority
+// only ever waits in raw system calls: after a wait the runtime sees, its
+// goroutine needs a processor back from the runtime, which may have handed
+// it to an ordinary thread that other processes keep off the CPU, and the
+// loop would wait for them after all.
 func (l *eventLoop) wait() {
-	n := rawEpollWait(l.epfd, l.events, rawWaitMillis)
-	if n == 0 {
+	wait := rawWaitMillis
+	if l.realtime {
+		wait = int(maxWait / time.Millisecond)
+	}
+	n := rawEpollWait(l.epfd, l.events, wait)
+	if n == 0 && !l.realtime {
 		var err error
 		n, err = unix.EpollWait(l.epfd, l.events, int(maxWait/time.Millisecond))
 		if err != nil {

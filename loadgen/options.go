@@ -54,10 +54,14 @@ type Options struct {
 	// Connections is the number of concurrent connections. A fixed-rate run
 	// hands each due call to an idle connection (open loop), so a slow call
 	// delays only itself while another connection is free. 0 means
-	// ConnectionsFor(QPS, DefaultExpectedLatency, Arrival) for a fixed rate
-	// and DefaultMaxRateConnections for a max-rate run.
+	// ConnectionsFor(QPS, ExpectedLatency, Arrival) for a fixed rate and
+	// DefaultMaxRateConnections for a max-rate run.
 	Connections int
-	Duration    time.Duration // measured period; default 10s
+	// ExpectedLatency is how long calls may take for a pool sized by
+	// default (Connections 0) to carry the rate without queueing; default
+	// DefaultExpectedLatency.
+	ExpectedLatency time.Duration
+	Duration        time.Duration // measured period; default 10s
 	// Warmup is a period at the same rate, on the same connections, run
 	// just before the measured one and left out of every figure; 0 means
 	// none.
@@ -109,10 +113,13 @@ func (o Options) withDefaults() Options {
 	if o.Arrival.Kind == "" {
 		o.Arrival.Kind = Uniform
 	}
+	if o.ExpectedLatency == 0 {
+		o.ExpectedLatency = DefaultExpectedLatency
+	}
 	if o.Connections == 0 {
 		o.Connections = DefaultMaxRateConnections
 		if o.QPS > 0 {
-			o.Connections = ConnectionsFor(o.QPS, DefaultExpectedLatency, o.Arrival)
+			o.Connections = ConnectionsFor(o.QPS, o.ExpectedLatency, o.Arrival)
 		}
 	}
 	if o.Duration == 0 {
@@ -143,6 +150,7 @@ const (
 	FieldArrival         Field = "arrival"
 	FieldSeed            Field = "seed"
 	FieldConnections     Field = "connections"
+	FieldExpectedLatency Field = "expected latency"
 	FieldDuration        Field = "duration"
 	FieldWarmup          Field = "warm-up"
 	FieldPayloadSize     Field = "payload size"
@@ -199,6 +207,8 @@ func (o Options) Validate() error {
 		return fieldErr(FieldConnections, "expected at least 1, got %d", o.Connections)
 	case o.Connections > MaxConnections:
 		return fieldErr(FieldConnections, "expected at most %d, got %d", MaxConnections, o.Connections)
+	case o.ExpectedLatency < 0:
+		return fieldErr(FieldExpectedLatency, "expected a positive duration, got %v", o.ExpectedLatency)
 	case o.Duration < 0:
 		return fieldErr(FieldDuration, "expected a positive duration, got %v", o.Duration)
 	case o.Warmup < 0:

@@ -76,9 +76,12 @@ func applyValidity(s *Summary, l Limits) {
 		s.InvalidReasons = append(s.InvalidReasons, "no call completed")
 	}
 	if !s.MaxRate && s.RequestedQPS > 0 && s.AchievedRatio < l.MinAchievedRatio {
-		s.InvalidReasons = append(s.InvalidReasons, fmt.Sprintf(
-			"achieved %.1f of %.1f requested qps (ratio %.3f < %.2f)",
-			s.ActualQPS, s.RequestedQPS, s.AchievedRatio, l.MinAchievedRatio))
+		reason := fmt.Sprintf("achieved %.1f of %.1f requested qps (ratio %.3f < %.2f)",
+			s.ActualQPS, s.RequestedQPS, s.AchievedRatio, l.MinAchievedRatio)
+		if s.DroppedCalls > 0 {
+			reason += fmt.Sprintf(": %d calls due in the run were still waiting when it ended and were never made", s.DroppedCalls)
+		}
+		s.InvalidReasons = append(s.InvalidReasons, reason)
 	}
 	if s.ErrorRatio > l.MaxErrorRatio {
 		s.InvalidReasons = append(s.InvalidReasons, fmt.Sprintf(
