@@ -9,18 +9,19 @@
 #    side's rate, CPU, requests per core and p50/p99 latency, and the
 #    engine/wrk ratio of requests per core, per round and their median.
 # 2. Holding the schedule: fixed-rate runs at 25%, 50% and 75% of the
-#    engine's own maximum (the median of its rounds), on the same
-#    connections as the maximum (BENCH_RATE_CONNECTIONS=auto: the pool the
-#    engine sizes for each rate); prints the connections, achieved/
-#    requested, the share of calls behind schedule (and of those, waiting
-#    for a connection), p99 and intended p99, the generator's CPU wait, and
-#    whether each run is valid.
+#    engine's own maximum (the median of its rounds), each on the pool the
+#    engine sizes for its rate when calls take up to the p99 latency the
+#    maximum runs measured (--connections auto --expected-latency P99; set
+#    BENCH_RATE_CONNECTIONS to a number to use that many instead); prints
+#    the connections, achieved/requested, the share of calls behind schedule
+#    (and of those, waiting for a connection), p99 and intended p99, the
+#    generator's CPU wait, and whether each run is valid.
 #
 # The machine's load average is printed before and after: on a shared
 # machine other processes take the CPUs the runs are pinned to.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (32),
-# BENCH_RATE_CONNECTIONS (BENCH_CONNECTIONS),
+# BENCH_RATE_CONNECTIONS (sized from the maximum's p99),
 # BENCH_ROUNDS (3), BENCH_SERVER_CPUS (0), BENCH_GENERATOR_CPUS (1),
 # PROXYSIZER (bin/proxysizer).
 set -euo pipefail
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.."
 
 duration=${BENCH_DURATION:-10}
 conns=${BENCH_CONNECTIONS:-32}
-rate_conns=${BENCH_RATE_CONNECTIONS:-$conns}
+rate_conns=${BENCH_RATE_CONNECTIONS:-sized}
 rounds=${BENCH_ROUNDS:-3}
 server_cpus=${BENCH_SERVER_CPUS:-0}
 gen_cpus=${BENCH_GENERATOR_CPUS:-1}
@@ -74,7 +75,7 @@ echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d2s "$url" >/dev/null # warm the server, as the engine's warm-up does
 TIMEFORMAT='%U %S %R' # bash's time: wrk's user and system CPU seconds, and wall seconds
 printf '\n%-6s %-8s %10s %7s %10s %8s %8s\n' "round" "tool" "rps" "cores" "rps/core" "p50 ms" "p99 ms"
-ratios=() maxes=()
+ratios=() maxes=() p99s=()
 for round in $(seq "$rounds"); do
   { time taskset -c "$gen_cpus" wrk -t"$gen_threads" -c"$conns" -d"${duration}s" --latency "$url" >"$work/wrk.txt"; } 2>"$work/wrk.time"
   wrk_rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
@@ -91,15 +92,22 @@ for round in $(seq "$rounds"); do
     "$(p_of "$work/max.json" latency_ms p50)" "$(p_of "$work/max.json" latency_ms p99)"
   ratios+=("$(ratio "$eng_core" "$wrk_core")")
   maxes+=("$eng_rps")
+  p99s+=("$(p_of "$work/max.json" latency_ms p99)")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 echo "requests per core, engine/wrk: ${ratios[*]} (median $(median "${ratios[@]}"))"
 max_rps=$(median "${maxes[@]}")
+pool=(--connections "$rate_conns")
+if [ "$rate_conns" = sized ]; then
+  p99=$(median "${p99s[@]}")
+  pool=(--connections auto --expected-latency "$(awk -v p="$p99" 'BEGIN {printf "%.0fus", p * 1000}')")
+  echo "fixed rates: connections sized for calls of up to ${p99} ms (the maximum's median p99)"
+fi
 
 printf '\n%-6s %9s %5s %10s %9s %8s %7s %8s %9s %8s %6s\n' "share" "requested" "conns" "achieved" "ach/req" "behind" "(conn)" "p99 ms" "int. p99" "cpu wait" "valid"
 for pct in 25 50 75; do
   qps=$(awk -v m="$max_rps" -v p="$pct" 'BEGIN {printf "%.0f", m * p / 100}')
-  load --qps "$qps" --connections "$rate_conns" --duration "${duration}s" >"$work/at$pct.json"
+  load --qps "$qps" "${pool[@]}" --duration "${duration}s" >"$work/at$pct.json"
   printf '%-6s %9s %5s %10.1f %9.4f %8.4f %7.4f %8.3f %9.3f %7.2fs %6s\n' "$pct%" "$qps" "$(json_field "$work/at$pct.json" connections)" \
     "$(json_field "$work/at$pct.json" actual_qps)" "$(json_field "$work/at$pct.json" achieved_ratio)" \
     "$(json_field "$work/at$pct.json" behind_ratio)" "$(json_field "$work/at$pct.json" behind_busy_ratio)" \
