@@ -126,7 +126,8 @@ type Plan struct {
 	Deployment          string            `json:"deployment"`
 	JournalPath         string            `json:"journal"`
 	OriginalAnnotations map[string]string `json:"original_annotations"`
-	// Sidecar is the sidecar's resources, which every setting keeps.
+	// Sidecar is the sidecar's resources, which every setting keeps (the
+	// key is the journal's).
 	Sidecar SidecarResources `json:"baseline"`
 	Steps   []Step           `json:"steps"`
 	// RestorePatch puts the managed annotations back at the end.

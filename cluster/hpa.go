@@ -62,11 +62,38 @@ func ReadHPA(ctx context.Context, client kubernetes.Interface, ns, name string) 
 	if err != nil {
 		return nil, fmt.Errorf("the HPA's target: %w", err)
 	}
-	return describeHPA(ctx, client, hpa, w)
+	sv, err := ReadServerVersion(client)
+	if err != nil {
+		return nil, err
+	}
+	return DescribeHPA(ctx, client, hpa, w, sv)
 }
 
-func describeHPA(ctx context.Context, client kubernetes.Interface, hpa *autoscalingv2.HorizontalPodAutoscaler, w Workload) (*HPAView, error) {
-	v := &HPAView{HPA: hpa, Workload: w, CPUMetric: -1, ContainerMetric: -1}
+// ServerVersion is the API server's version as discovery gives it, and
+// parsed (nil when it is not a version).
+type ServerVersion struct {
+	GitVersion string
+	Version    *version.Version
+}
+
+// ReadServerVersion asks discovery for the API server's version.
+func ReadServerVersion(client kubernetes.Interface) (ServerVersion, error) {
+	info, err := client.Discovery().ServerVersion()
+	if err != nil {
+		return ServerVersion{}, fmt.Errorf("reading the server version (discovery): %w", err)
+	}
+	sv := ServerVersion{GitVersion: info.GitVersion}
+	if v, err := version.ParseGeneric(info.GitVersion); err == nil {
+		sv.Version = v
+	}
+	return sv, nil
+}
+
+// DescribeHPA is ReadHPA for an HPA and its workload already read (from a
+// listing of many): it finds the CPU metrics, the sidecar and the
+// containers. Finding the sidecar may list the workload's pods.
+func DescribeHPA(ctx context.Context, client kubernetes.Interface, hpa *autoscalingv2.HorizontalPodAutoscaler, w Workload, sv ServerVersion) (*HPAView, error) {
+	v := &HPAView{HPA: hpa, Workload: w, ServerVersion: sv.Version, ServerGitVersion: sv.GitVersion}
 	v.CPUMetric, v.ContainerMetric = cpuMetrics(hpa.Spec.Metrics)
 	sc, found, err := FindSidecar(ctx, client, w)
 	if err != nil {
@@ -74,14 +101,6 @@ func describeHPA(ctx context.Context, client kubernetes.Interface, hpa *autoscal
 	}
 	v.Sidecar, v.HasSidecar = sc, found
 	v.Containers = PodContainers(w.Template.Spec, sc, found)
-	info, err := client.Discovery().ServerVersion()
-	if err != nil {
-		return nil, fmt.Errorf("reading the server version (discovery): %w", err)
-	}
-	v.ServerGitVersion = info.GitVersion
-	if sv, err := version.ParseGeneric(info.GitVersion); err == nil {
-		v.ServerVersion = sv
-	}
 	return v, nil
 }
 

@@ -36,7 +36,8 @@ type Journal struct {
 	Steps       []JournalStep `json:"steps"`
 	RestoredAt  *time.Time    `json:"restored_at,omitempty"`
 	// SidecarResources are the sidecar's before the first patch, which
-	// every setting kept.
+	// every setting kept (the key is "baseline", as journals of earlier
+	// versions spell it).
 	SidecarResources *SidecarResources `json:"baseline,omitempty"`
 	PID              int               `json:"pid"`
 	Extra            map[string]any    `json:"extra,omitempty"`
