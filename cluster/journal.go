@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"encoding/json"
@@ -32,12 +32,15 @@ type Journal struct {
 	// removed on restore.
 	OriginalAnnotations map[string]string `json:"original_annotations"`
 	// ManagedKeys are the annotations the run sets and a restore puts back.
-	ManagedKeys []string       `json:"managed_keys"`
-	Steps       []JournalStep  `json:"steps"`
-	RestoredAt  *time.Time     `json:"restored_at,omitempty"`
-	Baseline    *Baseline      `json:"baseline,omitempty"`
-	PID         int            `json:"pid"`
-	Extra       map[string]any `json:"extra,omitempty"`
+	ManagedKeys []string      `json:"managed_keys"`
+	Steps       []JournalStep `json:"steps"`
+	RestoredAt  *time.Time    `json:"restored_at,omitempty"`
+	// SidecarResources are the sidecar's before the first patch, which
+	// every setting kept (the key is "baseline", as journals of earlier
+	// versions spell it).
+	SidecarResources *SidecarResources `json:"baseline,omitempty"`
+	PID              int               `json:"pid"`
+	Extra            map[string]any    `json:"extra,omitempty"`
 }
 
 // JournalStep is one setting the run patched in (or was about to).

@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -140,34 +141,22 @@ func count(services []svcInfo, keep func(svcInfo) bool) Scope {
 }
 
 func listServices(ctx context.Context, client kubernetes.Interface, domain string) ([]svcInfo, error) {
-	var svcs []corev1.Service
-	opts := metav1.ListOptions{Limit: 500}
-	for range 1000 { // pages of 500: bounded
-		l, err := client.CoreV1().Services("").List(ctx, opts)
-		if err != nil {
-			return nil, fmt.Errorf("listing services in all namespaces: %w", err)
-		}
-		svcs = append(svcs, l.Items...)
-		if l.Continue == "" {
-			break
-		}
-		opts.Continue = l.Continue
+	var svcs []*corev1.Service
+	err := listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return client.CoreV1().Services("").List(ctx, o)
+	}, func(obj runtime.Object) { svcs = append(svcs, obj.(*corev1.Service)) })
+	if err != nil {
+		return nil, fmt.Errorf("listing services in all namespaces: %w", err)
 	}
-	var slices_ []discoveryv1.EndpointSlice
-	opts = metav1.ListOptions{Limit: 500}
-	for range 1000 {
-		l, err := client.DiscoveryV1().EndpointSlices("").List(ctx, opts)
-		if err != nil {
-			return nil, fmt.Errorf("listing endpointslices in all namespaces: %w", err)
-		}
-		slices_ = append(slices_, l.Items...)
-		if l.Continue == "" {
-			break
-		}
-		opts.Continue = l.Continue
+	var epSlices []*discoveryv1.EndpointSlice
+	err = listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return client.DiscoveryV1().EndpointSlices("").List(ctx, o)
+	}, func(obj runtime.Object) { epSlices = append(epSlices, obj.(*discoveryv1.EndpointSlice)) })
+	if err != nil {
+		return nil, fmt.Errorf("listing endpointslices in all namespaces: %w", err)
 	}
 	endpoints := map[string]int{} // ns/service -> ready addresses x ports
-	for _, es := range slices_ {
+	for _, es := range epSlices {
 		svc := es.Labels[discoveryv1.LabelServiceName]
 		if svc == "" {
 			continue

@@ -1,14 +1,12 @@
-package kube
+package cluster
 
 import (
 	"context"
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,8 +14,6 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/proxysizer/proxysizer/sizing"
 )
 
 func TestEgressHostMatches(t *testing.T) {
@@ -119,51 +115,5 @@ func TestReadInventoryWithoutCRD(t *testing.T) {
 	}
 	if inv.SidecarAPI != "" || inv.Default != nil || len(inv.Notes) != 1 || tried != len(SidecarVersions) || inv.Unscoped.Services != 1 {
 		t.Errorf("no CRD: %+v (tried %d versions)", inv, tried)
-	}
-}
-
-func TestFindSidecar(t *testing.T) {
-	one := int32(1)
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
-	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app"}}
-	injected := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", Labels: map[string]string{"app": "web"}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}, {Name: "istio-proxy", Resources: corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("100Mi")},
-			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("500Mi")},
-		}}}}}
-	client := fake.NewClientset(injected)
-	s, ok, err := FindSidecar(context.Background(), client, d)
-	if err != nil || !ok || s.Kind != SidecarContainer || s.Baseline.CPURequest.MilliValue() != 50 || s.Baseline.CPULimit != nil {
-		t.Fatalf("injected sidecar: %+v %v %v", s, ok, err)
-	}
-	// The template's annotations win over the pod.
-	d.Spec.Template.Annotations = map[string]string{sizing.AnnotationProxyCPU: "200m"}
-	s, _, _ = FindSidecar(context.Background(), client, d)
-	if s.Kind != SidecarAnnotations || s.Baseline.CPURequest.MilliValue() != 200 || s.Baseline.MemoryRequest != nil {
-		t.Errorf("annotations: %+v", s)
-	}
-	d.Spec.Template.Annotations = map[string]string{sizing.AnnotationProxyCPU: "lots"}
-	if _, _, err := FindSidecar(context.Background(), client, d); err == nil {
-		t.Error("a bad annotation quantity must be an error")
-	}
-	// Native sidecar in the template.
-	always := corev1.ContainerRestartPolicyAlways
-	d.Spec.Template.Annotations = nil
-	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", RestartPolicy: &always,
-		Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}
-	s, _, _ = FindSidecar(context.Background(), fake.NewClientset(), d)
-	if s.Kind != SidecarNative {
-		t.Errorf("native: %+v", s)
-	}
-	cs := podContainers(d.Spec.Template.Spec, s, true)
-	if len(cs) != 2 || cs[0].Role != "native-sidecar" || cs[0].RequestMillicores != 1000 || cs[1].Role != "app" || cs[1].HasRequest {
-		t.Errorf("containers %+v", cs)
-	}
-	// Nothing anywhere: Istio's defaults for a sweep.
-	d.Spec.Template.Spec.InitContainers = nil
-	b, err := BaselineFor(context.Background(), fake.NewClientset(), d)
-	if err != nil || b.CPURequest.Cmp(IstioDefaultCPURequest) != 0 || b.MemoryLimit.Cmp(IstioDefaultMemoryLimit) != 0 {
-		t.Errorf("defaults %+v %v", b, err)
 	}
 }

@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"encoding/json"
@@ -31,46 +31,17 @@ var resourceKeys = []string{
 	sizing.AnnotationProxyMemory, sizing.AnnotationProxyMemoryLimit,
 }
 
-// Istio's default sidecar resources (global.proxy.resources, Istio 1.8 to 1.30).
-var (
-	IstioDefaultCPURequest    = resource.MustParse("100m")
-	IstioDefaultCPULimit      = resource.MustParse("2000m")
-	IstioDefaultMemoryRequest = resource.MustParse("128Mi")
-	IstioDefaultMemoryLimit   = resource.MustParse("1024Mi")
-)
-
-// Baseline is the sidecar's effective resources before the sweep: what the
-// settings keep apart from the CPU limit and the concurrency. A nil quantity
-// is unset. Source says where the figures come from.
-type Baseline struct {
-	CPURequest    *resource.Quantity `json:"cpu_request,omitempty"`
-	CPULimit      *resource.Quantity `json:"cpu_limit,omitempty"`
-	MemoryRequest *resource.Quantity `json:"memory_request,omitempty"`
-	MemoryLimit   *resource.Quantity `json:"memory_limit,omitempty"`
-	Source        string             `json:"source"`
-}
-
-// IstioDefaultBaseline is the mesh default, used when nothing better is known.
-func IstioDefaultBaseline(why string) Baseline {
-	q := func(v resource.Quantity) *resource.Quantity { return &v }
-	return Baseline{
-		CPURequest: q(IstioDefaultCPURequest), CPULimit: q(IstioDefaultCPULimit),
-		MemoryRequest: q(IstioDefaultMemoryRequest), MemoryLimit: q(IstioDefaultMemoryLimit),
-		Source: "Istio's default sidecar resources (" + why + ")",
-	}
-}
-
 // SettingAnnotations is the managed annotations for one setting: the value
 // of each key, or nil for a key that must be absent.
 //
 // All four resource annotations are set because Istio merges nothing from
 // the mesh defaults once one is: proxyCPULimit is the setting's limit
-// (absent for none); proxyCPU the baseline's request (Istio's 100m when
+// (absent for none); proxyCPU the sidecar's original request (Istio's 100m when
 // unknown), never above the limit; proxyMemory and proxyMemoryLimit the
-// baseline's, so the memory the pod had is kept (absent where the baseline
-// had none). proxy.istio.io/config is the original ProxyConfig document with
+// original ones, so the memory the pod had is kept (absent where it had
+// none). proxy.istio.io/config is the original ProxyConfig document with
 // concurrency merged in.
-func SettingAnnotations(original map[string]string, base Baseline, s results.Setting) (map[string]*string, error) {
+func SettingAnnotations(original map[string]string, base SidecarResources, s results.Setting) (map[string]*string, error) {
 	if s.Concurrency < 0 || s.CPULimitMillicores < 0 {
 		return nil, fmt.Errorf("setting %s: concurrency and CPU limit must be >= 0", s)
 	}
@@ -169,22 +140,6 @@ func AnnotationPatch(values map[string]*string, resourceVersion string) ([]byte,
 		patch["metadata"] = map[string]any{"resourceVersion": resourceVersion}
 	}
 	return json.Marshal(patch)
-}
-
-// applyValues is what the annotation map becomes under values.
-func applyValues(annotations map[string]string, values map[string]*string) map[string]string {
-	out := maps.Clone(annotations)
-	if out == nil {
-		out = map[string]string{}
-	}
-	for k, v := range values {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = *v
-		}
-	}
-	return out
 }
 
 // hasResourceAnnotation says whether any of the four resource annotations is set.

@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"encoding/json"
@@ -64,16 +64,16 @@ func deref(m map[string]*string) map[string]any {
 }
 
 func TestSettingAnnotations(t *testing.T) {
-	defaults := IstioDefaultBaseline("test")
+	defaults := IstioDefaultResources("test")
 	tests := []struct {
 		name     string
 		original map[string]string
-		base     Baseline
+		sidecar  SidecarResources
 		setting  results.Setting
 		want     map[string]any
 	}{
 		{
-			name: "mesh defaults, limit 1500m", base: defaults,
+			name: "mesh defaults, limit 1500m", sidecar: defaults,
 			setting: results.Setting{Concurrency: 2, CPULimitMillicores: 1500},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 2\n", sizing.AnnotationProxyCPU: "100m",
@@ -82,7 +82,7 @@ func TestSettingAnnotations(t *testing.T) {
 			},
 		},
 		{
-			name: "no limit removes proxyCPULimit", base: defaults,
+			name: "no limit removes proxyCPULimit", sidecar: defaults,
 			setting: results.Setting{Concurrency: 4},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 4\n", sizing.AnnotationProxyCPU: "100m",
@@ -96,7 +96,7 @@ func TestSettingAnnotations(t *testing.T) {
 				sizing.AnnotationProxyCPU: "0.5", sizing.AnnotationProxyMemory: "256Mi",
 				sizing.AnnotationProxyConfig: "terminationDrainDuration: 20s\n",
 			},
-			base:    Baseline{CPURequest: q("500m"), MemoryRequest: q("256Mi"), Source: "annotations"},
+			sidecar: SidecarResources{CPURequest: q("500m"), MemoryRequest: q("256Mi"), Source: "annotations"},
 			setting: results.Setting{Concurrency: 1, CPULimitMillicores: 250},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 1\nterminationDrainDuration: 20s\n",
@@ -107,7 +107,7 @@ func TestSettingAnnotations(t *testing.T) {
 		{
 			name:     "unchanged request keeps its spelling",
 			original: map[string]string{sizing.AnnotationProxyCPU: "0.2"},
-			base:     Baseline{CPURequest: q("0.2")},
+			sidecar:  SidecarResources{CPURequest: q("0.2")},
 			setting:  results.Setting{Concurrency: 2, CPULimitMillicores: 2000},
 			want: map[string]any{
 				sizing.AnnotationProxyConfig: "concurrency: 2\n", sizing.AnnotationProxyCPU: "0.2",
@@ -118,7 +118,7 @@ func TestSettingAnnotations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := SettingAnnotations(tt.original, tt.base, tt.setting)
+			got, err := SettingAnnotations(tt.original, tt.sidecar, tt.setting)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,6 +148,23 @@ func applyMergePatch(t *testing.T, d appsv1.Deployment, patch []byte) appsv1.Dep
 	return out
 }
 
+// withValues is what the annotation map becomes under values: each set, the
+// nil ones removed.
+func withValues(annotations map[string]string, values map[string]*string) map[string]string {
+	out := map[string]string{}
+	for k, v := range annotations {
+		out[k] = v
+	}
+	for k, v := range values {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = *v
+		}
+	}
+	return out
+}
+
 func TestPatchAndRestoreRoundTrip(t *testing.T) {
 	for _, original := range []map[string]string{
 		nil,
@@ -156,7 +173,7 @@ func TestPatchAndRestoreRoundTrip(t *testing.T) {
 	} {
 		var d appsv1.Deployment
 		d.Spec.Template.Annotations = original
-		values, err := SettingAnnotations(original, IstioDefaultBaseline("test"), results.Setting{Concurrency: 2, CPULimitMillicores: 1000})
+		values, err := SettingAnnotations(original, IstioDefaultResources("test"), results.Setting{Concurrency: 2, CPULimitMillicores: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +182,7 @@ func TestPatchAndRestoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		patched := applyMergePatch(t, d, patch)
-		if want := applyValues(original, values); !reflect.DeepEqual(patched.Spec.Template.Annotations, want) {
+		if want := withValues(original, values); !reflect.DeepEqual(patched.Spec.Template.Annotations, want) {
 			t.Errorf("patched %v, want %v", patched.Spec.Template.Annotations, want)
 		}
 		restore, err := AnnotationPatch(RestoreValues(original), "")

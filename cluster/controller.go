@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"context"
@@ -22,9 +22,12 @@ import (
 	"github.com/proxysizer/proxysizer/results"
 )
 
+// DefaultRolloutTimeout bounds the wait for one rollout.
+const DefaultRolloutTimeout = 5 * time.Minute
+
 // Config selects the Deployment and how the controller treats it.
 type Config struct {
-	ClientFlags
+	Access
 	// Deployment is the Deployment whose sidecar is swept (required).
 	Deployment string
 	// JournalPath is where the journal goes (default: DefaultJournalPath).
@@ -33,11 +36,15 @@ type Config struct {
 	RolloutTimeout time.Duration
 	// Log receives one line per action (nil: discarded).
 	Log io.Writer
+	// Server is the API server's URL, recorded in the journal for its
+	// reader (New sets it).
+	Server string
 }
 
 // Controller patches one Deployment's sidecar settings and restores them.
 // Its methods are safe for concurrent use (a Restore waits for an Apply in
-// flight to return: cancel the Apply's context first, as SignalContext does).
+// flight to return: cancel the Apply's context first, as a signal handler
+// does).
 type Controller struct {
 	client    kubernetes.Interface
 	namespace string
@@ -49,22 +56,24 @@ type Controller struct {
 
 	mu       sync.Mutex
 	original map[string]string // the template's annotations before the first patch
-	base     *Baseline
-	started  bool // the journal is written: Restore has something to undo
+	sidecar  *SidecarResources // the sidecar's before the first patch, kept by every setting
+	started  bool              // the journal is written: Restore has something to undo
 }
 
-// New connects with kubectl-style flags (client-go's loading rules and
-// in-cluster config).
+// New connects as cfg.Access says (client-go's loading rules and in-cluster
+// config).
 func New(cfg Config) (*Controller, error) {
-	client, rc, ns, err := cfg.ClientFlags.Clientset()
+	clients, err := cfg.Access.Connect()
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewForClient(client, ns, cfg)
+	if cfg.Server == "" {
+		cfg.Server = clients.REST.Host
+	}
+	c, err := NewForClient(clients.Typed, clients.Namespace, cfg)
 	if err != nil {
 		return nil, err
 	}
-	c.server = rc.Host
 	return c, nil
 }
 
@@ -78,10 +87,10 @@ func NewForClient(client kubernetes.Interface, namespace string, cfg Config) (*C
 		namespace = metav1.NamespaceDefault
 	}
 	if cfg.Deployment == "" {
-		return nil, errors.New("kube: a Deployment name is required")
+		return nil, errors.New("cluster: a Deployment name is required")
 	}
 	c := &Controller{client: client, namespace: namespace, name: cfg.Deployment,
-		journal: cfg.JournalPath, timeout: cfg.RolloutTimeout, log: cfg.Log}
+		journal: cfg.JournalPath, timeout: cfg.RolloutTimeout, log: cfg.Log, server: cfg.Server}
 	if c.journal == "" {
 		c.journal = DefaultJournalPath(namespace, cfg.Deployment)
 	}
@@ -98,9 +107,6 @@ func NewForClient(client kubernetes.Interface, namespace string, cfg Config) (*C
 func (c *Controller) Namespace() string   { return c.namespace }
 func (c *Controller) Deployment() string  { return c.name }
 func (c *Controller) JournalPath() string { return c.journal }
-
-// Client is the controller's Kubernetes client (for the measurement half).
-func (c *Controller) Client() kubernetes.Interface { return c.client }
 
 func (c *Controller) logf(format string, args ...any) {
 	fmt.Fprintf(c.log, "kube: "+format+"\n", args...)
@@ -120,8 +126,10 @@ type Plan struct {
 	Deployment          string            `json:"deployment"`
 	JournalPath         string            `json:"journal"`
 	OriginalAnnotations map[string]string `json:"original_annotations"`
-	Baseline            Baseline          `json:"baseline"`
-	Steps               []Step            `json:"steps"`
+	// Sidecar is the sidecar's resources, which every setting keeps (the
+	// key is the journal's).
+	Sidecar SidecarResources `json:"baseline"`
+	Steps   []Step           `json:"steps"`
 	// RestorePatch puts the managed annotations back at the end.
 	RestorePatch string `json:"restore_patch"`
 }
@@ -134,14 +142,14 @@ func (c *Controller) Plan(ctx context.Context, settings []results.Setting) (*Pla
 		return nil, err
 	}
 	original := d.Spec.Template.Annotations
-	base, err := BaselineFor(ctx, c.client, d)
+	sidecar, err := SidecarResourcesFor(ctx, c.client, DeploymentWorkload(d))
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{Namespace: c.namespace, Deployment: c.name, JournalPath: c.journal,
-		OriginalAnnotations: maps.Clone(original), Baseline: base}
+		OriginalAnnotations: maps.Clone(original), Sidecar: sidecar}
 	for _, s := range settings {
-		values, err := SettingAnnotations(original, base, s)
+		values, err := SettingAnnotations(original, sidecar, s)
 		if err != nil {
 			return nil, err
 		}
@@ -159,11 +167,11 @@ func (c *Controller) Plan(ctx context.Context, settings []results.Setting) (*Pla
 	return p, nil
 }
 
-// Write prints the plan for a person: the baseline, each setting's patch,
-// and the restoring patch.
+// Write prints the plan for a person: the sidecar's resources, each
+// setting's patch, and the restoring patch.
 func (p *Plan) Write(w io.Writer) error {
 	fmt.Fprintf(w, "deployment %s/%s (journal %s)\n", p.Namespace, p.Deployment, p.JournalPath)
-	fmt.Fprintf(w, "sidecar baseline: %s\n", p.Baseline.Source)
+	fmt.Fprintf(w, "sidecar resources kept: %s\n", p.Sidecar.Source)
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "step %d: %s\n  kubectl patch deployment %s -n %s --type merge -p '%s'\n", i+1, s.Setting, p.Deployment, p.Namespace, shellQuoted(s.Patch))
 	}
@@ -188,7 +196,7 @@ func (c *Controller) get(ctx context.Context) (*appsv1.Deployment, error) {
 func (c *Controller) begin(ctx context.Context) error {
 	if j, err := ReadJournal(c.journal); err == nil {
 		if j.Namespace != c.namespace || j.Deployment != c.name {
-			return fmt.Errorf("journal %s belongs to deployment %s/%s: give another --journal", c.journal, j.Namespace, j.Deployment)
+			return fmt.Errorf("journal %s belongs to deployment %s/%s: use another journal file", c.journal, j.Namespace, j.Deployment)
 		}
 		if j.RestoredAt == nil {
 			c.logf("an earlier run left %s/%s changed: restoring from %s first", c.namespace, c.name, c.journal)
@@ -203,7 +211,7 @@ func (c *Controller) begin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base, err := BaselineFor(ctx, c.client, d)
+	sidecar, err := SidecarResourcesFor(ctx, c.client, DeploymentWorkload(d))
 	if err != nil {
 		return err
 	}
@@ -212,12 +220,12 @@ func (c *Controller) begin(ctx context.Context) error {
 		UID: d.UID, Server: c.server, CreatedAt: time.Now().UTC(),
 		OriginalAnnotations: maps.Clone(d.Spec.Template.Annotations),
 		ManagedKeys:         append([]string(nil), ManagedKeys...),
-		Steps:               []JournalStep{}, Baseline: &base, PID: os.Getpid(),
+		Steps:               []JournalStep{}, SidecarResources: &sidecar, PID: os.Getpid(),
 	}
 	if err := WriteJournal(c.journal, j); err != nil {
 		return fmt.Errorf("writing the journal before the first patch: %w", err)
 	}
-	c.original, c.base, c.started = j.OriginalAnnotations, &base, true
+	c.original, c.sidecar, c.started = j.OriginalAnnotations, &sidecar, true
 	c.logf("journal %s written; original annotations recorded", c.journal)
 	return nil
 }
@@ -233,7 +241,7 @@ func (c *Controller) Apply(ctx context.Context, s results.Setting) error {
 			return err
 		}
 	}
-	values, err := SettingAnnotations(c.original, *c.base, s)
+	values, err := SettingAnnotations(c.original, *c.sidecar, s)
 	if err != nil {
 		return err
 	}

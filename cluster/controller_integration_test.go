@@ -1,6 +1,6 @@
 //go:build integration
 
-package kube_test
+package cluster_test
 
 import (
 	"bufio"
@@ -8,18 +8,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -27,7 +27,7 @@ import (
 
 var harness *kubeharness.Harness
 
-const rbacFile = "../../deploy/rbac/proxysizer-role.yaml"
+const rbacFile = "../deploy/rbac/proxysizer-role.yaml"
 
 func TestMain(m *testing.M) {
 	if os.Getenv("PROXYSIZER_KUBE_HELPER") != "" {
@@ -40,17 +40,19 @@ func TestMain(m *testing.M) {
 // controller built from kubectl-style flags, then either waits to be killed
 // (mode kill) or restores on SIGTERM (mode signal) as the sweep command does.
 func helperSweep() int {
-	cfg := kube.Config{
-		ClientFlags: kube.ClientFlags{Kubeconfig: os.Getenv("HELPER_KUBECONFIG"), Namespace: os.Getenv("HELPER_NS")},
-		Deployment:  os.Getenv("HELPER_DEPLOYMENT"), JournalPath: os.Getenv("HELPER_JOURNAL"),
+	cfg := cluster.Config{
+		Access:     cluster.Access{Kubeconfig: os.Getenv("HELPER_KUBECONFIG"), Namespace: os.Getenv("HELPER_NS")},
+		Deployment: os.Getenv("HELPER_DEPLOYMENT"), JournalPath: os.Getenv("HELPER_JOURNAL"),
 		RolloutTimeout: time.Minute, Log: os.Stderr,
 	}
-	c, err := kube.New(cfg)
+	c, err := cluster.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, stop := kube.SignalContext(context.Background())
+	// As the sweep command does: steps under a context SIGINT/SIGTERM
+	// cancel, the restore deferred with a detached one.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if os.Getenv("PROXYSIZER_KUBE_HELPER") == "signal" {
 		defer func() {
@@ -80,22 +82,6 @@ func saClient(t *testing.T, ns string) (kubernetes.Interface, string) {
 	return kubeharness.ClientFor(t, rc), kubeconfig
 }
 
-func template(t *testing.T, ns, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func assertTemplateEqual(t *testing.T, before, after *appsv1.Deployment) {
-	t.Helper()
-	if !equality.Semantic.DeepEqual(before.Spec.Template, after.Spec.Template) {
-		t.Errorf("pod template not restored:\nbefore %+v\nafter  %+v", before.Spec.Template.ObjectMeta, after.Spec.Template.ObjectMeta)
-	}
-}
-
 func TestApplyRolloutAndRestore(t *testing.T) {
 	ns := harness.Namespace(t, "apply")
 	original := map[string]string{
@@ -105,7 +91,7 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 	}
 	before := harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "web", 2, original))
 	client, _ := saClient(t, ns)
-	c, err := kube.NewForClient(client, ns, kube.Config{Deployment: "web", JournalPath: filepath.Join(t.TempDir(), "j.json"), RolloutTimeout: time.Minute})
+	c, err := cluster.NewForClient(client, ns, cluster.Config{Deployment: "web", JournalPath: filepath.Join(t.TempDir(), "j.json"), RolloutTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +103,7 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("patch + rollout of 2 replicas: %s", time.Since(t0).Round(time.Millisecond))
-	d := template(t, ns, "web")
+	d := harness.Deployment(t, ns, "web")
 	got := d.Spec.Template.Annotations
 	want := map[string]string{
 		sizing.AnnotationProxyConfig:   "concurrency: 2\nholdApplicationUntilProxyStarts: true\nterminationDrainDuration: 30s\n",
@@ -129,16 +115,12 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 	if !equality.Semantic.DeepEqual(got, want) {
 		t.Errorf("annotations after apply:\n got %v\nwant %v", got, want)
 	}
-	if done, msg, _ := kube.RolloutComplete(d, d.Generation); !done {
+	if done, msg, _ := cluster.RolloutComplete(d, d.Generation); !done {
 		t.Errorf("Apply returned before the rollout completed: %s", msg)
 	}
 	// The running pods carry the new template.
-	pods, err := harness.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	running := 0
-	for _, p := range pods.Items {
+	for _, p := range harness.Pods(t, ns, "app=web") {
 		if p.DeletionTimestamp == nil && p.Annotations[sizing.AnnotationProxyCPULimit] == "1500m" && p.Status.Phase == "Running" {
 			running++
 		}
@@ -150,27 +132,33 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 	if err := c.Apply(ctx, results.Setting{Concurrency: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := template(t, ns, "web").Spec.Template.Annotations[sizing.AnnotationProxyCPULimit]; ok {
+	if v, ok := harness.TemplateAnnotations(t, ns, "web")[sizing.AnnotationProxyCPULimit]; ok {
 		t.Errorf("no limit must remove proxyCPULimit, found %q", v)
 	}
 
 	if err := c.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
-	after := template(t, ns, "web")
-	assertTemplateEqual(t, before, after)
-	if done, msg, _ := kube.RolloutComplete(after, after.Generation); !done {
+	harness.AssertTemplateRestored(t, before)
+	after := harness.Deployment(t, ns, "web")
+	if done, msg, _ := cluster.RolloutComplete(after, after.Generation); !done {
 		t.Errorf("Restore returned before the rollout completed: %s", msg)
 	}
-	j, err := kube.ReadJournal(c.JournalPath())
-	if err != nil || j.RestoredAt == nil || len(j.Steps) != 2 {
-		t.Errorf("journal after restore: %+v, %v", j, err)
+	j, err := cluster.ReadJournal(c.JournalPath())
+	if err != nil {
+		t.Fatalf("reading the journal after restore: %v", err)
+	}
+	if j.RestoredAt == nil {
+		t.Error("the journal is not marked restored")
+	}
+	if len(j.Steps) != 2 {
+		t.Errorf("the journal records %d steps, want the 2 applied", len(j.Steps))
 	}
 	rv := after.ResourceVersion
 	if err := c.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if template(t, ns, "web").ResourceVersion != rv {
+	if harness.Deployment(t, ns, "web").ResourceVersion != rv {
 		t.Error("a second Restore changed the deployment")
 	}
 }
@@ -178,7 +166,7 @@ func TestApplyRolloutAndRestore(t *testing.T) {
 func TestRestoreAbsentAnnotations(t *testing.T) {
 	ns := harness.Namespace(t, "absent")
 	before := harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "bare", 1, nil))
-	c, err := kube.NewForClient(harness.Client, ns, kube.Config{Deployment: "bare", JournalPath: filepath.Join(t.TempDir(), "j.json"), RolloutTimeout: time.Minute})
+	c, err := cluster.NewForClient(harness.Client, ns, cluster.Config{Deployment: "bare", JournalPath: filepath.Join(t.TempDir(), "j.json"), RolloutTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,24 +175,23 @@ func TestRestoreAbsentAnnotations(t *testing.T) {
 	if err := c.Apply(ctx, results.Setting{Concurrency: 1, CPULimitMillicores: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if len(template(t, ns, "bare").Spec.Template.Annotations) != 5 {
-		t.Errorf("want the 5 managed annotations, got %v", template(t, ns, "bare").Spec.Template.Annotations)
+	if got := harness.TemplateAnnotations(t, ns, "bare"); len(got) != 5 {
+		t.Errorf("want the 5 managed annotations, got %v", got)
 	}
 	if err := c.RestoreDetached(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	after := template(t, ns, "bare")
-	if len(after.Spec.Template.Annotations) != 0 {
-		t.Errorf("absent annotations must be removed, got %v", after.Spec.Template.Annotations)
+	if got := harness.TemplateAnnotations(t, ns, "bare"); len(got) != 0 {
+		t.Errorf("absent annotations must be removed, got %v", got)
 	}
-	assertTemplateEqual(t, before, after)
+	harness.AssertTemplateRestored(t, before)
 }
 
 func TestDryRunPlanTouchesNothing(t *testing.T) {
 	ns := harness.Namespace(t, "dryrun")
 	before := harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "web", 1, map[string]string{sizing.AnnotationProxyCPU: "300m"}))
 	journal := filepath.Join(t.TempDir(), "j.json")
-	c, err := kube.NewForClient(harness.Client, ns, kube.Config{Deployment: "web", JournalPath: journal})
+	c, err := cluster.NewForClient(harness.Client, ns, cluster.Config{Deployment: "web", JournalPath: journal})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +199,21 @@ func TestDryRunPlanTouchesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Steps) != 2 || !strings.Contains(p.Steps[0].Patch, `"sidecar.istio.io/proxyCPU":"200m"`) || !strings.Contains(p.Steps[1].Patch, `"sidecar.istio.io/proxyCPULimit":null`) {
-		t.Errorf("plan steps: %+v", p.Steps)
+	if len(p.Steps) != 2 {
+		t.Fatalf("plan has %d steps, want one per setting: %+v", len(p.Steps), p.Steps)
 	}
-	if !strings.Contains(p.RestorePatch, `"sidecar.istio.io/proxyCPU":"300m"`) || !strings.Contains(p.RestorePatch, `"proxy.istio.io/config":null`) {
-		t.Errorf("restore patch: %s", p.RestorePatch)
+	if want := `"sidecar.istio.io/proxyCPU":"200m"`; !strings.Contains(p.Steps[0].Patch, want) {
+		t.Errorf("step 1 patch lacks %s (the request clamped to the 200m limit): %s", want, p.Steps[0].Patch)
 	}
-	if after := template(t, ns, "web"); after.ResourceVersion != before.ResourceVersion {
+	if want := `"sidecar.istio.io/proxyCPULimit":null`; !strings.Contains(p.Steps[1].Patch, want) {
+		t.Errorf("step 2 patch lacks %s (no limit removes it): %s", want, p.Steps[1].Patch)
+	}
+	for _, want := range []string{`"sidecar.istio.io/proxyCPU":"300m"`, `"proxy.istio.io/config":null`} {
+		if !strings.Contains(p.RestorePatch, want) {
+			t.Errorf("restore patch lacks %s: %s", want, p.RestorePatch)
+		}
+	}
+	if after := harness.Deployment(t, ns, "web"); after.ResourceVersion != before.ResourceVersion {
 		t.Error("Plan changed the deployment")
 	}
 	if _, err := os.Stat(journal); !os.IsNotExist(err) {
@@ -265,25 +260,27 @@ func TestRestoreAfterKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	mid := template(t, ns, "web")
-	if mid.Spec.Template.Annotations[sizing.AnnotationProxyCPULimit] != "2" {
-		t.Fatalf("the killed sweep's last setting is not in place: %v", mid.Spec.Template.Annotations)
+	if mid := harness.TemplateAnnotations(t, ns, "web"); mid[sizing.AnnotationProxyCPULimit] != "2" {
+		t.Fatalf("the killed sweep's last setting is not in place: %v", mid)
 	}
-	j, err := kube.ReadJournal(journal)
-	if err != nil || j.RestoredAt != nil || len(j.Steps) != 2 {
-		t.Fatalf("journal after kill -9: %+v, %v", j, err)
+	j, err := cluster.ReadJournal(journal)
+	if err != nil {
+		t.Fatalf("reading the journal after kill -9: %v", err)
+	}
+	if j.RestoredAt != nil || len(j.Steps) != 2 {
+		t.Fatalf("journal after kill -9: restored at %v, %d steps; want unrestored with the 2 applied", j.RestoredAt, len(j.Steps))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := kube.RestoreFromJournal(ctx, client, journal, time.Minute)
+	r, err := cluster.RestoreFromJournal(ctx, client, journal, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.AlreadyRestored || r.Steps != 2 {
-		t.Errorf("report %+v", r)
+		t.Errorf("restore report %+v, want 2 steps undone now", r)
 	}
-	assertTemplateEqual(t, before, template(t, ns, "web"))
-	if r, err := kube.RestoreFromJournal(ctx, client, journal, time.Minute); err != nil || !r.AlreadyRestored {
+	harness.AssertTemplateRestored(t, before)
+	if r, err := cluster.RestoreFromJournal(ctx, client, journal, time.Minute); err != nil || !r.AlreadyRestored {
 		t.Errorf("second restore: %+v, %v", r, err)
 	}
 }
@@ -298,7 +295,7 @@ func TestNextRunRestoresLeftoverJournal(t *testing.T) {
 	_ = cmd.Wait()
 	// The next run finds the unrestored journal and restores it before
 	// recording the original: its original is the true one.
-	c, err := kube.NewForClient(harness.Client, ns, kube.Config{Deployment: "web", JournalPath: journal, RolloutTimeout: time.Minute})
+	c, err := cluster.NewForClient(harness.Client, ns, cluster.Config{Deployment: "web", JournalPath: journal, RolloutTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,14 +304,17 @@ func TestNextRunRestoresLeftoverJournal(t *testing.T) {
 	if err := c.Apply(ctx, results.Setting{Concurrency: 1, CPULimitMillicores: 100}); err != nil {
 		t.Fatal(err)
 	}
-	j, err := kube.ReadJournal(journal)
-	if err != nil || j.OriginalAnnotations[sizing.AnnotationProxyCPU] != "250m" || len(j.OriginalAnnotations) != 1 {
-		t.Fatalf("the second run recorded a wrong original: %+v, %v", j, err)
+	j, err := cluster.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{sizing.AnnotationProxyCPU: "250m"}; !equality.Semantic.DeepEqual(j.OriginalAnnotations, want) {
+		t.Fatalf("the second run recorded %v as the original, want the true one %v", j.OriginalAnnotations, want)
 	}
 	if err := c.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
-	assertTemplateEqual(t, before, template(t, ns, "web"))
+	harness.AssertTemplateRestored(t, before)
 }
 
 func TestRestoreOnSIGTERM(t *testing.T) {
@@ -339,8 +339,8 @@ func TestRestoreOnSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("helper exit: %v", err)
 	}
-	assertTemplateEqual(t, before, template(t, ns, "web"))
-	if j, err := kube.ReadJournal(journal); err != nil || j.RestoredAt == nil {
+	harness.AssertTemplateRestored(t, before)
+	if j, err := cluster.ReadJournal(journal); err != nil || j.RestoredAt == nil {
 		t.Errorf("journal not marked restored: %+v, %v", j, err)
 	}
 }
@@ -352,7 +352,7 @@ func TestRoleIsNotBroader(t *testing.T) {
 	ctx := context.Background()
 	err := client.AppsV1().Deployments(ns).Delete(ctx, "web", metav1.DeleteOptions{})
 	kubeharness.Forbidden(t, "delete deployment", err)
-	d := template(t, ns, "web")
+	d := harness.Deployment(t, ns, "web")
 	_, err = client.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{})
 	kubeharness.Forbidden(t, "update deployment", err)
 	_, err = client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})

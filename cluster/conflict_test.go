@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/proxysizer/proxysizer/internal/kubeharness"
 )
 
 func TestPatchRetriesOnConflict(t *testing.T) {
-	one := int32(1)
-	d := NewDeploymentForTest("shop", "web", &one, nil)
+	d := kubeharness.NewDeployment("shop", "web", 1, nil)
 	client := fake.NewClientset(d)
 	conflicts := 2
 	client.PrependReactor("patch", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {

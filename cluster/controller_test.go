@@ -1,4 +1,4 @@
-package kube
+package cluster
 
 import (
 	"bytes"
@@ -8,13 +8,13 @@ import (
 
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/proxysizer/proxysizer/internal/kubeharness"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
 func TestPlanWithFakeClientReadsOnly(t *testing.T) {
-	one := int32(1)
-	d := NewDeploymentForTest("shop", "web", &one, map[string]string{sizing.AnnotationProxyConfig: "terminationDrainDuration: '5s'\n"})
+	d := kubeharness.NewDeployment("shop", "web", 1, map[string]string{sizing.AnnotationProxyConfig: "terminationDrainDuration: '5s'\n"})
 	client := fake.NewClientset(d)
 	c, err := NewForClient(client, "shop", Config{Deployment: "web", JournalPath: t.TempDir() + "/j.json"})
 	if err != nil {
