@@ -353,4 +353,3 @@ var kubectlKind = map[string]string{"Deployment": "deployment", "StatefulSet": "
 func (w *workload) patchTarget() string {
 	return fmt.Sprintf("kubectl patch %s %s -n %s --type strategic --patch-file FIX.yaml", kubectlKind[w.ref.Kind], w.ref.Name, w.ref.Namespace)
 }
-
