@@ -49,7 +49,7 @@ func WriteSARIF(w io.Writer, r *Report, toolVersion string) error {
 			run.AddDistinctArtifact(uri)
 		}
 		res.AddLocation(loc)
-		res.AddPartialFingerprint("proxysizerFinding/v1", fingerprint(f))
+		res.WithPartialFingerprints(map[string]string{"proxysizerFinding/v1": fingerprint(f)})
 		res.WithProperties(sarif.NewPropertyBag().
 			Add("workload", f.Workload).
 			Add("breaks", f.Breaks).
