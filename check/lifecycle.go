@@ -126,7 +126,7 @@ func checkPreStopWithinGrace(e *evaluation) {
 		grace := float64(w.graceSeconds())
 		for _, c := range append(w.appContainers(), proxyContainers(w.tpl.Spec)...) {
 			sleep := preStopSleep(c)
-			if sleep < grace {
+			if sleep == 0 || sleep < grace {
 				continue
 			}
 			want := int64(math.Ceil(sleep)) + defaultGraceSeconds
