@@ -150,3 +150,22 @@ func TestEveryCheckHasAFixturePair(t *testing.T) {
 		}
 	}
 }
+
+// docs/checks.md describes every check under its ID, name and severity,
+// and the SARIF helpUri anchors exist.
+func TestDocsDescribeEveryCheck(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "checks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, c := range Catalogue() {
+		head := "**" + c.ID + " " + c.Name + "** (" + c.Severity.String()
+		if !strings.Contains(doc, head) {
+			t.Errorf("docs/checks.md lacks %q", head)
+		}
+		if !strings.Contains(doc, `<a id="`+strings.ToLower(c.ID)+`"></a>`) {
+			t.Errorf("docs/checks.md lacks the anchor for %s", c.ID)
+		}
+	}
+}

@@ -103,3 +103,26 @@ func TestCheckReadsStdinAndFiltersWorkloads(t *testing.T) {
 		t.Errorf("PS301 missing from %+v", rep.Findings)
 	}
 }
+
+// The README's worked example is this command's real output.
+func TestCheckREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(".."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	for _, args := range [][]string{
+		{"check", "-f", "examples/check/shop", "--mesh-config", "examples/check/istio-operator.yaml", "--k8s-version", "1.29", "--fail-on", "error"},
+		{"check", "-f", "examples/check/shop", "--mesh-config", "examples/check/istio-operator.yaml", "--k8s-version", "1.29", "-o", "fixes", "--only", "PS205,PS301"},
+	} {
+		_, out, _ := run(t, args...)
+		block := "$ proxysizer " + strings.Join(args[0:], " ") + "\n" + out
+		if !strings.Contains(string(readme), block) {
+			t.Errorf("README.md does not hold the output of %v as it is now:\n%s", args, out)
+		}
+	}
+}
