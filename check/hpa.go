@@ -21,25 +21,23 @@ type hpaRecalculation struct {
 	appRequestMillicores     int64
 	sidecarRequestMillicores int64
 	sidecarSource            string
-	sidecarUsageMillicores   float64
-	usageBasis               string
 	appOnlyTarget            int
 	appContainer             string
 	k8s                      *version.Version
 }
 
-// recalculate applies plan's HPA rules to the figures: the one place this
-// package calls sizing's HPA core.
+// recalculate applies plan's HPA rules to the figures, with the sidecar's
+// CPU at the app's target taken as its request (no telemetry): the one
+// place this package calls sizing's HPA core.
 func recalculate(in hpaRecalculation) (sizing.HPA, error) {
-	return sizing.RecalculateHPA(sizing.LiveHPAInput{
-		AppCPURequestMillicores:      in.appRequestMillicores,
-		SidecarCPURequestMillicores:  in.sidecarRequestMillicores,
-		SidecarCPURequestSource:      in.sidecarSource,
-		SidecarCPUAtTargetMillicores: in.sidecarUsageMillicores,
-		SidecarCPUAtTargetBasis:      in.usageBasis,
-		TargetPercent:                in.appOnlyTarget,
-		AppContainer:                 in.appContainer,
-		K8sVersion:                   in.k8s,
+	return sizing.RecalculateHPA(sizing.PodHPA{
+		AppCPURequestMillicores:     in.appRequestMillicores,
+		SidecarCPURequestMillicores: in.sidecarRequestMillicores,
+		SidecarCPURequestSource:     sizing.Remark{Text: in.sidecarSource},
+		TargetPercent:               in.appOnlyTarget,
+		AppContainer:                in.appContainer,
+		K8sVersion:                  in.k8s,
+		SidecarCPU:                  sizing.SidecarCPUAssumedRequest(in.sidecarRequestMillicores),
 	})
 }
 

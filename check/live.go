@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 )
 
 // LiveScope says what to read from a cluster.
@@ -37,7 +37,7 @@ type LiveScope struct {
 }
 
 // istioAPIVersions are the networking.istio.io versions tried, newest first.
-var istioAPIVersions = kube.SidecarVersions
+var istioAPIVersions = cluster.SidecarVersions
 
 // LoadCluster reads the set for the scope from a cluster.
 func LoadCluster(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, scope LiveScope) (*Set, error) {
@@ -268,19 +268,19 @@ func loadScopes(ctx context.Context, client kubernetes.Interface, dyn dynamic.In
 		n := 0
 		for _, svc := range all.Items {
 			name := svc.Name + "." + svc.Namespace + ".svc." + s.clusterDomain()
-			if slices.ContainsFunc(hosts, func(h string) bool { return kube.EgressHostMatches(h, ns, svc.Namespace, name) }) {
+			if slices.ContainsFunc(hosts, func(h string) bool { return cluster.EgressHostMatches(h, ns, svc.Namespace, name) }) {
 				n += max(1, len(svc.Spec.Ports))
 			}
 		}
 		return n
 	}
 	s.Scopes = map[Ref]ConfigScope{}
-	inventories := map[string]*kube.Inventory{}
+	inventories := map[string]*cluster.Inventory{}
 	add := func(kind string, meta metav1.ObjectMeta, tpl corev1.PodTemplateSpec) error {
 		ns := meta.Namespace
 		inv, ok := inventories[ns]
 		if !ok {
-			inv, err = kube.ReadInventory(ctx, client, dyn, ns, kube.InventoryOptions{ClusterDomain: s.clusterDomain(), RootNamespace: root})
+			inv, err = cluster.ReadInventory(ctx, client, dyn, ns, cluster.InventoryOptions{ClusterDomain: s.clusterDomain(), RootNamespace: root})
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/version"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -23,7 +23,7 @@ var concurrencyFromLimit = version.MajorMinor(1, 18)
 // fullAnnotations are the four resource annotations, the set ones kept and
 // the missing ones filled from the mesh defaults, as a pod-template patch.
 func (w *workload) fullAnnotations(mesh *Mesh) (map[string]string, []string) {
-	defaults := baselineResources(kube.IstioDefaultBaseline(""))
+	defaults := baselineResources(cluster.IstioDefaultResources(""))
 	if mesh.ProxyResources != nil {
 		defaults = *mesh.ProxyResources
 	}
@@ -293,8 +293,6 @@ func (e *evaluation) checkOneHPA(w *workload, h *autoscalingv2.HorizontalPodAuto
 		target = current
 	}
 	in.appOnlyTarget = target
-	in.sidecarUsageMillicores = float64(in.sidecarRequestMillicores)
-	in.usageBasis = "assumed equal to the sidecar's CPU request (no telemetry)"
 	rec, err := recalculate(in)
 	if err != nil {
 		e.assumption("HPA %s/%s: %v", h.Namespace, h.Name, err)
@@ -321,10 +319,10 @@ func (e *evaluation) checkOneHPA(w *workload, h *autoscalingv2.HorizontalPodAuto
 	}
 	corrected.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
 	corrected.Spec.Metrics[idx] = rec.Metric
-	summary := rec.MetricReason
+	summary := rec.MetricReason.Text
 	if !rec.RecommendContainerResource {
 		corrected.Annotations[AnnotationAppOnlyTarget] = fmt.Sprint(target)
-		summary = fmt.Sprintf("%s; %s records the app-only %d%% so the next run knows the target is adjusted", rec.MetricReason, AnnotationAppOnlyTarget, target)
+		summary = fmt.Sprintf("%s; %s records the app-only %d%% so the next run knows the target is adjusted", rec.MetricReason.Text, AnnotationAppOnlyTarget, target)
 	}
 	patch, err := sizing.CleanObject(corrected)
 	if err != nil {

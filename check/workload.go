@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 	"sigs.k8s.io/yaml"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -25,7 +25,7 @@ import (
 const (
 	annotationNativeSidecar = "sidecar.istio.io/nativeSidecar"
 	labelInject             = "sidecar.istio.io/inject"
-	proxyName               = kube.SidecarContainerName
+	proxyName               = cluster.SidecarContainerName
 	// defaultGraceSeconds is Kubernetes' terminationGracePeriodSeconds default.
 	defaultGraceSeconds = 30
 )
@@ -169,11 +169,11 @@ func (w *workload) injection(s *Set, assume *[]string) (bool, string) {
 			return true, labelInject + "=true on the pod template"
 		}
 	}
-	if _, ok := kube.SidecarInPodSpec(w.tpl.Spec, "the pod template"); ok {
+	if _, ok := cluster.SidecarInPodSpec(w.tpl.Spec, "the pod template"); ok {
 		return true, "istio-proxy in the pod template"
 	}
 	for _, p := range w.pods {
-		if _, ok := kube.SidecarInPodSpec(p.Spec, "pod "+p.Name); ok {
+		if _, ok := cluster.SidecarInPodSpec(p.Spec, "pod "+p.Name); ok {
 			return true, "istio-proxy in pod " + p.Name
 		}
 	}
@@ -217,8 +217,8 @@ func (w *workload) nativeSidecar(env Environment, mesh *Mesh) (native, known boo
 	}
 	specs = append(specs, podSpec{w.tpl.Spec, "the pod template"})
 	for _, sp := range specs {
-		if sc, ok := kube.SidecarInPodSpec(sp.spec, sp.where); ok {
-			if sc.Kind == kube.SidecarNative {
+		if sc, ok := cluster.SidecarInPodSpec(sp.spec, sp.where); ok {
+			if sc.Kind == cluster.SidecarNative {
 				return true, true, "istio-proxy runs as a native sidecar in " + sp.where
 			}
 			return false, true, "istio-proxy runs as a regular container in " + sp.where
@@ -260,13 +260,13 @@ func (w *workload) nativeSidecar(env Environment, mesh *Mesh) (native, known boo
 // defaults; with a template istio-proxy container's own resources on top.
 func (w *workload) sidecarResources(mesh *Mesh, assume *[]string) (corev1.ResourceRequirements, string) {
 	for _, p := range w.pods {
-		if sc, ok := kube.SidecarInPodSpec(p.Spec, "pod "+p.Name); ok {
-			return baselineResources(sc.Baseline), sc.Baseline.Source
+		if sc, ok := cluster.SidecarInPodSpec(p.Spec, "pod "+p.Name); ok {
+			return baselineResources(sc.Resources), sc.Resources.Source
 		}
 	}
 	var r corev1.ResourceRequirements
 	why := ""
-	if b, ok, err := kube.BaselineFromAnnotations(w.annotations()); err != nil {
+	if b, ok, err := cluster.ResourcesFromAnnotations(w.annotations()); err != nil {
 		*assume = append(*assume, fmt.Sprintf("%s: %v (ignored here; the injector would fail the pod)", w.ref, err))
 	} else if ok {
 		r, why = baselineResources(b), "the pod template's sidecar.istio.io resource annotations"
@@ -275,12 +275,12 @@ func (w *workload) sidecarResources(mesh *Mesh, assume *[]string) (corev1.Resour
 		if mesh.ProxyResources != nil {
 			r, why = *mesh.ProxyResources.DeepCopy(), "values global.proxy.resources"
 		} else {
-			b := kube.IstioDefaultBaseline("no resource annotation")
+			b := cluster.IstioDefaultResources("no resource annotation")
 			r, why = baselineResources(b), b.Source
 		}
 	}
-	if sc, ok := kube.SidecarInPodSpec(w.tpl.Spec, "the pod template"); ok {
-		declared := baselineResources(sc.Baseline)
+	if sc, ok := cluster.SidecarInPodSpec(w.tpl.Spec, "the pod template"); ok {
+		declared := baselineResources(sc.Resources)
 		for _, l := range []struct{ from, to *corev1.ResourceList }{{&declared.Requests, &r.Requests}, {&declared.Limits, &r.Limits}} {
 			for k, v := range *l.from {
 				if *l.to == nil {
@@ -294,7 +294,7 @@ func (w *workload) sidecarResources(mesh *Mesh, assume *[]string) (corev1.Resour
 	return r, why
 }
 
-func baselineResources(b kube.Baseline) corev1.ResourceRequirements {
+func baselineResources(b cluster.SidecarResources) corev1.ResourceRequirements {
 	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
 	set := func(l corev1.ResourceList, name corev1.ResourceName, q *resource.Quantity) {
 		if q != nil {

@@ -35,7 +35,7 @@ func (e findingsError) Error() string {
 func (e findingsError) ExitCode() int { return exitFindings }
 
 type checkFlags struct {
-	kube           kubeFlags
+	kube           kubeReadFlags
 	files          []string
 	meshConfig     string
 	k8sVersion     string
@@ -95,7 +95,7 @@ cluster cannot be read.`,
 		},
 	}
 	fl := c.Flags()
-	addKubeFlags(fl, &f.kube, 60*time.Second, "how long reading the cluster may take")
+	f.kube.register(fl, 60*time.Second, "how long reading the cluster may take")
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifests to check: a file, a directory (its .yaml, .yml and .json files), or - for stdin; repeatable. Without it the live cluster is checked")
 	fl.StringVar(&f.meshConfig, "mesh-config", "", "Istio's mesh configuration: the mesh YAML (the istio ConfigMap's mesh key), the istio ConfigMap, an IstioOperator, or an istiod Helm values file (default: the cluster's istio ConfigMap live, Istio's defaults offline)")
 	fl.StringVar(&f.k8sVersion, "k8s-version", "", "the cluster's Kubernetes version, e.g. 1.30 (default: the API server's live, unknown offline)")
@@ -207,18 +207,18 @@ func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 			set.Env.IstioVersion, set.Env.IstioSource = set.Mesh.IstioVersion, "the mesh configuration's tag"
 		}
 	} else {
-		client, dyn, resolved, err := f.kube.clients()
-		ns = resolved
+		clients, err := f.kube.Connect()
 		if err != nil {
 			return nil, "", err
 		}
+		ns = clients.Namespace
 		scope := check.LiveScope{IstioNamespace: f.istioNamespace, Mesh: mesh, AllNamespaces: f.allNamespaces}
 		if !f.allNamespaces {
 			scope.Namespaces = []string{ns}
 		}
 		ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
 		defer cancel()
-		if set, err = check.LoadCluster(ctx, client, dyn, scope); err != nil {
+		if set, err = check.LoadCluster(ctx, clients.Typed, clients.Dynamic, scope); err != nil {
 			return nil, "", err
 		}
 	}
