@@ -522,3 +522,21 @@ func checkFleetModel(ws []WorkloadReport, p profiles.Profile) FleetModelCheck {
 	}
 	return c
 }
+
+// ServiceFQDN reads a service named as an FQDN (NAME.NAMESPACE.svc.DOMAIN)
+// or as NAME.NAMESPACE, as Istio's destination_service spells it.
+func ServiceFQDN(name, domain string) (string, error) {
+	parts := strings.Split(name, ".")
+	for _, p := range parts {
+		if p == "" {
+			return "", fmt.Errorf("expected a service as NAME.NAMESPACE or its FQDN, got %q", name)
+		}
+	}
+	switch {
+	case len(parts) == 2:
+		return name + ".svc." + domain, nil
+	case len(parts) > 3 && parts[2] == "svc":
+		return name, nil
+	}
+	return "", fmt.Errorf("expected a service as NAME.NAMESPACE or NAME.NAMESPACE.svc.%s, got %q", domain, name)
+}

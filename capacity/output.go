@@ -50,7 +50,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tPODS\tHPA\tIN RPS/POD\tREQ/CALL\tSIDECAR RPS/POD\tCPU NOW\tUSED\tPREDICTED\tERROR\tCPU REC\tMEM NOW\tMEM MAX\tMEM REC\tCONC\tCLUSTERS\tRISKS")
 	for _, wr := range r.Workloads {
-		fmt.Fprintln(tw, strings.Join(tableRow(wr), "\t"))
+		fmt.Fprintln(tw, strings.Join(TableRow(wr), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -94,7 +94,11 @@ func section(w io.Writer, title string, lines []string) {
 	}
 }
 
-func tableRow(wr WorkloadReport) []string {
+// TableRow is a workload's row of the table: workload, pods, HPA, inbound
+// RPS per pod, requests per call, sidecar RPS per pod, CPU now, used,
+// predicted, error, CPU recommended, memory now, max, recommended,
+// concurrency, clusters (now/scoped) and risks.
+func TableRow(wr WorkloadReport) []string {
 	l, c := wr.Load, wr.Current
 	row := []string{wr.ID(), strconv.Itoa(int(l.Replicas)), hpaText(l)}
 	if wr.Recommendation == nil {
@@ -339,7 +343,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, "| workload | pods | HPA | inbound RPS/pod | requests/call | sidecar RPS/pod | CPU now | used | predicted | error | CPU rec | memory now | max | memory rec | concurrency | clusters (now/scoped) | risks |")
 	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
 	for _, wr := range r.Workloads {
-		cells := tableRow(wr)
+		cells := TableRow(wr)
 		for i := range cells {
 			cells[i] = mdEscape(cells[i])
 		}

@@ -1,10 +1,13 @@
 package capacity
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -15,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -204,4 +208,79 @@ func sidecarSuggestion(w *Workload, wr WorkloadReport) (File, bool) {
 	b.WriteString("# Review it first: a destination called less often than the window (a monthly job, a failover) is missing, and a missing host's requests go to the PassthroughCluster or fail.\n")
 	fmt.Fprintf(&b, "#   kubectl apply -f %s\n", file)
 	return File{Path: file, Content: append([]byte(b.String()), data...)}, true
+}
+
+// Names of the report directory's files.
+const (
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+	JSONFile     = "report.json"
+	CSVFile      = "workloads.csv"
+	PatchesDir   = "patches"
+)
+
+// Files are the report directory's files but report.html: report.json,
+// workloads.csv, report.md and the patches under patches/.
+func Files(f *Fleet, r *Report) ([]File, error) {
+	var js, csvb, md bytes.Buffer
+	if err := WriteJSON(&js, r); err != nil {
+		return nil, err
+	}
+	if err := WriteCSV(&csvb, r); err != nil {
+		return nil, err
+	}
+	if err := WriteMarkdown(&md, r); err != nil {
+		return nil, err
+	}
+	out := []File{{JSONFile, js.Bytes()}, {CSVFile, csvb.Bytes()}, {MarkdownFile, md.Bytes()}}
+	patches, err := Patches(f, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range patches {
+		out = append(out, File{Path: path.Join(PatchesDir, p.Path), Content: p.Content})
+	}
+	return out, nil
+}
+
+// WriteFiles writes the files into dir, each atomically; the patches go
+// into a fresh directory that replaces patches/ whole, so that no patch of
+// an earlier run is left beside this run's. It returns the paths written
+// (patches/ as one).
+func WriteFiles(dir string, files []File) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	staging, err := os.MkdirTemp(dir, ".patches-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(staging)
+	var written []string
+	patches := 0
+	for _, f := range files {
+		if rest, ok := strings.CutPrefix(f.Path, PatchesDir+"/"); ok {
+			if err := results.WriteFileAtomic(filepath.Join(staging, filepath.FromSlash(rest)), f.Content); err != nil {
+				return nil, err
+			}
+			patches++
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := results.WriteFileAtomic(p, f.Content); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
+	}
+	final := filepath.Join(dir, PatchesDir)
+	old := final + ".old"
+	_ = os.RemoveAll(old)
+	if err := os.Rename(final, old); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	if err := os.Rename(staging, final); err != nil {
+		return nil, err
+	}
+	_ = os.RemoveAll(old)
+	return append(written, fmt.Sprintf("%s/ (%d files)", final, patches)), nil
 }

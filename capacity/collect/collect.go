@@ -398,3 +398,22 @@ func hpaState(h *autoscalingv2.HorizontalPodAutoscaler) *capacity.HPAState {
 	}
 	return s
 }
+
+// Result is a run's fleet as read and its plan.
+type Result struct {
+	Fleet  *capacity.Fleet
+	Report *capacity.Report
+}
+
+// Plan reads the fleet and plans it.
+func Plan(ctx context.Context, src Sources, s Scope, o capacity.Options) (*Result, error) {
+	f, err := Fleet(ctx, src, s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := capacity.Analyze(f, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Fleet: f, Report: r}, nil
+}
