@@ -45,6 +45,10 @@ type Workload struct {
 	Calls  []Call
 	// RetryRatio is the retries per outbound request.
 	RetryRatio float64
+	// Consumer makes the daily rate drive its calls without any inbound
+	// request (a queue consumer): PeakInboundPerPod is then the rate of
+	// the work that makes the calls, and no inbound request is recorded.
+	Consumer bool
 	// The sidecar's true CPU: ProxyIdle + ProxyCoresPerKRPS x sidecar RPS
 	// / 1000, times (1 + noise), noise ~ N(0, ProxyNoise) per scrape.
 	ProxyIdle, ProxyCoresPerKRPS, ProxyNoise float64
@@ -71,19 +75,32 @@ func (w Workload) Load(t time.Time) float64 {
 // InboundPerPod is the inbound RPS per pod at t.
 func (w Workload) InboundPerPod(t time.Time) float64 { return w.PeakInboundPerPod * w.Load(t) }
 
-// Hops is the requests through the sidecar per inbound call: the inbound
-// request, its calls and their retries.
-func (w Workload) Hops() float64 {
+// CallsPerInbound is the outbound calls per inbound request (per unit of
+// work for a consumer), retries not counted.
+func (w Workload) CallsPerInbound() float64 {
 	calls := 0.0
 	for _, c := range w.Calls {
 		calls += c.PerInbound
 	}
-	return 1 + calls*(1+w.RetryRatio)
+	return calls
 }
 
-// ProxyCores is the sidecar's CPU (noise-free) at an inbound rate per pod.
-func (w Workload) ProxyCores(inbound float64) float64 {
-	return w.ProxyIdle + w.ProxyCoresPerKRPS*inbound*w.Hops()/1000
+// Hops is the requests through the sidecar per inbound call: the inbound
+// request, its calls and their retries.
+func (w Workload) Hops() float64 { return 1 + w.CallsPerInbound()*(1+w.RetryRatio) }
+
+// SidecarRPS is the requests through the sidecar per pod at a rate per pod
+// of the daily shape (inbound requests, or a consumer's work).
+func (w Workload) SidecarRPS(rate float64) float64 {
+	if w.Consumer {
+		return rate * w.CallsPerInbound() * (1 + w.RetryRatio)
+	}
+	return rate * w.Hops()
+}
+
+// ProxyCores is the sidecar's CPU (noise-free) at a rate per pod.
+func (w Workload) ProxyCores(rate float64) float64 {
+	return w.ProxyIdle + w.ProxyCoresPerKRPS*w.SidecarRPS(rate)/1000
 }
 
 // ThrottledShare is the share of periods throttled at load (0..1 of peak).
@@ -187,15 +204,17 @@ func (h History) advance(wl *Workload, s *podState, t time.Time) {
 	dt := h.Scrape.Seconds()
 	mid := t.Add(-h.Scrape / 2)
 	load := wl.Load(mid)
-	in := wl.PeakInboundPerPod * load
-	s.inbound += in * dt
+	rate := wl.PeakInboundPerPod * load
+	if !wl.Consumer {
+		s.inbound += rate * dt
+	}
 	for i, c := range wl.Calls {
-		s.outbound[i] += in * c.PerInbound * dt
-		s.retries[i] += in * c.PerInbound * wl.RetryRatio * dt
+		s.outbound[i] += rate * c.PerInbound * dt
+		s.retries[i] += rate * c.PerInbound * wl.RetryRatio * dt
 	}
 	noise := 1 + wl.ProxyNoise*s.proxyNoise.NormFloat64()
-	s.proxyCPU += math.Max(0, wl.ProxyCores(in)*noise) * dt
-	s.appCPU += (wl.AppIdle + wl.AppCoresPerKRPS*in/1000) * dt
+	s.proxyCPU += math.Max(0, wl.ProxyCores(rate)*noise) * dt
+	s.appCPU += (wl.AppIdle + wl.AppCoresPerKRPS*rate/1000) * dt
 	periods := 10 * dt // a 100 ms CFS period
 	s.periods += periods
 	s.throttled += periods * wl.ThrottledShare(load)
