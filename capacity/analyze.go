@@ -203,7 +203,7 @@ func (a *analysis) load(w *Workload, wr *WorkloadReport) Load {
 		}
 	}
 	l.Retries, l.RetriesMeasured = t.Retries.Value, t.Retries.Found
-	if !t.Retries.Found && a.fleet.Telemetry.Has(prom.QueryRetries) && w.Sidecar.Found {
+	if !t.Retries.Found && a.fleet.Telemetry.Has(prom.QueryRetries) && w.Sidecar.Found && l.OutboundRequests+l.AuthzRequests > 0 {
 		wr.Notes = append(wr.Notes, "no envoy_cluster_upstream_rq_retry series for this workload (its sidecar's Envoy stats are not scraped, or it called no upstream): retries taken as 0")
 	}
 	l.Hops = a.fanout(l, wr).Breakdown()
@@ -278,8 +278,8 @@ func (a *analysis) recommend(w *Workload, wr *WorkloadReport) (sizing.Plan, erro
 		return sizing.Plan{}, err
 	}
 	for _, s := range plan.Assumptions {
-		if strings.HasPrefix(s, "no retries counted") && wr.Load.RetriesMeasured {
-			continue // measured as zero: not an assumption
+		if strings.HasPrefix(s, "no retries counted") {
+			continue // retries are measured here; where they are not, a note says so
 		}
 		a.assume(s)
 	}

@@ -72,7 +72,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintln(w, "  "+l)
 	}
 	section(w, "RISKS", riskLines(r.Risks))
-	section(w, "NOT SIZED", notSized(r.Workloads))
+	section(w, "NOT SIZED FROM TRAFFIC", notSized(r.Workloads))
 	section(w, "NOTES", append(append([]string{}, r.Notes...), workloadNotes(r.Workloads)...))
 	section(w, "ASSUMPTIONS", r.Assumptions)
 	return nil
@@ -102,13 +102,13 @@ func TableRow(wr WorkloadReport) []string {
 	l, c := wr.Load, wr.Current
 	row := []string{wr.ID(), strconv.Itoa(int(l.Replicas)), hpaText(l)}
 	if wr.Recommendation == nil {
-		return append(row, "-", "-", "-", cpu(float64(c.CPURequestMillicores)), opt(c.CPUAtPeakMillicores, cpu), "-", "-", "-",
-			bytesOrNone(c.MemoryRequestBytes), opt(c.MemoryMaxBytes, mib), "-", concNow(c), clusters(wr.Config), wr.Status)
+		return append(row, "-", "-", "-", cpu(float64(c.CPURequestMillicores)), opt(c.CPUAtPeakMillicores, cpu), "-", "-", "("+wr.Status+")",
+			bytesOrNone(c.MemoryRequestBytes), opt(c.MemoryMaxBytes, mib), "-", concNow(c), clusters(wr.Config), riskKinds(wr.Risks))
 	}
 	rec := wr.Recommendation
 	predicted, errText := "-", "-"
 	if m := wr.Model; m != nil {
-		predicted, errText = cpu(m.PredictedMillicores), fmt.Sprintf("%+.0f%%", m.Error*100)
+		predicted, errText = fmt.Sprintf("%.0fm", m.PredictedMillicores), fmt.Sprintf("%+.0f%%", m.Error*100)
 	}
 	return append(row, num(l.InboundRPSPerPodAtPeak), fmt.Sprintf("%.2f", l.Hops.Total), num(l.SidecarRPSPerPodAtPeak),
 		cpu(float64(c.CPURequestMillicores)), opt(c.CPUAtPeakMillicores, cpu), predicted, errText, quantity.Millicores(rec.CPURequestMillicores),
@@ -356,7 +356,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintln(w, "- "+mdEscape(l))
 	}
 	mdSection(w, "Risks", riskLines(r.Risks))
-	mdSection(w, "Not sized", notSized(r.Workloads))
+	mdSection(w, "Not sized from traffic", notSized(r.Workloads))
 	mdSection(w, "Notes", append(append([]string{}, r.Notes...), workloadNotes(r.Workloads)...))
 	mdSection(w, "Assumptions", r.Assumptions)
 	fmt.Fprintln(w)

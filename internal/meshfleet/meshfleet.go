@@ -237,9 +237,11 @@ func (h History) appendPod(b []byte, wl *Workload, pod string, s *podState, ts s
 		if caller == "" {
 			caller = "unknown"
 		}
-		line("istio_requests_total", `reporter="destination",source_workload="`+caller+`",source_workload_namespace="`+wl.Namespace+
-			`",destination_workload="`+wl.Name+`",destination_workload_namespace="`+wl.Namespace+`",destination_service="`+
-			wl.Name+"."+wl.Namespace+".svc.cluster.local"+`",response_code="200",`+target, s.inbound)
+		if !wl.Consumer && wl.PeakInboundPerPod > 0 { // no request, no series
+			line("istio_requests_total", `reporter="destination",source_workload="`+caller+`",source_workload_namespace="`+wl.Namespace+
+				`",destination_workload="`+wl.Name+`",destination_workload_namespace="`+wl.Namespace+`",destination_service="`+
+				wl.Name+"."+wl.Namespace+".svc.cluster.local"+`",response_code="200",`+target, s.inbound)
+		}
 		for i, c := range wl.Calls {
 			line("istio_requests_total", `reporter="source",source_workload="`+wl.Name+`",source_workload_namespace="`+wl.Namespace+
 				`",destination_workload="`+c.Workload+`",destination_workload_namespace="`+c.Namespace+`",destination_service="`+
