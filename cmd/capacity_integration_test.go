@@ -62,6 +62,18 @@ func TestCapacityEndToEnd(t *testing.T) {
 	t.Run("readme", func(t *testing.T) { checkCapacityREADME(t, f) })
 	t.Run("outputs", func(t *testing.T) { checkCapacityOutputs(t, f, byKey) })
 	t.Run("rbac", func(t *testing.T) { checkCapacityRBAC(t, f, r) })
+	t.Run("unreachable", func(t *testing.T) {
+		args := f.capacityArgs(harness.Kubeconfig, "-n", "shop")
+		for i, a := range args {
+			if a == f.promURL {
+				args[i] = "http://127.0.0.1:1"
+			}
+		}
+		code, stdout, stderr := run(t, args...)
+		if code != exitFailure || stdout != "" || !strings.Contains(stderr, "prometheus at http://127.0.0.1:1 is unreachable") {
+			t.Errorf("an unreachable Prometheus: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	})
 }
 
 func near(t *testing.T, what string, got, want, tol float64) {

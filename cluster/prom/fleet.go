@@ -377,6 +377,13 @@ func (c *Client) Destinations(ctx context.Context, namespaces []string, window t
 	return d, nil
 }
 
+// Covers says whether the workload sent any request in the window: one
+// that did not is absent from the telemetry, not known to call nothing.
+func (d *Destinations) Covers(namespace, workload string) bool {
+	_, ok := d.Workloads[WorkloadKey{Namespace: namespace, Name: workload}]
+	return ok
+}
+
 // OutboundHosts lists the services (FQDNs) the workload called: what the
 // onboarding check's Telemetry asks.
 func (d *Destinations) OutboundHosts(namespace, workload string) ([]string, error) {
