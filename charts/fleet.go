@@ -281,7 +281,8 @@ func riskChart(r *capacity.Report) (Chart, bool) {
 		counts[slices.Index(capacity.RiskKinds, rk.Kind)]++
 	}
 	bar := gocharts.NewBar()
-	bar.SetGlobalOptions(append(common("axis"), gocharts.WithXAxisOpts(opts.XAxis{Type: "category"}), valueAxisY("workloads"))...)
+	bar.SetGlobalOptions(append(common("axis"), gocharts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Interval: "0", FontSize: 11}}),
+		valueAxisY("workloads"))...)
 	bar.SetXAxis(capacity.RiskKinds)
 	bar.AddSeries("workloads at risk", barData(counts), itemColor(colorOf(3)))
 	return newChart("chart-risks", "Risks",
