@@ -34,8 +34,10 @@ type TelemetryRun struct {
 	At         time.Time
 	Window     time.Duration
 	RateWindow time.Duration
-	Quantile   float64
-	Queries    []prom.NamedQuery
+	// Step is how often the peaks were evaluated (0: every RateWindow).
+	Step     time.Duration
+	Quantile float64
+	Queries  []prom.NamedQuery
 	// QueriesSent counts the PromQL queries of the run (a fixed number).
 	QueriesSent int64
 	Elapsed     time.Duration

@@ -28,26 +28,22 @@ const (
 
 // Pod names: a Deployment's pods are named <deployment>-<pod-template-hash>-<5
 // random characters>, both parts from Kubernetes' safe alphabet (no vowels,
-// no 0, 1 or 3); a StatefulSet's are <statefulset>-<ordinal>.
+// no 0, 1 or 3); a StatefulSet's are <statefulset>-<ordinal>. One pattern
+// reads both: its lazy name part takes the earliest split that leaves a
+// Deployment's two parts or a StatefulSet's ordinal, so the Deployment's
+// reading wins where both fit (a suffix of digits only, such as 24567).
 const (
-	safeAlphabet          = "[bcdfghjklmnpqrstvwxz2456789]"
-	DeploymentPodPattern  = "(.+)-" + safeAlphabet + "{1,10}-" + safeAlphabet + "{5}"
-	StatefulSetPodPattern = "(.+)-[0-9]+"
+	safeAlphabet   = "[bcdfghjklmnpqrstvwxz2456789]"
+	PodNamePattern = "(.+?)-(?:" + safeAlphabet + "{1,10}-" + safeAlphabet + "{5}|[0-9]+)"
 )
 
-var (
-	deploymentPod  = regexp.MustCompile("^" + DeploymentPodPattern + "$")
-	statefulSetPod = regexp.MustCompile("^" + StatefulSetPodPattern + "$")
-)
+var podName = regexp.MustCompile("^(?:" + PodNamePattern + ")$")
 
-// WorkloadOfPod is the workload name a pod's name implies, by the same rules
-// as WorkloadLabel applies inside Prometheus: a Deployment's pod name first,
-// else a StatefulSet's; "" for neither (a DaemonSet's, a bare pod's).
+// WorkloadOfPod is the workload name a pod's name implies, by the rule
+// WorkloadLabel applies inside Prometheus; "" for neither a Deployment's
+// nor a StatefulSet's pod (a DaemonSet's, a bare pod's).
 func WorkloadOfPod(pod string) string {
-	if m := deploymentPod.FindStringSubmatch(pod); m != nil {
-		return m[1]
-	}
-	if m := statefulSetPod.FindStringSubmatch(pod); m != nil {
+	if m := podName.FindStringSubmatch(pod); m != nil {
 		return m[1]
 	}
 	return ""
@@ -56,12 +52,10 @@ func WorkloadOfPod(pod string) string {
 // WorkloadLabel wraps expr, whose series carry the pod label, so that they
 // also carry "workload", derived from the pod's name: cAdvisor and Envoy
 // series name the pod only, and a fixed number of queries can aggregate by
-// workload only if Prometheus derives it. label_replace leaves a series
-// unchanged when its pattern does not match, so the Deployment rule, applied
-// last, overrides the StatefulSet rule where both match.
+// workload only if Prometheus derives it. A series whose pod matches
+// neither naming keeps no workload label.
 func WorkloadLabel(expr string) string {
-	return fmt.Sprintf(`label_replace(label_replace(%s, "workload", "$1", %q, %q), "workload", "$1", %q, %q)`,
-		expr, PodLabel, StatefulSetPodPattern, PodLabel, DeploymentPodPattern)
+	return fmt.Sprintf(`label_replace(%s, "workload", "$1", %q, %q)`, expr, PodLabel, PodNamePattern)
 }
 
 // WorkloadKey names a workload as Istio's telemetry does: its namespace and
@@ -79,9 +73,12 @@ type FleetQuery struct {
 	// Window is the history read, ending At.
 	Window time.Duration
 	At     time.Time
-	// RateWindow is the range of each rate() (the "5-minute rates"), and
-	// the step at which the peak's subqueries evaluate them.
+	// RateWindow is the range of each rate() (the "5-minute rates").
 	RateWindow time.Duration
+	// Step is how often the peak's subqueries evaluate the rates (0: every
+	// RateWindow, which reads each sample about once; a longer step reads
+	// a share RateWindow/Step of them, for a long window on a large fleet).
+	Step time.Duration
 	// Quantile is the peak: this quantile over the window of the rates.
 	Quantile float64
 	// Parallel is how many queries run at once (0: DefaultParallel).
@@ -102,6 +99,8 @@ func (q FleetQuery) Validate() error {
 		return fmt.Errorf("rate window must be > 0 and at most the window %s, got %s", q.Window, q.RateWindow)
 	case !(q.Quantile > 0 && q.Quantile <= 1):
 		return fmt.Errorf("peak quantile must be within (0, 1], got %v", q.Quantile)
+	case q.Step < 0 || q.Step > q.Window:
+		return fmt.Errorf("peak step must be >= 0 and at most the window %s, got %s", q.Window, q.Step)
 	case q.At.IsZero():
 		return fmt.Errorf("the evaluation time is not set")
 	}
@@ -160,22 +159,36 @@ func OutboundQuery(namespaces []string, window time.Duration) string {
 }
 
 // FleetQueries are the fixed set of PromQL queries one run sends, whatever
-// the fleet's size. A peak is quantile_over_time(Quantile, X[Window:Rate])
-// where X is a per-pod figure of each workload at one time: the average
-// over its pods of rate(...[Rate]) (for inbound requests, the sum over a
-// pod's series first); the subquery evaluates X every RateWindow over the
-// window, so it reads every sample of the window about once.
+// the fleet's size. A peak is quantile_over_time(Quantile, X[Window:Rate]);
+// for the load and the sidecar's CPU, X is a per-pod figure of each
+// workload at one time, the average over its pods of rate(...[Rate]), so
+// that the two peaks are taken the same way and the model is checked at
+// the load's peak; for the app's CPU and the sidecar's throttling, each
+// pod's own peak, averaged over the workload's pods. The subquery
+// evaluates X every RateWindow over the window, so it reads every sample of
+// the window about once.
 func FleetQueries(q FleetQuery) []NamedQuery {
 	w, r := model.Duration(q.Window), model.Duration(q.RateWindow)
+	step := r
+	if q.Step > 0 {
+		step = model.Duration(q.Step)
+	}
 	dst := matchers(`reporter="destination"`, "destination_workload_namespace", q.Namespaces)
 	proxy := matchers(`container="istio-proxy"`, "namespace", q.Namespaces)
 	app := matchers(appContainers, "namespace", q.Namespaces)
 	retries := matchers(`cluster_name=~"outbound\\|.*"`, "namespace", q.Namespaces)
 	peak := func(inner string) string {
-		return fmt.Sprintf("quantile_over_time(%g, (%s)[%s:%s])", q.Quantile, inner, w, r)
+		return fmt.Sprintf("quantile_over_time(%g, (%s)[%s:%s])", q.Quantile, inner, w, step)
 	}
 	perPod := func(series, sel string) string {
 		return fmt.Sprintf("avg by (namespace, workload) (%s)", WorkloadLabel(fmt.Sprintf("sum by (namespace, pod) (rate(%s%s[%s]))", series, sel, r)))
+	}
+	// perPodPeak takes each pod's peak, and averages the pods of each
+	// workload outside the subquery: the workload's label is then derived
+	// once per pod rather than at every step (throttling and the app's CPU,
+	// figures of each pod's own quota and load).
+	perPodPeak := func(inner string) string {
+		return fmt.Sprintf("avg by (namespace, workload) (%s)", WorkloadLabel(peak(inner)))
 	}
 	byWorkload := func(agg, inner string) string {
 		return fmt.Sprintf("sum by (namespace, workload) (%s)", WorkloadLabel(fmt.Sprintf("sum by (namespace, pod) (%s(%s))", agg, inner)))
@@ -191,11 +204,11 @@ func FleetQueries(q FleetQuery) []NamedQuery {
 			byWorkload("increase", fmt.Sprintf("%s%s[%s]", SeriesRetries, retries, w))},
 		{QueryProxyCPUPeak, "istio-proxy CPU cores per pod at the peak",
 			peak(perPod(SeriesCPU, proxy))},
-		{QueryAppCPUPeak, "app containers' CPU cores per pod at the peak",
-			peak(perPod(SeriesCPU, app))},
-		{QueryThrottledPeak, "share of istio-proxy CFS periods throttled at the peak",
-			peak(fmt.Sprintf("%s / (%s > 0)", byWorkload("rate", fmt.Sprintf("%s%s[%s]", SeriesThrottled, proxy, r)),
-				byWorkload("rate", fmt.Sprintf("%s%s[%s]", SeriesPeriods, proxy, r))))},
+		{QueryAppCPUPeak, "app containers' CPU cores at each pod's peak, averaged over the pods",
+			perPodPeak(fmt.Sprintf("sum by (namespace, pod) (rate(%s%s[%s]))", SeriesCPU, app, r))},
+		{QueryThrottledPeak, "share of istio-proxy CFS periods throttled at each pod's peak, averaged over the pods",
+			perPodPeak(fmt.Sprintf("sum by (namespace, pod) (rate(%s%s[%s])) / (sum by (namespace, pod) (rate(%s%s[%s])) > 0)",
+				SeriesThrottled, proxy, r, SeriesPeriods, proxy, r))},
 		{QueryProxyMemory, "istio-proxy's largest working set of any pod over the window",
 			fmt.Sprintf("max by (namespace, workload) (%s)", WorkloadLabel(fmt.Sprintf("max by (namespace, pod) (max_over_time(%s%s[%s]))", SeriesMemory, proxy, w)))},
 		{QueryAppMemory, "app containers' largest working set of any pod over the window",

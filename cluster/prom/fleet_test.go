@@ -43,7 +43,7 @@ func TestFleetQueriesAreAFixedSet(t *testing.T) {
 		t.Errorf("inbound peak\n got %s\nwant %s", names[QueryInboundPeak], want)
 	}
 	for _, name := range []string{QueryProxyCPUPeak, QueryAppCPUPeak, QueryThrottledPeak, QueryRetries, QueryProxyMemory, QueryAppMemory} {
-		if !strings.Contains(names[name], `label_replace(label_replace(`) || !strings.Contains(names[name], "by (namespace, workload)") {
+		if !strings.Contains(names[name], `label_replace(`) || !strings.Contains(names[name], "by (namespace, workload)") {
 			t.Errorf("%s does not aggregate by the workload derived from the pod: %s", name, names[name])
 		}
 	}
@@ -52,6 +52,10 @@ func TestFleetQueriesAreAFixedSet(t *testing.T) {
 	}
 	if !strings.Contains(names[QueryAppCPUPeak], `container!~"|POD|istio-proxy"`) {
 		t.Errorf("app CPU must leave out the sidecar, the pause container and the pod cgroup: %s", names[QueryAppCPUPeak])
+	}
+	q.Step = 15 * time.Minute
+	if got := FleetQueries(q)[0].Expr; !strings.HasSuffix(got, "[1w:15m])") {
+		t.Errorf("a 15m peak step: %s", got)
 	}
 	q.Namespaces = []string{"shop", "pay"}
 	for _, nq := range FleetQueries(q) {
