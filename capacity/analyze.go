@@ -93,9 +93,6 @@ func summarizeTelemetry(t TelemetryRun) TelemetrySummary {
 		ScrapeIntervalWhy: t.ScrapeInterval.From,
 	}
 	s.PeakRule = PeakRule(t.Quantile, t.RateWindow, t.Window)
-	if t.Step > 0 && t.Step != t.RateWindow {
-		s.PeakRule += fmt.Sprintf(", evaluated every %s", model.Duration(t.Step))
-	}
 	if t.ScrapeInterval.Found {
 		s.ScrapeInterval = model.Duration(t.ScrapeInterval.Interval).String()
 	}

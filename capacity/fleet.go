@@ -34,10 +34,8 @@ type TelemetryRun struct {
 	At         time.Time
 	Window     time.Duration
 	RateWindow time.Duration
-	// Step is how often the peaks were evaluated (0: every RateWindow).
-	Step     time.Duration
-	Quantile float64
-	Queries  []prom.NamedQuery
+	Quantile   float64
+	Queries    []prom.NamedQuery
 	// QueriesSent counts the PromQL queries of the run (a fixed number).
 	QueriesSent int64
 	Elapsed     time.Duration

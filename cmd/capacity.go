@@ -31,7 +31,6 @@ type capacityFlags struct {
 	prom             promFlags
 	window           string
 	rateWindow       string
-	peakStep         string
 	quantile         float64
 	at               string
 	profile          string
@@ -152,7 +151,6 @@ pod: quantile_over_time(0.99, (avg by (workload) (rate(x[5m])))[7d:5m]).`,
 	f.prom.register(c, " (required)")
 	fl.StringVar(&f.window, "window", "7d", "how much history to read, ending --at: 7d, 36h, 2w (Prometheus durations)")
 	fl.StringVar(&f.rateWindow, "rate-window", "5m", "the range of each rate(): the peak is taken over rates of this width, evaluated every this long; at least 4 scrape intervals")
-	fl.StringVar(&f.peakStep, "peak-step", "", "how often the peak's rates are evaluated (default: every --rate-window, reading each sample once; 15m reads a third of them, for a long window on a large fleet)")
 	fl.Float64Var(&f.quantile, "peak-quantile", 0.99, "the peak: this quantile over the window of the per-pod rates (1 = the maximum)")
 	fl.StringVar(&f.at, "at", "", "the end of the window, RFC 3339 (default: now)")
 	fl.StringVar(&f.profile, "profile", profiles.DefaultName, "cost profile: a reference name (proxysizer profiles list) or a profile YAML measured by sweep")
@@ -211,12 +209,6 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 	if err != nil || rate <= 0 || rate > window {
 		return o, flagError("rate-window", "expected a duration > 0 and at most --window, such as 5m, got %q", f.rateWindow)
 	}
-	var step model.Duration
-	if f.peakStep != "" {
-		if step, err = model.ParseDuration(f.peakStep); err != nil || step <= 0 || step > window {
-			return o, flagError("peak-step", "expected a duration > 0 and at most --window, such as 15m, got %q", f.peakStep)
-		}
-	}
 	if !(f.quantile > 0 && f.quantile <= 1) {
 		return o, flagError("peak-quantile", "expected a quantile within (0, 1], such as 0.99, got %v", f.quantile)
 	}
@@ -226,7 +218,7 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 			return o, flagError("at", "expected an RFC 3339 time such as 2026-11-30T00:00:00Z, got %q", f.at)
 		}
 	}
-	o.scope.Telemetry = prom.FleetQuery{Window: time.Duration(window), RateWindow: time.Duration(rate), Step: time.Duration(step), Quantile: f.quantile, At: at}
+	o.scope.Telemetry = prom.FleetQuery{Window: time.Duration(window), RateWindow: time.Duration(rate), Quantile: f.quantile, At: at}
 	if len(validation.IsDNS1123Label(f.istioNamespace)) > 0 {
 		return o, flagError("istio-namespace", "expected a namespace name, got %q", f.istioNamespace)
 	}

@@ -11,7 +11,6 @@ func TestCapacityBadInput(t *testing.T) {
 		{"missing token file", with("--prometheus-token-file", "/does/not/exist"), []string{"--prometheus-token-file", "readable file"}},
 		{"bad window", with("--window", "a week"), []string{"--window", "7d"}},
 		{"rate window above the window", with("--window", "1h", "--rate-window", "2h"), []string{"--rate-window", "at most --window"}},
-		{"peak step", with("--window", "1h", "--peak-step", "2h"), []string{"--peak-step", "at most --window"}},
 		{"quantile", with("--peak-quantile", "99"), []string{"--peak-quantile", "(0, 1]"}},
 		{"at", with("--at", "yesterday"), []string{"--at", "RFC 3339"}},
 		{"output", with("-o", "yaml"), []string{"--output", "table, json, csv, markdown, html"}},

@@ -59,9 +59,8 @@ func main() {
 	scrape := flag.Duration("scrape", time.Minute, "scrape interval of the history")
 	sample := flag.Int("peer-sample", 20, "workloads the per-workload peer is timed on")
 	keep := flag.String("keep", "", "keep the TSDB in this directory (and reuse it if it holds one)")
-	step := flag.Duration("step", 0, "the peaks' evaluation step (capacity's --peak-step; 0: the 5m rate window)")
 	flag.Parse()
-	if err := run(*workloads, *pods, *namespaces, *hours, *scrape, *sample, *keep, *step); err != nil {
+	if err := run(*workloads, *pods, *namespaces, *hours, *scrape, *sample, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench capacity:", err)
 		os.Exit(1)
 	}
@@ -69,7 +68,7 @@ func main() {
 
 var end = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 
-func run(nWorkloads, nPods, nNamespaces int, hours float64, scrape time.Duration, sample int, keep string, step time.Duration) error {
+func run(nWorkloads, nPods, nNamespaces int, hours float64, scrape time.Duration, sample int, keep string) error {
 	fleet := generate(nWorkloads, nPods, nNamespaces)
 	window := time.Duration(hours * float64(time.Hour))
 	h := meshfleet.History{Workloads: fleet, Start: end.Add(-window), End: end, Scrape: scrape, Seed: 7}
@@ -113,7 +112,7 @@ func run(nWorkloads, nPods, nNamespaces int, hours float64, scrape time.Duration
 	if err != nil {
 		return err
 	}
-	q := prom.FleetQuery{Window: window, RateWindow: 5 * time.Minute, Step: step, Quantile: 0.99, At: end}
+	q := prom.FleetQuery{Window: window, RateWindow: 5 * time.Minute, Quantile: 0.99, At: end}
 	// A warm-up query, so that both the fleet run and its peer find the
 	// blocks' index pages in the page cache.
 	if _, err := client.Vector(ctx, `count(container_memory_working_set_bytes)`, end); err != nil {
@@ -139,7 +138,7 @@ func run(nWorkloads, nPods, nNamespaces int, hours float64, scrape time.Duration
 	}
 	fmt.Printf("bench capacity: %d workloads in %d namespaces, %d pods, %.0f series; history %s at %s (the default window is 7d: a 7-day history at this interval holds %.0fx the samples)\n",
 		len(fleet), nNamespaces, len(fleet)*nPods, nSeries, window, scrape, (7*24*time.Hour).Hours()/window.Hours())
-	fmt.Printf("bench capacity: GOMAXPROCS %d, %d CPUs; peaks evaluated every %s\n", runtime.GOMAXPROCS(0), runtime.NumCPU(), max(step, 5*time.Minute))
+	fmt.Printf("bench capacity: GOMAXPROCS %d, %d CPUs\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Printf("capacity run (cluster from memory, Prometheus for real): %.1f s, %d PromQL queries (Prometheus answered in %.1f s), %d workloads sized\n",
 		elapsed.Seconds(), queries, res.Fleet.Telemetry.Elapsed.Seconds(), sized)
 	fmt.Printf("per-workload peer: %.2f s for %d workloads (%d queries), so about %.0f s for %d, %.0f queries: the fixed set is %.1fx faster\n",

@@ -78,7 +78,7 @@ func Fleet(ctx context.Context, src Sources, s Scope) (*capacity.Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Telemetry = capacity.TelemetryRun{At: q.At, Window: q.Window, RateWindow: q.RateWindow, Step: q.Step, Quantile: q.Quantile,
+	f.Telemetry = capacity.TelemetryRun{At: q.At, Window: q.Window, RateWindow: q.RateWindow, Quantile: q.Quantile,
 		Queries: tel.Queries, QueriesSent: src.Prometheus.QueriesSent() - before, Elapsed: tel.Elapsed, Series: tel.Series}
 	if iv, err := src.Prometheus.ScrapeInterval(ctx); err != nil {
 		f.Telemetry.ScrapeInterval = prom.ScrapeInterval{From: err.Error()}

@@ -73,12 +73,9 @@ type FleetQuery struct {
 	// Window is the history read, ending At.
 	Window time.Duration
 	At     time.Time
-	// RateWindow is the range of each rate() (the "5-minute rates").
+	// RateWindow is the range of each rate() (the "5-minute rates"), and
+	// the step at which the peak's subqueries evaluate them.
 	RateWindow time.Duration
-	// Step is how often the peak's subqueries evaluate the rates (0: every
-	// RateWindow, which reads each sample about once; a longer step reads
-	// a share RateWindow/Step of them, for a long window on a large fleet).
-	Step time.Duration
 	// Quantile is the peak: this quantile over the window of the rates.
 	Quantile float64
 	// Parallel is how many queries run at once (0: DefaultParallel).
@@ -99,8 +96,6 @@ func (q FleetQuery) Validate() error {
 		return fmt.Errorf("rate window must be > 0 and at most the window %s, got %s", q.Window, q.RateWindow)
 	case !(q.Quantile > 0 && q.Quantile <= 1):
 		return fmt.Errorf("peak quantile must be within (0, 1], got %v", q.Quantile)
-	case q.Step < 0 || q.Step > q.Window:
-		return fmt.Errorf("peak step must be >= 0 and at most the window %s, got %s", q.Window, q.Step)
 	case q.At.IsZero():
 		return fmt.Errorf("the evaluation time is not set")
 	}
@@ -169,16 +164,12 @@ func OutboundQuery(namespaces []string, window time.Duration) string {
 // the window about once.
 func FleetQueries(q FleetQuery) []NamedQuery {
 	w, r := model.Duration(q.Window), model.Duration(q.RateWindow)
-	step := r
-	if q.Step > 0 {
-		step = model.Duration(q.Step)
-	}
 	dst := matchers(`reporter="destination"`, "destination_workload_namespace", q.Namespaces)
 	proxy := matchers(`container="istio-proxy"`, "namespace", q.Namespaces)
 	app := matchers(appContainers, "namespace", q.Namespaces)
 	retries := matchers(`cluster_name=~"outbound\\|.*"`, "namespace", q.Namespaces)
 	peak := func(inner string) string {
-		return fmt.Sprintf("quantile_over_time(%g, (%s)[%s:%s])", q.Quantile, inner, w, step)
+		return fmt.Sprintf("quantile_over_time(%g, (%s)[%s:%s])", q.Quantile, inner, w, r)
 	}
 	perPod := func(series, sel string) string {
 		return fmt.Sprintf("avg by (namespace, workload) (%s)", WorkloadLabel(fmt.Sprintf("sum by (namespace, pod) (rate(%s%s[%s]))", series, sel, r)))
