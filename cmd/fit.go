@@ -117,7 +117,7 @@ func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
 		return nil, fmt.Errorf("writing the profile: %w", err)
 	}
 	res.Choice, err = fit.Choose(rec, report, fit.ChoiceOptions{TargetRPS: f.targetRPS, Headroom: f.headroom,
-		SLOP99Ms: float64(f.sloP99) / float64(time.Millisecond)})
+		SLOP99Ms: float64(f.sloP99) / float64(time.Millisecond), Names: planFlagNames()})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -17,6 +18,8 @@ type ChoiceOptions struct {
 	Headroom  float64
 	// SLOP99Ms is the latency objective; 0 takes the sweep's own, if any.
 	SLOP99Ms float64
+	// Names shows the plan's inputs in the caller's words (sizing.Input.Names).
+	Names input.Names
 }
 
 // Choice is the recommendation drawn from a fit: the target, the chosen
@@ -48,7 +51,7 @@ func Choose(rec *results.Sweep, r *Report, o ChoiceOptions) (Choice, error) {
 	}
 	c.Recommendation = sizing.ChooseMeasured(r.MeasuredSettings(), c.TargetRPS*r.RequestsPerInbound, o.Headroom, slo)
 	if b := c.Recommendation.Best; b != nil {
-		plan, err := planChoice(r, rec, *b, c.TargetRPS, o.Headroom)
+		plan, err := planChoice(r, rec, *b, c.TargetRPS, o)
 		if err != nil {
 			return Choice{}, err
 		}
@@ -60,7 +63,7 @@ func Choose(rec *results.Sweep, r *Report, o ChoiceOptions) (Choice, error) {
 // planChoice sizes the chosen concurrency and CPU limit in full with the
 // fitted profile: a manifest must set all four resource annotations, or
 // Istio drops the others.
-func planChoice(r *Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS, headroom float64) (sizing.Plan, error) {
+func planChoice(r *Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS float64, o ChoiceOptions) (sizing.Plan, error) {
 	limit := sizing.CPULimit{Mode: sizing.CPULimitNone}
 	if b.CPULimitMillicores > 0 {
 		limit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: b.CPULimitMillicores}
@@ -68,7 +71,7 @@ func planChoice(r *Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRP
 	return sizing.Recommend(sizing.Input{
 		AppRPSPerPod: targetRPS, Fanout: model.Fanout{Outbound: float64(rec.Options.OutboundPerRequest)},
 		Profile: r.Profile, Config: model.Config{Clusters: sizing.DefaultClusters, Endpoints: sizing.DefaultEndpoints}, ConfigDefault: true,
-		Concurrency: b.Concurrency, Headroom: headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio,
+		Concurrency: b.Concurrency, Headroom: o.Headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio, Names: o.Names,
 	})
 }
 
