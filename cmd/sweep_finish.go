@@ -19,7 +19,7 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 	if err := writeSweepSummary(out, rec, dir); err != nil {
 		return err
 	}
-	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
+	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.req.SLOP99})
 	var in report.Input
 	if err != nil {
 		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)

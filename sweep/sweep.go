@@ -51,19 +51,20 @@ func Run(ctx context.Context, backend driver.Backend, o Options) (*results.Sweep
 
 // open starts a new record, or loads the one to resume.
 func (r *runner) open() error {
+	n := r.o.Names
 	existing, err := results.Load(r.o.OutDir)
 	switch {
 	case r.o.Resume && err != nil:
-		return fmt.Errorf("--resume: %w", err)
+		return n.Errorf(FieldResume, "%w", err)
 	case r.o.Resume:
 		if !reflect.DeepEqual(existing.Options, r.o.record()) {
-			return fmt.Errorf("--resume: %s was swept with other options (%+v); give the same ones, or another --out", r.o.OutDir, existing.Options)
+			return n.Errorf(FieldResume, "%s was swept with other options (%+v); give the same ones, or another %s", r.o.OutDir, existing.Options, FieldOutDir)
 		}
 		r.rec = existing
 		r.rec.Status = results.SweepRunning
 		return nil
 	case err == nil:
-		return fmt.Errorf("--out %s %w: pass --resume to continue it, or choose another directory", r.o.OutDir, ErrExists)
+		return n.Errorf(FieldOutDir, "%s %w: continue it with %s, or choose another directory", r.o.OutDir, ErrExists, FieldResume)
 	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -137,13 +138,15 @@ func TestInterruptedSweepResumes(t *testing.T) {
 	onDisk, _ := results.Load(dir)
 	firstFile, _ := os.ReadFile(filepath.Join(dir, onDisk.Steps[0].File))
 
-	if _, err := Run(context.Background(), newStandIn(t), options(dir)); !errors.Is(err, ErrExists) {
-		t.Errorf("a second run without --resume: %v, want ErrExists", err)
+	// Both are bad input, on the field the user must change.
+	var bad *input.Error
+	if _, err := Run(context.Background(), newStandIn(t), options(dir)); !errors.Is(err, ErrExists) || !errors.As(err, &bad) || bad.Field != FieldOutDir {
+		t.Errorf("a second run without resuming: %v, want ErrExists on the results directory", err)
 	}
 	changed := options(dir)
 	changed.Resume, changed.Rates = true, []float64{100, 300}
-	if _, err := Run(context.Background(), newStandIn(t), changed); err == nil || !strings.Contains(err.Error(), "other options") {
-		t.Errorf("resume with other rates: %v", err)
+	if _, err := Run(context.Background(), newStandIn(t), changed); !errors.As(err, &bad) || bad.Field != FieldResume || !strings.Contains(err.Error(), "other options") {
+		t.Errorf("resume with other rates: %v, want a problem with resuming", err)
 	}
 
 	resume := options(dir)
