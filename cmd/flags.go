@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
@@ -72,17 +71,6 @@ func (f fieldFlags) given() map[input.Field]bool {
 		out[field] = f.set.Changed(name)
 	}
 	return out
-}
-
-// onlyWith rejects the first of flags that was set: they mean nothing
-// without what why names.
-func onlyWith(c *cobra.Command, why string, flags ...string) error {
-	for _, name := range flags {
-		if c.Flags().Changed(name) {
-			return flagError(name, "%s", why)
-		}
-	}
-	return nil
 }
 
 var positive, nonNegative = model.Positive, model.NonNegative

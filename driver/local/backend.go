@@ -27,6 +27,9 @@ const (
 	FieldNoPin     input.Field = "no pinning"
 )
 
+// DefaultCgroupRoot is where the cgroup hierarchies are mounted.
+const DefaultCgroupRoot = "/sys/fs/cgroup"
+
 // Config configures the local lab.
 type Config struct {
 	Proxy  Proxy
@@ -39,7 +42,7 @@ type Config struct {
 	// NoCgroups runs without cgroups: no CPU limits, CPU and memory read
 	// from /proc.
 	NoCgroups  bool
-	CgroupRoot string // default /sys/fs/cgroup
+	CgroupRoot string // default DefaultCgroupRoot
 	// Pin places the proxy and the generator on separate CPUs.
 	Pin bool
 	// WorkDir holds the generated configurations and the processes' logs.
@@ -84,7 +87,7 @@ var _ driver.Backend = (*Backend)(nil)
 func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	b = &Backend{cfg: cfg}
 	if cfg.CgroupRoot == "" {
-		b.cfg.CgroupRoot = "/sys/fs/cgroup"
+		b.cfg.CgroupRoot = DefaultCgroupRoot
 	}
 	// The proxy runs in its setting's directory: every path it is given must
 	// be absolute, whatever --out the user typed.
