@@ -19,8 +19,9 @@ func newProfilesCmd() *cobra.Command {
 		Long: `Cost profiles hold what a proxy costs: CPU per 1000 RPS (per concurrency where
 measured), capacity per worker, memory from configuration size and workers,
 and latency added. Reference profiles are Istio's published figures, one per
-row of its "Performance and scalability" pages; measured profiles come from
-'proxysizer fit' over a sweep and use the same format.`,
+row of its "Performance and scalability" pages (each figure's source:
+docs/sources.md); measured profiles come from 'proxysizer fit' over a sweep
+and use the same format.`,
 	}
 	c.AddCommand(newProfilesListCmd(), newProfilesShowCmd())
 	return c
