@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/driver/local"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/sweep"
 )
@@ -52,7 +53,7 @@ type dryRunner interface {
 type flagUse struct{ flag, why string }
 
 func newSweepCmd() *cobra.Command {
-	f := &sweepFlags{backend: "local", req: sweep.DefaultRequest(), local: sweepLocalFlags{proxy: "auto"}}
+	f := &sweepFlags{backend: "local", req: sweep.DefaultRequest(), local: sweepLocalFlags{proxy: local.AutoProxy}}
 	c := &cobra.Command{
 		Use:   "sweep",
 		Short: "Load-test a proxy at each concurrency x CPU-limit setting and measure what it costs",
