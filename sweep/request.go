@@ -11,27 +11,6 @@ import (
 	"github.com/proxysizer/proxysizer/model"
 )
 
-// The inputs of a sweep, as its problems name them; a caller shows them in
-// its own words through Request.Names. The setting grid's are
-// driver.FieldConcurrency and driver.FieldCPULimits.
-const (
-	FieldRates              input.Field = "rates"
-	FieldRepeats            input.Field = "repeats"
-	FieldFindMax            input.Field = "the maximum search"
-	FieldSLOP99             input.Field = "p99 SLO"
-	FieldSearchMaxSteps     input.Field = "search steps"
-	FieldSearchMaxTime      input.Field = "search time"
-	FieldSearchStartRPS     input.Field = "search start rate"
-	FieldDuration           input.Field = "step duration"
-	FieldWarmup             input.Field = "warm-up"
-	FieldConnections        input.Field = "connections"
-	FieldProtocol           input.Field = "protocol"
-	FieldPayloadSize        input.Field = "payload size"
-	FieldOutboundPerRequest input.Field = "outbound calls per request"
-	FieldOutDir             input.Field = "results directory"
-	FieldResume             input.Field = "resume"
-)
-
 // Defaults of a sweep that are not loadgen's, with why they differ.
 const (
 	// DefaultWarmup: every setting restarts the proxy, whose first
@@ -56,6 +35,27 @@ const (
 	MaxConcurrency        = 64
 	MaxOutboundPerRequest = 32
 	MaxRepeats            = 10
+)
+
+// The inputs of a sweep, as its problems name them; a caller shows them in
+// its own words through Request.Names. The setting grid's are
+// driver.FieldConcurrency and driver.FieldCPULimits.
+const (
+	FieldRates              input.Field = "rates"
+	FieldRepeats            input.Field = "repeats"
+	FieldFindMax            input.Field = "the maximum search"
+	FieldSLOP99             input.Field = "p99 SLO"
+	FieldSearchMaxSteps     input.Field = "search steps"
+	FieldSearchMaxTime      input.Field = "search time"
+	FieldSearchStartRPS     input.Field = "search start rate"
+	FieldDuration           input.Field = "step duration"
+	FieldWarmup             input.Field = "warm-up"
+	FieldConnections        input.Field = "connections"
+	FieldProtocol           input.Field = "protocol"
+	FieldPayloadSize        input.Field = "payload size"
+	FieldOutboundPerRequest input.Field = "outbound calls per request"
+	FieldOutDir             input.Field = "results directory"
+	FieldResume             input.Field = "resume"
 )
 
 // Request is a sweep as a person asks for it: the grid's concurrencies and
