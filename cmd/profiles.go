@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -81,13 +82,8 @@ func newProfilesShowCmd() *cobra.Command {
 }
 
 func profileLatency(p profiles.Profile) string {
-	switch {
-	case p.Latency.P90 > 0 && p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p90, %s ms p99", num(p.Latency.P90), num(p.Latency.P99))
-	case p.Latency.P90 > 0:
-		return fmt.Sprintf("%s ms p90", num(p.Latency.P90))
-	case p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p99", num(p.Latency.P99))
+	if figures := latencyFigures(p.Latency, ""); len(figures) > 0 {
+		return strings.Join(figures, ", ")
 	}
 	return "not published"
 }
