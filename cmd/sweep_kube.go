@@ -17,7 +17,7 @@ import (
 	"github.com/proxysizer/proxysizer/sweep"
 )
 
-// dryRunKube reads the Deployment (and only reads) and prints what a
+// dryRun reads the Deployment (and only reads) and prints what a
 // kubernetes sweep would do: each setting's patch, the restoring patch, the
 // load pods and the steps. It creates nothing, not even the results directory.
 func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Options) error {
