@@ -97,8 +97,8 @@ func DefaultRequest() Request {
 }
 
 // Options checks the request and builds the sweep's options; now names a
-// default results directory. Each problem is an *input.Error naming its
-// field.
+// default results directory. It also checks that the results directory can
+// take the sweep (see Run). Each problem is an *input.Error naming its field.
 func (r Request) Options(now time.Time) (Options, error) {
 	o := Options{Names: r.Names}
 	limits, err := r.limits()
@@ -119,7 +119,10 @@ func (r Request) Options(now time.Time) (Options, error) {
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join("out", "sweep-"+now.Format("20060102-150405"))
 	}
-	return o, nil
+	// Before any backend starts: a sweep that cannot write its results
+	// leaves nothing behind.
+	_, err = o.existing()
+	return o, err
 }
 
 func (r Request) limits() ([]int64, error) {
