@@ -62,7 +62,10 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	var bad *input.Error
 	var ie interruptedError
+	var coded interface{ ExitCode() int }
 	switch {
+	case errors.As(err, &coded):
+		return coded.ExitCode()
 	case errors.As(err, &ue) || errors.As(err, &bad) || isCobraUsageError(err):
 		return exitBadInput
 	case errors.As(err, &ie):
