@@ -15,29 +15,36 @@ import (
 // The inputs of a plan, as problems and reasons name them; a caller shows
 // them in its own words through Request.Names.
 const (
-	FieldRPSPerPod          input.Field = "inbound RPS per pod"
-	FieldTotalRPS           input.Field = "total inbound RPS"
-	FieldReplicas           input.Field = "replicas"
+	// The load at library level.
+	FieldRPSPerPod input.Field = "inbound RPS per pod"
+	FieldTotalRPS  input.Field = "total inbound RPS"
+	FieldReplicas  input.Field = "replicas"
+
+	// The requests each inbound call causes through the sidecar.
 	FieldRequestsPerCall    input.Field = "requests per call"
 	FieldOutboundPerRequest input.Field = "outbound calls per request"
 	FieldAuthzCalls         input.Field = "authz calls per request"
 	FieldRetryRatio         input.Field = "retry ratio"
-	FieldProfile            input.Field = "profile"
-	FieldClusters           input.Field = "clusters"
-	FieldEndpoints          input.Field = "endpoints"
-	FieldConcurrency        input.Field = "concurrency"
-	FieldHeadroom           input.Field = "headroom"
-	FieldCPULimit           input.Field = "CPU limit"
-	FieldMemoryLimitRatio   input.Field = "memory limit ratio"
-	FieldAppCPURequest      input.Field = "app CPU request"
-	FieldHPATarget          input.Field = "HPA target"
-	FieldSidecarCPURequest  input.Field = "sidecar CPU request"
-	FieldAppCPUPerKRPS      input.Field = "app CPU per 1000 RPS"
-	FieldK8sVersion         input.Field = "Kubernetes version"
-	FieldDeployment         input.Field = "deployment"
-	FieldAppContainer       input.Field = "app container"
-	FieldMinReplicas        input.Field = "min replicas"
-	FieldMaxReplicas        input.Field = "max replicas"
+
+	// The cost, the configuration and the sidecar's resources.
+	FieldProfile          input.Field = "profile"
+	FieldClusters         input.Field = "clusters"
+	FieldEndpoints        input.Field = "endpoints"
+	FieldConcurrency      input.Field = "concurrency"
+	FieldHeadroom         input.Field = "headroom"
+	FieldCPULimit         input.Field = "CPU limit"
+	FieldMemoryLimitRatio input.Field = "memory limit ratio"
+
+	// The HPA and the manifests.
+	FieldAppCPURequest     input.Field = "app CPU request"
+	FieldHPATarget         input.Field = "HPA target"
+	FieldSidecarCPURequest input.Field = "sidecar CPU request"
+	FieldAppCPUPerKRPS     input.Field = "app CPU per 1000 RPS"
+	FieldK8sVersion        input.Field = "Kubernetes version"
+	FieldDeployment        input.Field = "deployment"
+	FieldAppContainer      input.Field = "app container"
+	FieldMinReplicas       input.Field = "min replicas"
+	FieldMaxReplicas       input.Field = "max replicas"
 	// FieldSweep is not an input but where a measured profile comes from:
 	// a reference profile's assumption sends the user there.
 	FieldSweep input.Field = "sweep"

@@ -41,21 +41,27 @@ const (
 // its own words through Request.Names. The setting grid's are
 // driver.FieldConcurrency and driver.FieldCPULimits.
 const (
-	FieldRates              input.Field = "rates"
-	FieldRepeats            input.Field = "repeats"
-	FieldFindMax            input.Field = "the maximum search"
-	FieldSLOP99             input.Field = "p99 SLO"
-	FieldSearchMaxSteps     input.Field = "search steps"
-	FieldSearchMaxTime      input.Field = "search time"
-	FieldSearchStartRPS     input.Field = "search start rate"
+	FieldRates   input.Field = "rates"
+	FieldRepeats input.Field = "repeats"
+
+	// The search of each setting's maximum.
+	FieldFindMax        input.Field = "the maximum search"
+	FieldSLOP99         input.Field = "p99 SLO"
+	FieldSearchMaxSteps input.Field = "search steps"
+	FieldSearchMaxTime  input.Field = "search time"
+	FieldSearchStartRPS input.Field = "search start rate"
+
+	// Each step's load.
 	FieldDuration           input.Field = "step duration"
 	FieldWarmup             input.Field = "warm-up"
 	FieldConnections        input.Field = "connections"
 	FieldProtocol           input.Field = "protocol"
 	FieldPayloadSize        input.Field = "payload size"
 	FieldOutboundPerRequest input.Field = "outbound calls per request"
-	FieldOutDir             input.Field = "results directory"
-	FieldResume             input.Field = "resume"
+
+	// Where the results go.
+	FieldOutDir input.Field = "results directory"
+	FieldResume input.Field = "resume"
 )
 
 // Request is a sweep as a person asks for it: the grid's concurrencies and
