@@ -12,6 +12,7 @@ import (
 
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/local"
@@ -78,8 +79,13 @@ func newSweepCmd() *cobra.Command {
 	bindSweepFlags(f.fields, &f.req)
 	f.local.bind(f.fields)
 	fl.BoolVar(&f.noProgress, "no-progress", false, "print no progress")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "kubernetes: print the plan and each setting's patch, and touch nothing")
-	addSweepKubeFlags(fl, &f.kube)
+	// The kubernetes backend's flags are the ones registered here, so the
+	// list of what the local backend rejects cannot fall behind.
+	kube := pflag.NewFlagSet("kubernetes", pflag.ContinueOnError)
+	kube.BoolVar(&f.dryRun, "dry-run", false, "kubernetes: print the plan and each setting's patch, and touch nothing")
+	addSweepKubeFlags(kube, &f.kube)
+	kube.VisitAll(func(flag *pflag.Flag) { f.kube.own = append(f.kube.own, flag.Name) })
+	fl.AddFlagSet(kube)
 	return c
 }
 

@@ -51,6 +51,8 @@ type sweepKubeFlags struct {
 	envoyStatsPort                   int
 	promURL, promTokenFile           string
 	promScrapeInterval               time.Duration
+	// own are the names of the flags above (and --dry-run).
+	own []string
 }
 
 func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
@@ -72,9 +74,7 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 
 func (k *sweepKubeFlags) ownFlags() []flagUse {
 	var out []flagUse
-	for _, name := range []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
-		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
-		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval", "dry-run"} {
+	for _, name := range k.own {
 		out = append(out, flagUse{name, "only used with --backend kubernetes"})
 	}
 	return out
