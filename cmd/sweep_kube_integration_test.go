@@ -28,6 +28,7 @@ import (
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
 	"github.com/proxysizer/proxysizer/internal/podproxystub"
 	"github.com/proxysizer/proxysizer/internal/promtest"
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -90,15 +91,6 @@ func kubeStub(t *testing.T) (*podproxystub.Stub, *podproxystub.Target) {
 func loadPodsLeft(t *testing.T, ns, deployment string) int {
 	t.Helper()
 	return len(harness.Pods(t, ns, kube.LoadPodSelector(deployment)))
-}
-
-func readSweep(t *testing.T, dir string) *results.Sweep {
-	t.Helper()
-	rec, err := results.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
 }
 
 // The end-to-end Kubernetes sweep: two settings, patch and rollout on the
@@ -178,7 +170,7 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	rec := readSweep(t, dir)
+	rec := sweeptest.Load(t, dir)
 	if rec.Backend != "kubernetes" {
 		t.Errorf("backend %q, want kubernetes", rec.Backend)
 	}
@@ -311,7 +303,7 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, "no step of the sweep finished valid") {
 			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 		}
-		rec := readSweep(t, outDir(args))
+		rec := sweeptest.Load(t, outDir(args))
 		if st := rec.Steps[0]; st.Status != results.StatusFailed || !strings.Contains(st.Reason, wantReason) {
 			t.Errorf("step: %s %q, want failed with %q", st.Status, st.Reason, wantReason)
 		}

@@ -1,57 +1,46 @@
-package fit
+package analysis
 
 import (
 	"fmt"
 	"math"
+	"time"
 
-	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
-// ChoiceOptions say what to recommend for.
-type ChoiceOptions struct {
-	// TargetRPS is the inbound RPS per pod; 0 takes the sweep's highest
-	// valid rate less the headroom.
-	TargetRPS float64
-	Headroom  float64
-	// SLOP99Ms is the latency objective; 0 takes the sweep's own, if any.
-	SLOP99Ms float64
-	// Names shows the plan's inputs in the caller's words (sizing.Input.Names).
-	Names input.Names
-}
-
 // Choice is the recommendation drawn from a fit: the target, the chosen
 // setting with the runner-up and the rejections, and the chosen setting
 // sized in full.
 type Choice struct {
-	TargetRPS      float64                       `json:"target_inbound_rps_per_pod"`
-	TargetAssumed  string                        `json:"target_assumed,omitempty"`
-	Recommendation sizing.MeasuredRecommendation `json:"recommendation"`
+	TargetInboundRPS float64                       `json:"target_inbound_rps_per_pod"`
+	TargetAssumed    string                        `json:"target_assumed,omitempty"`
+	Recommendation   sizing.MeasuredRecommendation `json:"recommendation"`
 	// Plan sizes the chosen setting in full (memory too) from the fitted
 	// profile; Annotations apply it. Both are nil without a choice.
 	Plan        *sizing.Plan      `json:"plan,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// Choose recommends a measured setting for the target and sizes it.
-func Choose(rec *results.Sweep, r *Report, o ChoiceOptions) (Choice, error) {
-	c := Choice{TargetRPS: o.TargetRPS}
-	if c.TargetRPS == 0 {
+// choose recommends a measured setting for the target and sizes it.
+func choose(rec *results.Sweep, r *fit.Report, o Options) (Choice, error) {
+	c := Choice{TargetInboundRPS: o.TargetInboundRPS}
+	if c.TargetInboundRPS == 0 {
 		// Size for the most the sweep showed, less the headroom: the peak
 		// is then a load that was measured.
-		highest := HighestValidRate(rec)
-		c.TargetRPS = math.Round(highest / (1 + o.Headroom))
-		c.TargetAssumed = fmt.Sprintf("no target given: %g inbound RPS per pod, the sweep's highest valid rate %g less the %.0f%% headroom", c.TargetRPS, highest, o.Headroom*100)
+		highest := highestValidRate(rec)
+		c.TargetInboundRPS = math.Round(highest / (1 + o.Headroom))
+		c.TargetAssumed = fmt.Sprintf("no target given: %g inbound RPS per pod, the sweep's highest valid rate %g less the %.0f%% headroom", c.TargetInboundRPS, highest, o.Headroom*100)
 	}
-	slo := o.SLOP99Ms
+	slo := float64(o.SLOP99) / float64(time.Millisecond)
 	if slo == 0 {
 		slo = rec.Options.SLOP99Ms
 	}
-	c.Recommendation = sizing.ChooseMeasured(r.MeasuredSettings(), c.TargetRPS*r.RequestsPerInbound, o.Headroom, slo)
+	c.Recommendation = sizing.ChooseMeasured(r.MeasuredSettings(), c.TargetInboundRPS*r.RequestsPerInbound, o.Headroom, slo)
 	if b := c.Recommendation.Best; b != nil {
-		plan, err := planChoice(r, rec, *b, c.TargetRPS, o)
+		plan, err := planChoice(r, rec, *b, c.TargetInboundRPS, o)
 		if err != nil {
 			return Choice{}, err
 		}
@@ -63,7 +52,7 @@ func Choose(rec *results.Sweep, r *Report, o ChoiceOptions) (Choice, error) {
 // planChoice sizes the chosen concurrency and CPU limit in full with the
 // fitted profile: a manifest must set all four resource annotations, or
 // Istio drops the others.
-func planChoice(r *Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS float64, o ChoiceOptions) (sizing.Plan, error) {
+func planChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS float64, o Options) (sizing.Plan, error) {
 	limit := sizing.CPULimit{Mode: sizing.CPULimitNone}
 	if b.CPULimitMillicores > 0 {
 		limit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: b.CPULimitMillicores}
@@ -75,9 +64,9 @@ func planChoice(r *Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRP
 	})
 }
 
-// HighestValidRate is the sweep's highest requested inbound rate with a
+// highestValidRate is the sweep's highest requested inbound rate with a
 // valid step.
-func HighestValidRate(rec *results.Sweep) float64 {
+func highestValidRate(rec *results.Sweep) float64 {
 	best := 0.0
 	for _, s := range rec.Steps {
 		if s.Status == results.StatusOK && s.RequestedRPS > best {
