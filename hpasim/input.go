@@ -215,3 +215,27 @@ func (h *History) validate() error {
 	}
 	return nil
 }
+
+// Without is the history with one container taken out of every pod (its
+// request and its usage): the app-only reference of a pod with a sidecar.
+func (h History) Without(container string) History {
+	out := h
+	out.Pods = make([]Pod, len(h.Pods))
+	for i, p := range h.Pods {
+		q := p
+		q.Containers = nil
+		for _, c := range p.Containers {
+			if c.Name != container {
+				q.Containers = append(q.Containers, c)
+			}
+		}
+		out.Pods[i] = q
+	}
+	out.Usage = nil
+	for _, s := range h.Usage {
+		if s.Container != container {
+			out.Usage = append(out.Usage, s)
+		}
+	}
+	return out
+}

@@ -415,3 +415,16 @@ func TestInvalidInput(t *testing.T) {
 		t.Errorf("no max age: %v", err)
 	}
 }
+
+// The app-only reference: the sidecar's request and usage removed, the
+// Resource metric reads what ContainerResource on the app reads.
+func TestWithout(t *testing.T) {
+	h := twoPods(200, 100).Without("istio-proxy")
+	d := replay(t, testController(), spec(1, 10, resource(50)), h, []Sync{{At: at(1)}})
+	if d[0].Readings[0].Utilization != 50 || d[0].DesiredReplicas != 2 {
+		t.Fatalf("%v, want 50%% and 2 replicas", d[0])
+	}
+	if len(twoPods(200, 100).Pods[0].Containers) != 2 {
+		t.Fatal("Without changed its receiver")
+	}
+}
