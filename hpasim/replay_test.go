@@ -7,6 +7,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
@@ -426,5 +427,37 @@ func TestWithout(t *testing.T) {
 	}
 	if len(twoPods(200, 100).Pods[0].Containers) != 2 {
 		t.Fatal("Without changed its receiver")
+	}
+}
+
+// An average-value target: 2 pods at 300m against 200m is a ratio of 1.5,
+// ceil(3.0) = 3; no requests are needed (the sidecar has none here).
+func TestAverageValueTarget(t *testing.T) {
+	h := twoPods(200, 100)
+	for i := range h.Pods {
+		h.Pods[i].Containers[1].HasCPURequest = false
+	}
+	q := apiresource.MustParse("200m")
+	s := spec(1, 10, []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+		Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &q}}}})
+	d := replay(t, testController(), s, h, []Sync{{At: at(1)}})
+	if d[0].DesiredReplicas != 3 || d[0].Readings[0].AverageMillicores != 300 {
+		t.Fatalf("%v, want 3 replicas at 300m", d[0])
+	}
+}
+
+// The behavior's own tolerance counts only with the HPAConfigurableTolerance
+// gate: 60% of 50% (1.2) is within a 0.3 scale-up tolerance.
+func TestConfigurableTolerance(t *testing.T) {
+	s := spec(1, 10, resource(50))
+	tol := apiresource.MustParse("0.3")
+	s.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{ScaleUp: &autoscalingv2.HPAScalingRules{Tolerance: &tol}}
+	c := testController()
+	if d := replay(t, c, s, twoPods(200, 100), []Sync{{At: at(1)}}); d[0].DesiredReplicas != 3 {
+		t.Errorf("gate off: %v, want 3", d[0])
+	}
+	c.ConfigurableTolerance = true
+	if d := replay(t, c, s, twoPods(200, 100), []Sync{{At: at(1)}}); d[0].DesiredReplicas != 2 {
+		t.Errorf("gate on: %v, want 2", d[0])
 	}
 }

@@ -79,16 +79,26 @@ type hpaCase struct {
 	metric func(t *testing.T) autoscalingv2.MetricSpec
 	// want is where the controller settles in each phase.
 	want []int32
+	// behavior, when set, takes the HPA off the legacy path onto the
+	// behavior policies (run with the regular sidecar only).
+	behavior *autoscalingv2.HorizontalPodAutoscalerBehavior
 }
 
 var hpaCases = []hpaCase{
 	// (a) the app's target left unchanged on the Resource metric: the
 	// sidecar's CPU counts, the HPA scales early and holds one pod more.
-	{"unadjusted", func(*testing.T) autoscalingv2.MetricSpec { return resourceMetric(appTarget) }, []int32{3, 3, 6, 2}},
+	{"unadjusted", func(*testing.T) autoscalingv2.MetricSpec { return resourceMetric(appTarget) }, []int32{3, 3, 6, 2}, nil},
 	// (b) proxysizer's recommended target on the Resource metric.
-	{"recommended", func(t *testing.T) autoscalingv2.MetricSpec { return resourceMetric(recommendedTarget(t)) }, appOnlyReplicas},
+	{"recommended", func(t *testing.T) autoscalingv2.MetricSpec { return resourceMetric(recommendedTarget(t)) }, appOnlyReplicas, nil},
 	// (c) ContainerResource on the app at its own target.
-	{"containerresource", func(*testing.T) autoscalingv2.MetricSpec { return containerMetric("app", appTarget) }, appOnlyReplicas},
+	{"containerresource", func(*testing.T) autoscalingv2.MetricSpec { return containerMetric("app", appTarget) }, appOnlyReplicas, nil},
+	// (b) again with a behavior adding at most one pod per 15 s: 3 -> 4 -> 5
+	// in the third phase, 15 s apart; the scale-down rules are the API
+	// server's defaults with the controller's window. For the replay's
+	// policies path.
+	{"recommended-oneup", func(t *testing.T) autoscalingv2.MetricSpec { return resourceMetric(recommendedTarget(t)) }, appOnlyReplicas,
+		&autoscalingv2.HorizontalPodAutoscalerBehavior{ScaleUp: &autoscalingv2.HPAScalingRules{
+			Policies: []autoscalingv2.HPAScalingPolicy{{Type: autoscalingv2.PodsScalingPolicy, Value: 1, PeriodSeconds: 15}}}}},
 }
 
 // recommendedTarget is proxysizer's HPA target for this pod: sizing's HPA
@@ -140,13 +150,16 @@ func TestHPAOnTheRealController(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, native := range []bool{false, true} {
 		for _, c := range hpaCases {
+			if native && c.behavior != nil {
+				continue
+			}
 			form := "sidecar"
 			if native {
 				form = "native"
 			}
 			n := named{name: form + "/" + c.name, c: c, run: &caseRun{native: native, rec: NewRecorder(), ready: map[string]bool{}}}
 			n.run.ns = harness.Namespace(t, "hpa-"+c.name)
-			n.run.metric = c.metric(t)
+			n.run.metric, n.run.behavior = c.metric(t), c.behavior
 			runs = append(runs, n)
 			wg.Add(1)
 			go func() { defer wg.Done(); n.run.run() }()
@@ -185,10 +198,11 @@ func workload(ns string, native bool) *appsv1.Deployment {
 
 // caseRun is one HPA under test and what is recorded of it.
 type caseRun struct {
-	ns     string
-	native bool
-	metric autoscalingv2.MetricSpec
-	rec    *Recorder
+	ns       string
+	native   bool
+	metric   autoscalingv2.MetricSpec
+	behavior *autoscalingv2.HorizontalPodAutoscalerBehavior
+	rec      *Recorder
 
 	// filled by run
 	failed  []string // what went wrong while it ran
@@ -280,7 +294,8 @@ func (r *caseRun) createAndWait(ctx context.Context) error {
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
 			MinReplicas:    ptr(int32(minReplicas)), MaxReplicas: maxReplicas,
-			Metrics: []autoscalingv2.MetricSpec{r.metric},
+			Metrics:  []autoscalingv2.MetricSpec{r.metric},
+			Behavior: r.behavior,
 		},
 	}
 	created, err := harness.Client.AutoscalingV2().HorizontalPodAutoscalers(r.ns).Create(ctx, hpa, metav1.CreateOptions{})
@@ -327,6 +342,9 @@ func (r *caseRun) check(t *testing.T, c hpaCase) {
 	ref := r.replay(t, autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr(int32(minReplicas)), MaxReplicas: maxReplicas,
 		Metrics: []autoscalingv2.MetricSpec{resourceMetric(appTarget)}}, history.Without("istio-proxy"))
 	diff := hpasim.Disagreements(replayed, ref)
+	if c.behavior != nil {
+		r.checkScaleUpLimited(t, replayed)
+	}
 	if c.name == "containerresource" && len(diff) > 0 {
 		// ContainerResource reads exactly what the app-only pod does.
 		t.Errorf("ContainerResource and the app-only reference disagree at %d syncs: %s", len(diff), strings.Join(diff, "; "))
@@ -570,6 +588,22 @@ func (r *caseRun) checkSensitivity(t *testing.T, h hpasim.History, replayed []hp
 	}
 	t.Logf("syncs with pods missing metrics: %d, with unready pods: %d, scale-down stabilised: %d; reading a scrape older than the latest before the sync: %d",
 		missing, unready, stabilized, older)
+}
+
+// checkScaleUpLimited asserts that the one-pod-per-15-s policy held the
+// controller back at least once (its proposal above what it set), as the
+// replay says it did.
+func (r *caseRun) checkScaleUpLimited(t *testing.T, replayed []hpasim.Decision) {
+	limited := 0
+	for i, s := range r.syncs {
+		if s.Proposal > s.Desired && s.Desired > 0 && replayed[i].Reason == "scale-up limit" {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("the scale-up policy never limited the controller")
+	}
+	t.Logf("syncs held back by the scale-up policy: %d", limited)
 }
 
 // checkStatus asserts that every status the HPA was seen with is the
