@@ -61,7 +61,7 @@ func capacityChart(in Input) (Chart, bool) {
 }
 
 func maxRPS(in Input, s results.Setting, done []results.Step) (float64, string) {
-	if f := settingFit(in.Fit, s); f != nil {
+	if f := in.Fit.ForSetting(s); f != nil {
 		return f.MaxSidecarRPS, f.MaxBasis
 	}
 	best := 0.0

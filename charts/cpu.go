@@ -35,7 +35,7 @@ func cpuChart(in Input) (Chart, bool) {
 		sc.AddSeries(SettingLabel(s), scatterPoints(xy), itemColor(colorOf(i)),
 			gocharts.WithScatterChartOpts(opts.ScatterChart{SymbolSize: 9}))
 		// The line shares the points' name, hence their legend entry and colour.
-		if f := settingFit(in.Fit, s); f != nil && f.CPU != nil && maxX > minX {
+		if f := in.Fit.ForSetting(s); f != nil && f.CPU != nil && maxX > minX {
 			at := func(x float64) float64 { return f.CPU.IdleCores + f.CPU.CoresPerKRPS*x/1000 }
 			lines.AddSeries(SettingLabel(s), points([][2]float64{{minX, at(minX)}, {maxX, at(maxX)}}),
 				lineStyle(colorOf(i), "solid"), itemColor(colorOf(i)),
@@ -59,7 +59,7 @@ func cpuChart(in Input) (Chart, bool) {
 	sc.Overlap(lines)
 	caption := "Each point is a valid step; lines are the least-squares fits (idle cores + cores per 1000 RPS x RPS) over the rates each setting measured."
 	if in.Fit == nil {
-		caption = "Each point is a valid step. No fitted lines: " + in.NotFitted
+		caption = "Each point is a valid step. No fitted lines: " + in.WhyNotFitted()
 	}
 	return newChart("chart-cpu", "Proxy CPU against sidecar RPS", caption, sc), true
 }

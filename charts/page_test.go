@@ -2,6 +2,7 @@ package charts_test
 
 import (
 	"bytes"
+	"html"
 	"strings"
 	"testing"
 
@@ -84,5 +85,29 @@ func TestProxyLabel(t *testing.T) {
 	in.Sweep.Proxy.Name, in.Sweep.Proxy.Version = "envoy", "envoy  1f1a2c/1.31.2/Clean/RELEASE/BoringSSL"
 	if got := charts.ProxyLabel(in.Sweep.Proxy); got != "envoy 1.31.2" {
 		t.Errorf("label %q", got)
+	}
+}
+
+// The page shows the command lines the caller gives it, and every warning
+// of the analysis: the fit's and the recommendation's.
+func TestRenderShowsCommandsAndWarnings(t *testing.T) {
+	in := fitted(t)
+	var b bytes.Buffer
+	if err := charts.Render(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{in.PlanCommand, in.ReproduceCommand} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not show %q", want)
+		}
+	}
+	if len(in.Recommendation.Warnings) == 0 {
+		t.Fatal("the recorded sweep's recommendation has no warning to show")
+	}
+	for _, w := range in.Warnings() {
+		if !strings.Contains(page, html.EscapeString(w)) {
+			t.Errorf("the page does not show the warning %q", w)
+		}
 	}
 }

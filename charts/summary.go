@@ -65,8 +65,8 @@ type Card struct {
 func Summarize(in Input) Summary {
 	rec := in.Sweep
 	s := Summary{Proxy: ProxyLabel(rec.Proxy), ProxyVersion: rec.Proxy.Version, Backend: rec.Backend, Status: rec.Status,
-		StepsTotal: len(rec.Steps), StartedAt: rec.StartedAt.UTC().Format(time.RFC3339), NotFitted: in.NotFitted,
-		Reproduce: ReproduceCommand(rec)}
+		StepsTotal: len(rec.Steps), StartedAt: rec.StartedAt.UTC().Format(time.RFC3339), NotFitted: in.WhyNotFitted(),
+		Reproduce: in.ReproduceCommand, Warnings: in.Warnings()}
 	for _, st := range rec.Steps {
 		if st.Done() {
 			s.StepsDone++
@@ -97,8 +97,6 @@ func Summarize(in Input) Summary {
 	}
 	if in.Fit != nil {
 		s.fits(in.Fit)
-	}
-	if in.Recommendation != nil {
 		s.Card = card(in)
 	}
 	return s
@@ -129,7 +127,6 @@ func (s *Summary) fits(r *fit.Report) {
 	for _, c := range r.Comparison {
 		s.Comparisons = append(s.Comparisons, ComparisonRow{c.Profile, c.IstioVersions, fmt.Sprintf("%.2f", c.CoresPerKRPS), fmt.Sprintf("%.2fx", c.Ratio)})
 	}
-	s.Warnings = append(s.Warnings, r.Warnings...)
 }
 
 func (row *FitRow) fill(f *fit.CPUFit) {
@@ -151,7 +148,7 @@ func card(in Input) *Card {
 		c.Target += fmt.Sprintf(", p99 within %g ms", r.SLOP99Ms)
 	}
 	if b := r.Best; b != nil {
-		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), limitText(b.CPULimitMillicores))
+		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), b.LimitString())
 		c.ChosenWhy = b.Reason
 		// The full plan's annotations: setting only the CPU ones would make
 		// Istio drop the memory request and limit.
@@ -160,33 +157,10 @@ func card(in Input) *Card {
 		}
 	}
 	if ru := r.RunnerUp; ru != nil {
-		c.RunnerUp = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", ru.Concurrency, quantity.Millicores(ru.CPURequestMillicores), limitText(ru.CPULimitMillicores))
+		c.RunnerUp = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", ru.Concurrency, quantity.Millicores(ru.CPURequestMillicores), ru.LimitString())
 		c.RunnerWhy = ru.Reason
 	}
 	return c
-}
-
-// ReproduceCommand is the sweep command line that measures the same grid.
-func ReproduceCommand(rec *results.Sweep) string {
-	o := rec.Options
-	var b strings.Builder
-	fmt.Fprintf(&b, "proxysizer sweep --backend %s --proxy %s --concurrency %s --cpu-limit %s --rates %s",
-		orDefault(rec.Backend, "local"), orDefault(rec.Proxy.Name, "auto"), joinInts(o.Concurrency), joinLimits(o.CPULimitMillicores), joinFloats(o.Rates))
-	if o.FindMax {
-		b.WriteString(" --find-max")
-		if o.SLOP99Ms > 0 {
-			fmt.Fprintf(&b, " --slo-p99 %s", time.Duration(o.SLOP99Ms*float64(time.Millisecond)))
-		}
-	}
-	fmt.Fprintf(&b, " --outbound-per-request %d --duration %s --warmup %s --connections %d --protocol %s",
-		o.OutboundPerRequest, seconds(o.DurationSeconds), seconds(o.WarmupSeconds), o.Connections, o.Protocol)
-	if o.PayloadBytes > 0 {
-		fmt.Fprintf(&b, " --payload-size %d", o.PayloadBytes)
-	}
-	if !rec.Environment.CPULimitsEnforced && rec.Backend == "local" {
-		b.WriteString(" --no-cpu-limit")
-	}
-	return b.String() + " --out DIR"
 }
 
 // PlusMinus writes a value with its 95% confidence half-width (NaN: fewer
@@ -197,10 +171,6 @@ func PlusMinus(v float64, ci *float64) string {
 	}
 	return fmt.Sprintf("%.4f ± %.4f", v, *ci)
 }
-
-func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }
-
-func limitText(m int64) string { return results.LimitString(m) }
 
 func joinInts(xs []int) string {
 	var out []string
@@ -221,7 +191,7 @@ func joinFloats(xs []float64) string {
 func joinLimits(xs []int64) string {
 	var out []string
 	for _, x := range xs {
-		out = append(out, limitText(x))
+		out = append(out, results.LimitString(x))
 	}
 	return strings.Join(out, ",")
 }
@@ -247,11 +217,9 @@ func sloText(ms float64) string {
 	return fmt.Sprintf("%g ms", ms)
 }
 
-func orDash(s string) string { return orDefault(s, "-") }
-
-func orDefault(s, d string) string {
+func orDash(s string) string {
 	if strings.TrimSpace(s) == "" {
-		return d
+		return "-"
 	}
 	return s
 }

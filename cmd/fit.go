@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/proxysizer/proxysizer/analysis"
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
-	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -24,15 +25,20 @@ func init() { register(newFitCmd) }
 
 type fitFlags struct {
 	out, name, format string
-	targetRPS         float64
-	headroom          float64
-	sloP99            time.Duration
+	target            targetFlags
+}
+
+// targetFlags say what fit and report recommend for.
+type targetFlags struct {
+	targetRPS float64
+	headroom  float64
+	sloP99    time.Duration
 }
 
 // fitResult is fit's JSON output.
 type fitResult struct {
 	Report *fit.Report `json:"fit"`
-	fit.Choice
+	analysis.Choice
 	ProfileFile string `json:"profile_file"`
 	PlanCommand string `json:"plan_command,omitempty"`
 }
@@ -66,73 +72,80 @@ the lowest CPU request within the SLO.`,
 	fl.StringVarP(&f.out, "output", "o", "", "profile file to write (default DIR/profile.yaml)")
 	fl.StringVar(&f.name, "name", "", "profile name (default measured-PROXY-TIMESTAMP)")
 	fl.StringVar(&f.format, "format", "table", "report format: table or json")
-	fl.Float64Var(&f.targetRPS, "target-rps", 0, "inbound RPS per pod to recommend for (default: the sweep's highest rate)")
-	fl.Float64Var(&f.headroom, "headroom", sizing.DefaultHeadroom, "fraction added above the target")
-	fl.DurationVar(&f.sloP99, "slo-p99", 0, "p99 latency the chosen setting must keep (default: the sweep's --slo-p99, if any)")
+	f.target.register(fl)
 	return c
+}
+
+func (t *targetFlags) register(fl *pflag.FlagSet) {
+	fl.Float64Var(&t.targetRPS, "target-rps", 0, "inbound RPS per pod to recommend for (default: the sweep's highest rate)")
+	fl.Float64Var(&t.headroom, "headroom", sizing.DefaultHeadroom, "fraction added above the target")
+	fl.DurationVar(&t.sloP99, "slo-p99", 0, "p99 latency the chosen setting must keep (default: the sweep's --slo-p99, if any)")
+}
+
+func (t targetFlags) validate(c *cobra.Command) error {
+	if c.Flags().Changed("target-rps") && !positive(t.targetRPS) {
+		return flagError("target-rps", "expected inbound RPS > 0, got %v", t.targetRPS)
+	}
+	if !nonNegative(t.headroom) || t.headroom > 10 {
+		return flagError("headroom", "expected a fraction between 0 and 10, got %v", t.headroom)
+	}
+	if t.sloP99 < 0 {
+		return flagError("slo-p99", "expected a positive duration, got %v", t.sloP99)
+	}
+	return nil
+}
+
+func (t targetFlags) options(dir string) analysis.Options {
+	return analysis.Options{Source: dir, TargetInboundRPS: t.targetRPS, Headroom: t.headroom, SLOP99: t.sloP99}
+}
+
+// analyze loads the sweep in dir and analyzes it.
+func analyze(dir string, o analysis.Options) (*analysis.Analysis, error) {
+	rec, err := results.Load(dir)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	return analysis.Analyze(rec, o)
 }
 
 func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if !oneOf(f.format, "table", "json") {
 		return nil, flagError("format", "expected table or json, got %q", f.format)
 	}
-	if c.Flags().Changed("target-rps") && !positive(f.targetRPS) {
-		return nil, flagError("target-rps", "expected inbound RPS > 0, got %v", f.targetRPS)
+	if err := f.target.validate(c); err != nil {
+		return nil, err
 	}
-	if !nonNegative(f.headroom) || f.headroom > 10 {
-		return nil, flagError("headroom", "expected a fraction between 0 and 10, got %v", f.headroom)
-	}
-	if f.sloP99 < 0 {
-		return nil, flagError("slo-p99", "expected a positive duration, got %v", f.sloP99)
-	}
-	rec, err := results.Load(dir)
+	o := f.target.options(dir)
+	o.ProfileName = f.name
+	a, err := analyze(dir, o)
 	if err != nil {
-		return nil, badInput("%v", err)
+		return nil, err
 	}
-	return fitSweep(rec, dir, f)
+	if errors.Is(a.NotFitted, fit.ErrNothingToFit) {
+		return nil, badInput("%v", a.NotFitted)
+	}
+	if a.NotFitted != nil {
+		return nil, a.NotFitted
+	}
+	profile := f.out
+	if profile == "" {
+		profile = filepath.Join(dir, analysis.ProfileFile)
+	}
+	if err := a.WriteProfile(profile); err != nil {
+		return nil, err
+	}
+	return &fitResult{Report: a.Fit, Choice: a.Choice, ProfileFile: profile, PlanCommand: planCommand(a, profile)}, nil
 }
 
-// fitSweep fits a loaded sweep, writes its profile, and recommends.
-func fitSweep(rec *results.Sweep, dir string, f fitFlags) (*fitResult, error) {
-	refs, err := profiles.Reference()
-	if err != nil {
-		return nil, err
+// planCommand sizes with the fitted profile at the chosen setting; empty
+// without a choice.
+func planCommand(a *analysis.Analysis, profile string) string {
+	b := a.Recommendation.Best
+	if b == nil {
+		return ""
 	}
-	report, err := fit.FromSweep(rec, refs, fit.Options{Name: f.name, Source: dir})
-	if errors.Is(err, fit.ErrNothingToFit) {
-		return nil, badInput("%s: %v", dir, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	res := &fitResult{Report: report, ProfileFile: f.out}
-	if res.ProfileFile == "" {
-		res.ProfileFile = filepath.Join(dir, "profile.yaml")
-	}
-	data, err := profiles.Marshal(report.Profile)
-	if err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(res.ProfileFile, data); err != nil {
-		return nil, fmt.Errorf("writing the profile: %w", err)
-	}
-	res.Choice, err = fit.Choose(rec, report, fit.ChoiceOptions{TargetRPS: f.targetRPS, Headroom: f.headroom,
-		SLOP99Ms: float64(f.sloP99) / float64(time.Millisecond)})
-	if err != nil {
-		return nil, err
-	}
-	if b := res.Recommendation.Best; b != nil {
-		res.PlanCommand = fmt.Sprintf("proxysizer plan --profile %s --rps-per-pod %g --outbound-per-request %d --concurrency %d --cpu-limit %s",
-			res.ProfileFile, res.TargetRPS, rec.Options.OutboundPerRequest, b.Concurrency, cpuLimitFlag(b.CPULimitMillicores))
-	}
-	return res, nil
-}
-
-func cpuLimitFlag(m int64) string {
-	if m == 0 {
-		return "none"
-	}
-	return quantity.Millicores(m)
+	return fmt.Sprintf("proxysizer plan --profile %s --rps-per-pod %g --outbound-per-request %d --concurrency %d --cpu-limit %s",
+		profile, a.TargetInboundRPS, a.Sweep.Options.OutboundPerRequest, b.Concurrency, b.LimitString())
 }
 
 func writeFitReport(out io.Writer, dir string, res *fitResult) error {
@@ -171,31 +184,31 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	for _, c := range r.Comparison {
 		fmt.Fprintf(out, "  %-20s %-10s %.2f cores/1000 RPS: measured %.3f is %.2fx\n", c.Profile, c.IstioVersions, c.CoresPerKRPS, r.Overall.CoresPerKRPS, c.Ratio)
 	}
-	writeRecommendation(out, res)
+	writeRecommendation(out, res.Choice, res.ProfileFile, res.PlanCommand)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(out, "warning: %s\n", warn)
 	}
 	return nil
 }
 
-func writeRecommendation(out io.Writer, res *fitResult) {
-	rec := res.Recommendation
-	fmt.Fprintf(out, "\nRecommendation for %g inbound RPS per pod: %.0f sidecar RPS, peak %.0f with headroom", res.TargetRPS, rec.TargetSidecarRPS, rec.PeakSidecarRPS)
+func writeRecommendation(out io.Writer, c analysis.Choice, profileFile, planCommand string) {
+	rec := c.Recommendation
+	fmt.Fprintf(out, "\nRecommendation for %g inbound RPS per pod: %.0f sidecar RPS, peak %.0f with headroom", c.TargetInboundRPS, rec.TargetSidecarRPS, rec.PeakSidecarRPS)
 	if rec.SLOP99Ms > 0 {
 		fmt.Fprintf(out, ", p99 within %g ms", rec.SLOP99Ms)
 	}
 	fmt.Fprintln(out)
-	if res.TargetAssumed != "" {
-		fmt.Fprintf(out, "  (%s)\n", res.TargetAssumed)
+	if c.TargetAssumed != "" {
+		fmt.Fprintf(out, "  (%s)\n", c.TargetAssumed)
 	}
 	if rec.Best == nil {
 		fmt.Fprintf(out, "  %s\n", rec.NoneMeets)
 	} else {
 		fmt.Fprintf(out, "  chosen:    concurrency %d, CPU limit %s, CPU request %s\n             %s\n",
-			rec.Best.Concurrency, cpuLimitFlag(rec.Best.CPULimitMillicores), quantity.Millicores(rec.Best.CPURequestMillicores), rec.Best.Reason)
+			rec.Best.Concurrency, rec.Best.LimitString(), quantity.Millicores(rec.Best.CPURequestMillicores), rec.Best.Reason)
 		if ru := rec.RunnerUp; ru != nil {
 			fmt.Fprintf(out, "  runner-up: concurrency %d, CPU limit %s, CPU request %s\n             %s\n",
-				ru.Concurrency, cpuLimitFlag(ru.CPULimitMillicores), quantity.Millicores(ru.CPURequestMillicores), ru.Reason)
+				ru.Concurrency, ru.LimitString(), quantity.Millicores(ru.CPURequestMillicores), ru.Reason)
 		}
 	}
 	for _, why := range rec.Rejected {
@@ -204,15 +217,15 @@ func writeRecommendation(out io.Writer, res *fitResult) {
 	for _, w := range rec.Warnings {
 		fmt.Fprintf(out, "  warning: %s\n", w)
 	}
-	if len(res.Annotations) > 0 {
+	if len(c.Annotations) > 0 {
 		fmt.Fprintln(out, "  pod annotations (all four resources: Istio drops any not annotated):")
-		for _, k := range slices.Sorted(maps.Keys(res.Annotations)) {
-			fmt.Fprintf(out, "    %s: %q\n", k, res.Annotations[k])
+		for _, k := range slices.Sorted(maps.Keys(c.Annotations)) {
+			fmt.Fprintf(out, "    %s: %q\n", k, c.Annotations[k])
 		}
 	}
-	fmt.Fprintf(out, "\nProfile: %s\n", res.ProfileFile)
-	if res.PlanCommand != "" {
-		fmt.Fprintf(out, "Size with it: %s\n", res.PlanCommand)
+	fmt.Fprintf(out, "\nProfile: %s\n", profileFile)
+	if planCommand != "" {
+		fmt.Fprintf(out, "Size with it: %s\n", planCommand)
 	}
 }
 

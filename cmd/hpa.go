@@ -8,50 +8,17 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
 func init() { register(newHPACmd) }
 
-// hpaContainer is one container of the HPA's pods and its share of the target.
-type hpaContainer struct {
-	kube.ContainerCPU
-	// AbsoluteTargetMillicores is request x target: the CPU at which this
-	// container reads the HPA's target when every container runs at the
-	// same utilisation.
-	AbsoluteTargetMillicores float64 `json:"absolute_target_millicores"`
-}
-
-// hpaReport is `proxysizer hpa`'s output.
-type hpaReport struct {
-	Namespace      string         `json:"namespace"`
-	HPA            string         `json:"hpa"`
-	Deployment     string         `json:"deployment"`
-	ServerVersion  string         `json:"server_version"`
-	Metric         string         `json:"current_metric"`
-	TargetPercent  int            `json:"target_percent"`
-	Containers     []hpaContainer `json:"containers"`
-	PodRequests    int64          `json:"pod_cpu_requests_millicores"`
-	Sidecar        string         `json:"sidecar"`
-	SidecarUsage   float64        `json:"sidecar_cpu_usage_millicores"`
-	SidecarBasis   string         `json:"sidecar_cpu_usage_basis"`
-	AppScalesNowAt float64        `json:"app_cpu_at_target_now_millicores"`
-	// Recalculation is plan's HPA arithmetic on these figures; nil when
-	// the HPA needs none (it already targets the app container alone).
-	Recalculation *sizing.HPA                            `json:"recalculation,omitempty"`
-	Corrected     *autoscalingv2.HorizontalPodAutoscaler `json:"-"`
-	Assumptions   []string                               `json:"assumptions"`
-	Warnings      []string                               `json:"warnings"`
-}
-
 type hpaFlags struct {
-	kube         kubeFlags
+	kube         kubeReadFlags
 	sidecarUsage string
 	sidecarReq   string
 	appContainer string
@@ -82,28 +49,30 @@ alone, before the sidecar shared the pod.`,
 			if len(validation.IsDNS1123Subdomain(name)) > 0 {
 				return badInput("HPA name: expected a Kubernetes object name, got %q", name)
 			}
-			if err := f.validate(c); err != nil {
+			opts, err := f.options(c)
+			if err != nil {
 				return err
 			}
-			client, _, ns, err := f.kube.clients()
+			clients, err := f.kube.Connect()
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
 			defer cancel()
-			v, err := kube.ReadHPA(ctx, client, ns, name)
+			v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, name)
 			if err != nil {
 				return err
 			}
-			r, err := f.report(v)
+			r, err := cluster.RecalculateHPA(v, opts)
 			if err != nil {
 				return err
 			}
+			hpaInFlagWords(r)
 			return writeHPAReport(c.OutOrStdout(), f.output, r)
 		},
 	}
 	fl := c.Flags()
-	addKubeFlags(fl, &f.kube, 30*time.Second, "how long the reads may take")
+	f.kube.register(fl, 30*time.Second, "how long the reads may take")
 	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption)")
 	fl.StringVar(&f.sidecarReq, "sidecar-cpu-request", "", "the sidecar's CPU request, when the cluster does not show it (no annotation, no running pod)")
 	fl.StringVar(&f.appContainer, "app-container", "", "the app container for a ContainerResource metric (default: the first container that is not the sidecar)")
@@ -111,142 +80,109 @@ alone, before the sidecar shared the pod.`,
 	return c
 }
 
-func (f *hpaFlags) validate(c *cobra.Command) error {
+// options checks the flags and turns them into what the recalculation
+// takes from the user.
+func (f *hpaFlags) options(c *cobra.Command) (cluster.HPAOptions, error) {
+	var o cluster.HPAOptions
 	if err := f.kube.validate(); err != nil {
-		return err
+		return o, err
 	}
 	if !oneOf(f.output, "table", "json", "yaml", "manifests") {
-		return flagError("output", "expected table, json, yaml or manifests, got %q", f.output)
+		return o, flagError("output", "expected table, json, yaml or manifests, got %q", f.output)
 	}
 	set := c.Flags().Changed
 	if set("sidecar-cpu-usage") {
-		if _, err := quantity.ParseMillicores(f.sidecarUsage); err != nil {
-			return flagError("sidecar-cpu-usage", "expected a CPU quantity > 0 such as 180m, got %q", f.sidecarUsage)
+		m, err := quantity.ParseMillicores(f.sidecarUsage)
+		if err != nil {
+			return o, flagError("sidecar-cpu-usage", "expected a CPU quantity > 0 such as 180m, got %q", f.sidecarUsage)
 		}
+		o.SidecarCPUAtTargetMillicores = float64(m)
 	}
 	if set("sidecar-cpu-request") {
-		if _, err := quantity.ParseMillicores(f.sidecarReq); err != nil {
-			return flagError("sidecar-cpu-request", "expected a CPU quantity > 0 such as 100m, got %q", f.sidecarReq)
+		m, err := quantity.ParseMillicores(f.sidecarReq)
+		if err != nil {
+			return o, flagError("sidecar-cpu-request", "expected a CPU quantity > 0 such as 100m, got %q", f.sidecarReq)
 		}
+		o.SidecarCPURequestMillicores = m
 	}
 	if set("app-container") && len(validation.IsDNS1123Label(f.appContainer)) > 0 {
-		return flagError("app-container", "expected a container name, got %q", f.appContainer)
+		return o, flagError("app-container", "expected a container name, got %q", f.appContainer)
 	}
-	return nil
+	o.AppContainer = f.appContainer
+	return o, nil
 }
 
-func (f *hpaFlags) report(v *kube.HPAView) (*hpaReport, error) {
-	r := &hpaReport{
-		Namespace: v.HPA.Namespace, HPA: v.HPA.Name, Deployment: v.Deployment.Name,
-		ServerVersion: v.ServerGitVer, Sidecar: string(kube.SidecarNone),
-		Assumptions: []string{}, Warnings: []string{},
+// hpaInFlagWords words the remarks of a live HPA's recalculation that point
+// at one of the command's inputs with the flag that gives it.
+func hpaInFlagWords(r *cluster.HPAReport) {
+	inFlagWords(r.Assumptions)
+	inFlagWords(r.Warnings)
+	for i := range r.Containers {
+		r.Containers[i].Source = sourceInFlagWords(r.Containers[i].Source)
 	}
-	if v.HasSidecar {
-		r.Sidecar = fmt.Sprintf("%s (%s)", v.Sidecar.Kind, v.Sidecar.Baseline.Source)
+	r.SidecarBasis = basisInFlagWords(r.SidecarBasis)
+	if h := r.Recalculation; h != nil {
+		h.SidecarCPURequestSource = sourceInFlagWords(h.SidecarCPURequestSource)
+		h.SidecarCPUAtAppTargetBasis = basisInFlagWords(h.SidecarCPUAtAppTargetBasis)
+		inFlagWords(h.Notes)
 	}
-	if v.CPUMetric < 0 {
-		if v.ContainerMetric >= 0 {
-			cr := v.HPA.Spec.Metrics[v.ContainerMetric].ContainerResource
-			r.Metric = fmt.Sprintf("ContainerResource cpu on container %q", cr.Container)
-			if cr.Target.AverageUtilization != nil {
-				r.TargetPercent = int(*cr.Target.AverageUtilization)
-			}
-			r.Warnings = append(r.Warnings, fmt.Sprintf("the HPA already targets container %q alone: the sidecar does not move its target, nothing to correct", cr.Container))
-			r.Containers = containerTargets(v.Containers, r.TargetPercent)
-			return r, nil
-		}
-		return nil, fmt.Errorf("HPA %s/%s has no CPU utilisation metric (Resource cpu with averageUtilization): nothing to recalculate", v.HPA.Namespace, v.HPA.Name)
-	}
-	target := int(*v.HPA.Spec.Metrics[v.CPUMetric].Resource.Target.AverageUtilization)
-	r.TargetPercent = target
-	r.Metric = fmt.Sprintf("Resource cpu at %d%%", target)
-	r.Containers = containerTargets(v.Containers, target)
-
-	var app, sidecar int64
-	appContainer := f.appContainer
-	sidecarSource := "none found"
-	for _, c := range v.Containers {
-		if !c.HasRequest {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("container %q has no CPU request: the Resource metric fails (\"missing request for cpu\") and the HPA shows <unknown>", c.Name))
-		}
-		if c.Name == kube.SidecarContainerName && v.HasSidecar {
-			sidecar, sidecarSource = c.RequestMillicores, c.Source
-			continue
-		}
-		app += c.RequestMillicores
-		if appContainer == "" && c.Role == "app" {
-			appContainer = c.Name
-		}
-	}
-	if f.sidecarReq != "" {
-		sidecar, _ = quantity.ParseMillicores(f.sidecarReq)
-		sidecarSource = "--sidecar-cpu-request"
-		if !v.HasSidecar {
-			r.Containers = append(r.Containers, hpaContainer{ContainerCPU: kube.ContainerCPU{Name: kube.SidecarContainerName, Role: "sidecar",
-				RequestMillicores: sidecar, HasRequest: true, Source: sidecarSource}, AbsoluteTargetMillicores: float64(sidecar) * float64(target) / 100})
-		}
-	} else if !v.HasSidecar {
-		r.Assumptions = append(r.Assumptions, "no sidecar found (no sidecar.istio.io resource annotations, no istio-proxy container in the template or a running pod): the pod's requests are the app's; pass --sidecar-cpu-request if a sidecar is injected")
-	}
-	if app <= 0 {
-		return nil, fmt.Errorf("the app containers of deployment %s/%s have no CPU request: the HPA's Resource metric cannot work", v.Deployment.Namespace, v.Deployment.Name)
-	}
-	if appContainer == "" {
-		appContainer = v.Deployment.Name
-	}
-	r.PodRequests = app + sidecar
-	usage := float64(sidecar)
-	basis := "assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure"
-	if f.sidecarUsage != "" {
-		m, _ := quantity.ParseMillicores(f.sidecarUsage)
-		usage, basis = float64(m), "--sidecar-cpu-usage"
-	} else if sidecar > 0 {
-		r.Assumptions = append(r.Assumptions, "the sidecar's CPU at the app's target is taken as its request: pass --sidecar-cpu-usage (e.g. from `proxysizer sweep` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) for the usage-aware target")
-	}
-	r.SidecarUsage, r.SidecarBasis = usage, basis
-	r.AppScalesNowAt = float64(target)/100*float64(app+sidecar) - usage
-	r.Assumptions = append(r.Assumptions, fmt.Sprintf("the HPA's %d%% was chosen for the app alone: its original absolute target is %sm, %d%% of the app's %s CPU request", target, num(float64(app)*float64(target)/100), target, quantity.Millicores(app)))
-
-	h, err := sizing.RecalculateHPA(sizing.LiveHPAInput{
-		AppCPURequestMillicores: app, SidecarCPURequestMillicores: sidecar, SidecarCPURequestSource: sidecarSource,
-		SidecarCPUAtTargetMillicores: usage, SidecarCPUAtTargetBasis: basis,
-		TargetPercent: target, AppContainer: appContainer, K8sVersion: v.ServerVersion,
-	})
-	if err != nil {
-		return nil, err
-	}
-	r.Recalculation = &h
-	corrected := v.HPA.DeepCopy()
-	corrected.TypeMeta = metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"}
-	corrected.ObjectMeta = metav1.ObjectMeta{Name: v.HPA.Name, Namespace: v.HPA.Namespace, Labels: v.HPA.Labels, Annotations: withoutLastApplied(v.HPA.Annotations)}
-	corrected.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
-	corrected.Spec.Metrics[v.CPUMetric] = h.Metric
-	r.Corrected = corrected
-	return r, nil
 }
 
-func withoutLastApplied(a map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range a {
-		if k != "kubectl.kubernetes.io/last-applied-configuration" {
-			out[k] = v
+// planHPAInFlagWords does the same for a plan's HPA.
+func planHPAInFlagWords(p *sizing.Plan, in sizing.Input) {
+	h := p.HPA
+	if h == nil || in.HPA == nil {
+		return
+	}
+	h.SidecarCPURequestSource = sourceInFlagWords(h.SidecarCPURequestSource)
+	h.SidecarCPUAtAppTargetBasis = basisInFlagWords(h.SidecarCPUAtAppTargetBasis)
+	inFlagWords(h.Notes)
+	if h.MetricReason.Kind == sizing.RemarkMetricVersionUnknown {
+		h.MetricReason.Text = fmt.Sprintf("Resource metric at %d%%: no --k8s-version given; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged",
+			h.ManifestTargetPercent, in.HPA.AppContainer, h.OriginalTargetPercent)
+	}
+}
+
+// inFlagWords rewords, in place, the remarks whose remedy is a flag.
+func inFlagWords(rs []sizing.Remark) {
+	for i, r := range rs {
+		switch r.Kind {
+		case sizing.RemarkAppTargetAtPlannedLoad:
+			rs[i].Text = "assumption: the app reaches its CPU target at the planned per-pod load; pass --app-cpu-per-krps to tie the sidecar's CPU to the app's"
+		case sizing.RemarkNoSidecarFound:
+			rs[i].Text = "no sidecar found (no sidecar.istio.io resource annotations, no istio-proxy container in the template or a running pod): the pod's requests are the app's; pass --sidecar-cpu-request if a sidecar is injected"
+		case sizing.RemarkSidecarUsageAssumed:
+			rs[i].Text = "the sidecar's CPU at the app's target is taken as its request: pass --sidecar-cpu-usage (e.g. from `proxysizer sweep` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) for the usage-aware target"
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
-func containerTargets(cs []kube.ContainerCPU, target int) []hpaContainer {
-	out := make([]hpaContainer, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, hpaContainer{ContainerCPU: c, AbsoluteTargetMillicores: float64(c.RequestMillicores) * float64(target) / 100})
+// sourceInFlagWords names a request given by the user by its flag.
+func sourceInFlagWords(r sizing.Remark) sizing.Remark {
+	if r.Kind == sizing.RemarkRequestGiven {
+		r.Text = "--sidecar-cpu-request"
 	}
-	return out
+	return r
 }
 
-func writeHPAReport(w io.Writer, format string, r *hpaReport) error {
+// basisInFlagWords names the flag behind the sidecar's CPU at the app's
+// target, or the one that would give it.
+func basisInFlagWords(b sizing.SidecarCPUBasis) sizing.SidecarCPUBasis {
+	switch b.Kind {
+	case sizing.BasisAppCost:
+		b.Text = fmt.Sprintf("--app-cpu-per-krps %.3f: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
+			b.AppCoresPerKRPS, b.InboundRPSAtTarget, b.SidecarRPSAtTarget)
+	case sizing.BasisPlannedLoad:
+		b.Text = fmt.Sprintf("the planned %.0f sidecar RPS per pod (no --app-cpu-per-krps): assumes the app reaches its target at the planned per-pod load", b.PlannedSidecarRPS)
+	case sizing.BasisGiven:
+		b.Text = "--sidecar-cpu-usage"
+	case sizing.BasisRequest:
+		b.Text = "assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure"
+	}
+	return b
+}
+
+func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {
 	switch format {
 	case "json":
 		return writeJSON(w, r)
@@ -293,7 +229,7 @@ func writeHPAReport(w io.Writer, format string, r *hpaReport) error {
 			return err
 		}
 	}
-	list(w, "ASSUMPTIONS", r.Assumptions)
-	list(w, "WARNINGS", r.Warnings)
+	list(w, "ASSUMPTIONS", sizing.Texts(r.Assumptions))
+	list(w, "WARNINGS", sizing.Texts(r.Warnings))
 	return nil
 }

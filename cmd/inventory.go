@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
@@ -23,17 +23,16 @@ func init() { register(newInventoryCmd) }
 // inventoryScope is a scope with the memory the model expects for it and
 // the plan flags that carry it.
 type inventoryScope struct {
-	kube.Scope
+	cluster.Scope
 	MemoryBytes float64 `json:"expected_memory_bytes"`
 	PlanFlags   string  `json:"plan_flags"`
 }
 
+// inventorySidecar is a Sidecar resource whose scope (shadowing the
+// embedded one, in the same place in the JSON) carries the memory estimate.
 type inventorySidecar struct {
-	Namespace        string            `json:"namespace"`
-	Name             string            `json:"name"`
-	WorkloadSelector map[string]string `json:"workload_selector,omitempty"`
-	EgressHosts      []string          `json:"egress_hosts"`
-	Scope            inventoryScope    `json:"scope"`
+	cluster.SidecarScope
+	Scope inventoryScope `json:"scope"`
 }
 
 type inventoryReport struct {
@@ -47,15 +46,17 @@ type inventoryReport struct {
 	Notes       []string           `json:"notes"`
 }
 
+type inventoryFlags struct {
+	kube        kubeReadFlags
+	profile     string
+	concurrency int
+	domain      string
+	rootNS      string
+	output      string
+}
+
 func newInventoryCmd() *cobra.Command {
-	var (
-		kf          kubeFlags
-		profile     string
-		concurrency int
-		domain      string
-		rootNS      string
-		output      string
-	)
+	var f inventoryFlags
 	c := &cobra.Command{
 		Use:   "inventory",
 		Short: "Count the services, ports and endpoints a namespace's sidecars would hold",
@@ -70,53 +71,23 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
   proxysizer inventory -n shop -o json --concurrency 4`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := kf.validate(); err != nil {
-				return err
-			}
-			if !oneOf(output, "table", "json", "yaml") {
-				return flagError("output", "expected table, json or yaml, got %q", output)
-			}
-			if concurrency < 1 || concurrency > 256 {
-				return flagError("concurrency", "expected a worker count within 1..256, got %d", concurrency)
-			}
-			if len(validation.IsDNS1123Subdomain(domain)) > 0 {
-				return flagError("cluster-domain", "expected a DNS domain such as cluster.local, got %q", domain)
-			}
-			if len(validation.IsDNS1123Label(rootNS)) > 0 {
-				return flagError("root-namespace", "expected a namespace name, got %q", rootNS)
-			}
-			prof, err := profiles.Load(profile)
-			if err != nil {
-				return flagError("profile", "%v", err)
-			}
-			client, dyn, ns, err := kf.clients()
+			prof, err := f.validate()
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), kf.timeout)
+			clients, err := f.kube.Connect()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
 			defer cancel()
-			inv, err := kube.ReadInventory(ctx, client, dyn, ns, kube.InventoryOptions{ClusterDomain: domain, RootNamespace: rootNS})
+			inv, err := cluster.ReadInventory(ctx, clients.Typed, clients.Dynamic, clients.Namespace,
+				cluster.InventoryOptions{ClusterDomain: f.domain, RootNamespace: f.rootNS})
 			if err != nil {
 				return err
 			}
-			r := inventoryReport{Namespace: inv.Namespace, Profile: prof.Name, Concurrency: concurrency,
-				SidecarAPI: inv.SidecarAPI, Sidecars: []inventorySidecar{}, Notes: inv.Notes}
-			scope := func(s kube.Scope) inventoryScope {
-				m := prof.Memory.Estimate(model.Config{Clusters: s.Clusters, Endpoints: s.Endpoints}, concurrency)
-				return inventoryScope{Scope: s, MemoryBytes: m.Total, PlanFlags: fmt.Sprintf("--clusters %d --endpoints %d", s.Clusters, s.Endpoints)}
-			}
-			side := func(s kube.SidecarScope) inventorySidecar {
-				return inventorySidecar{Namespace: s.Namespace, Name: s.Name, WorkloadSelector: s.WorkloadSelector, EgressHosts: s.EgressHosts, Scope: scope(s.Scope)}
-			}
-			r.Unscoped = scope(inv.Unscoped)
-			for _, s := range inv.Sidecars {
-				r.Sidecars = append(r.Sidecars, side(s))
-			}
-			if inv.Default != nil {
-				d := side(*inv.Default)
-				r.Default = &d
-			}
-			switch output {
+			r := newInventoryReport(inv, prof, f.concurrency)
+			switch f.output {
 			case "json":
 				return writeJSON(c.OutOrStdout(), r)
 			case "yaml":
@@ -126,13 +97,60 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 		},
 	}
 	fl := c.Flags()
-	addKubeFlags(fl, &kf, 30*time.Second, "how long the reads may take")
-	fl.StringVar(&profile, "profile", profiles.DefaultName, "cost profile whose memory model sizes each scope: a reference name or a profile YAML file")
-	fl.IntVar(&concurrency, "concurrency", 2, "Envoy workers for the memory estimate")
-	fl.StringVar(&domain, "cluster-domain", "cluster.local", "the cluster's DNS domain, for egress hosts with FQDNs")
-	fl.StringVar(&rootNS, "root-namespace", "istio-system", "Istio's root namespace, whose default Sidecar applies where a namespace has none")
-	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	f.kube.register(fl, 30*time.Second, "how long the reads may take")
+	fl.StringVar(&f.profile, "profile", profiles.DefaultName, "cost profile whose memory model sizes each scope: a reference name or a profile YAML file")
+	fl.IntVar(&f.concurrency, "concurrency", 2, "Envoy workers for the memory estimate")
+	fl.StringVar(&f.domain, "cluster-domain", "cluster.local", "the cluster's DNS domain, for egress hosts with FQDNs")
+	fl.StringVar(&f.rootNS, "root-namespace", "istio-system", "Istio's root namespace, whose default Sidecar applies where a namespace has none")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
 	return c
+}
+
+// validate checks the flags and loads the profile.
+func (f inventoryFlags) validate() (profiles.Profile, error) {
+	if err := f.kube.validate(); err != nil {
+		return profiles.Profile{}, err
+	}
+	if !oneOf(f.output, "table", "json", "yaml") {
+		return profiles.Profile{}, flagError("output", "expected table, json or yaml, got %q", f.output)
+	}
+	if f.concurrency < 1 || f.concurrency > 256 {
+		return profiles.Profile{}, flagError("concurrency", "expected a worker count within 1..256, got %d", f.concurrency)
+	}
+	if len(validation.IsDNS1123Subdomain(f.domain)) > 0 {
+		return profiles.Profile{}, flagError("cluster-domain", "expected a DNS domain such as cluster.local, got %q", f.domain)
+	}
+	if len(validation.IsDNS1123Label(f.rootNS)) > 0 {
+		return profiles.Profile{}, flagError("root-namespace", "expected a namespace name, got %q", f.rootNS)
+	}
+	prof, err := profiles.Load(f.profile)
+	if err != nil {
+		return profiles.Profile{}, flagError("profile", "%v", err)
+	}
+	return prof, nil
+}
+
+// newInventoryReport adds to each scope the memory the profile's model
+// expects at concurrency workers and the plan flags that carry it.
+func newInventoryReport(inv *cluster.Inventory, prof profiles.Profile, concurrency int) inventoryReport {
+	r := inventoryReport{Namespace: inv.Namespace, Profile: prof.Name, Concurrency: concurrency,
+		SidecarAPI: inv.SidecarAPI, Sidecars: []inventorySidecar{}, Notes: inv.Notes}
+	scope := func(s cluster.Scope) inventoryScope {
+		m := prof.Memory.Estimate(model.Config{Clusters: s.Clusters, Endpoints: s.Endpoints}, concurrency)
+		return inventoryScope{Scope: s, MemoryBytes: m.Total, PlanFlags: fmt.Sprintf("--clusters %d --endpoints %d", s.Clusters, s.Endpoints)}
+	}
+	side := func(s cluster.SidecarScope) inventorySidecar {
+		return inventorySidecar{SidecarScope: s, Scope: scope(s.Scope)}
+	}
+	r.Unscoped = scope(inv.Unscoped)
+	for _, s := range inv.Sidecars {
+		r.Sidecars = append(r.Sidecars, side(s))
+	}
+	if inv.Default != nil {
+		d := side(*inv.Default)
+		r.Default = &d
+	}
+	return r
 }
 
 func writeInventoryTable(out io.Writer, r inventoryReport) error {

@@ -64,6 +64,7 @@ app keeps its original absolute CPU target once the sidecar shares the pod.`,
 			if err != nil {
 				return err
 			}
+			planHPAInFlagWords(&plan, in)
 			return writePlan(c.OutOrStdout(), output, plan, in)
 		},
 	}

@@ -59,7 +59,10 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "proxysizer: %s\n", oneLine(err.Error()))
 	var ue usageError
 	var ie interruptedError
+	var coded interface{ ExitCode() int }
 	switch {
+	case errors.As(err, &coded):
+		return coded.ExitCode()
 	case errors.As(err, &ue) || isCobraUsageError(err):
 		return exitBadInput
 	case errors.As(err, &ie):

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
+	"github.com/proxysizer/proxysizer/analysis"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/report"
 	"github.com/proxysizer/proxysizer/results"
@@ -19,17 +21,19 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 	if err := writeSweepSummary(out, rec, dir); err != nil {
 		return err
 	}
-	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
-	var in report.Input
+	a, err := analysis.Analyze(rec, analysis.Options{Source: dir, Headroom: sizing.DefaultHeadroom, SLOP99: f.sloP99})
 	if err != nil {
-		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
-		in = report.Input{Sweep: rec, Source: dir, NotFitted: oneLine(err.Error())}
+		return err
+	}
+	profile := filepath.Join(dir, analysis.ProfileFile)
+	in := reportInput(a, profile)
+	if in.Fit == nil {
+		fmt.Fprintf(out, "\nNo recommendation: %s\n", in.WhyNotFitted())
 	} else {
 		fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
-			res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
-		writeRecommendation(out, res)
+			in.Fit.Overall.CoresPerKRPS, in.Fit.Overall.R2, in.Fit.Overall.IdleCores, looSummary(in.Fit))
+		writeRecommendation(out, in.Choice, profile, in.PlanCommand)
 		fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
-		in = reportInput(rec, dir, res)
 	}
 	paths, err := report.Write(dir, in)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/sweep"
 )
@@ -20,7 +21,7 @@ import (
 // kubernetes sweep would do: each setting's patch, the restoring patch, the
 // load pods and the steps. It creates nothing, not even the results directory.
 func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Options) error {
-	ctrl, err := kube.New(f.kube.backendConfig(io.Discard).Config)
+	ctrl, err := cluster.New(f.kube.backendConfig(io.Discard).Config)
 	if err != nil {
 		return fmt.Errorf("kubernetes backend: %w", err)
 	}
@@ -38,7 +39,7 @@ func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Option
 
 // sweepKubeFlags are the flags of --backend kubernetes.
 type sweepKubeFlags struct {
-	kube.ClientFlags
+	kubeFlags
 	deployment, target, appContainer string
 	journal                          string
 	rolloutTimeout                   time.Duration
@@ -52,14 +53,12 @@ type sweepKubeFlags struct {
 }
 
 func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
-	fl.StringVar(&k.Kubeconfig, "kubeconfig", "", "kubernetes: path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
-	fl.StringVar(&k.Context, "context", "", "kubernetes: the kubeconfig context to use")
-	fl.StringVarP(&k.Namespace, "namespace", "n", "", "kubernetes: the Deployment's namespace (default: the context's, else default)")
+	k.kubeFlags.register(fl, "kubernetes: ", "the Deployment's")
 	fl.StringVar(&k.deployment, "deployment", "", "kubernetes: the Deployment whose istio-proxy sidecar is sized (required)")
 	fl.StringVar(&k.target, "target", "", "kubernetes: the URL the load generators load from inside the cluster, e.g. http://web.shop.svc:8080/ (required)")
 	fl.StringVar(&k.appContainer, "app-container", "", "kubernetes: the app's container (default: the first that is not istio-proxy)")
 	fl.StringVar(&k.journal, "journal", "", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
-	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", kube.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
+	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", cluster.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
 	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: fortio pods sharing the load")
 	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage, "kubernetes: the load generators' image (runs `fortio server`)")
 	fl.StringSliceVar(&k.loadNodeSelector, "load-node-selector", nil, "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
@@ -99,8 +98,11 @@ func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
 		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
 	case len(validation.IsDNS1123Subdomain(k.deployment)) > 0:
 		return flagError("deployment", "expected a Deployment name, got %q", k.deployment)
-	case k.Namespace != "" && len(validation.IsDNS1123Label(k.Namespace)) > 0:
-		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", k.Namespace)
+	}
+	if err := k.kubeFlags.validate(); err != nil {
+		return err
+	}
+	switch {
 	case k.rolloutTimeout <= 0:
 		return flagError("rollout-timeout", "expected a duration > 0, got %v", k.rolloutTimeout)
 	case k.loadGenerators < 1 || k.loadGenerators > 100:
@@ -131,11 +133,6 @@ func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
 			return flagError("prometheus-token-file", "expected a readable file, got %q", k.promTokenFile)
 		}
 	}
-	if k.Kubeconfig != "" {
-		if st, err := os.Stat(k.Kubeconfig); err != nil || st.IsDir() {
-			return flagError("kubeconfig", "expected a readable kubeconfig file, got %q", k.Kubeconfig)
-		}
-	}
 	if _, err := k.nodeSelector(); err != nil {
 		return err
 	}
@@ -163,7 +160,7 @@ func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {
 func (k sweepKubeFlags) backendConfig(log io.Writer) kube.BackendConfig {
 	sel, _ := k.nodeSelector()
 	return kube.BackendConfig{
-		Config: kube.Config{ClientFlags: k.ClientFlags, Deployment: k.deployment, JournalPath: k.journal,
+		Config: cluster.Config{Access: k.Access, Deployment: k.deployment, JournalPath: k.journal,
 			RolloutTimeout: k.rolloutTimeout, Log: log},
 		Target: k.target, AppContainer: k.appContainer, LoadGenerators: k.loadGenerators, LoadImage: k.loadImage,
 		LoadNodeSelector: sel, LoadPodTimeout: k.loadPodTimeout, EnvoyStatsPort: k.envoyStatsPort,

@@ -292,11 +292,27 @@ func (r *Report) MeasuredSettings() []sizing.MeasuredSetting {
 	return out
 }
 
-func okSteps(steps []results.Step) []results.Step {
-	return filter(steps, func(st results.Step) bool {
-		return st.Status == results.StatusOK && st.SidecarRPS > 0 && st.ProxyCPUCores > 0
-	})
+// Usable says whether the fit uses a step: valid, with traffic through the
+// proxy and its CPU measured.
+func Usable(st results.Step) bool {
+	return st.Status == results.StatusOK && st.SidecarRPS > 0 && st.ProxyCPUCores > 0
 }
+
+// ForSetting is the fit of s, or nil: s was not swept, or r is nil (a sweep
+// that could not be fitted).
+func (r *Report) ForSetting(s results.Setting) *SettingFit {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Settings {
+		if r.Settings[i].Setting == s {
+			return &r.Settings[i]
+		}
+	}
+	return nil
+}
+
+func okSteps(steps []results.Step) []results.Step { return filter(steps, Usable) }
 
 func unthrottled(steps []results.Step) []results.Step {
 	return filter(steps, func(st results.Step) bool { return st.ThrottledRatio < ThrottleThreshold })

@@ -1,12 +1,13 @@
-package fit
+package fit_test
 
 import (
 	"testing"
 
-	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 )
 
-// testdata/haproxy is a real sweep recorded with
+// testdata/haproxy (sweeptest.HAProxyRepeats) is a real sweep recorded with
 //
 //	proxysizer sweep --proxy haproxy --concurrency 1,2 --cpu-limit 150m,1 \
 //	  --rates 400,550,700,850 --repeats 3 --outbound-per-request 2 \
@@ -14,14 +15,6 @@ import (
 //
 // as root on a 2-vCPU VM (haproxy 2.6.12, cgroup v1, proxy pinned to CPU 1).
 // Only sweep.json is kept: the fit needs nothing else.
-func loadRecorded(t *testing.T) *results.Sweep {
-	t.Helper()
-	rec, err := results.Load("testdata/haproxy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
 
 // The validation: the CPU model predicts rates it was not fitted on
 // within 10%. The model plan sizes with is the profile's cost, fitted on
@@ -32,7 +25,7 @@ func loadRecorded(t *testing.T) *results.Sweep {
 // of this 2-vCPU machine (up to +-13% between repeats of one rate), and the
 // throttled settings are no line at all.
 func TestRecordedHAProxyLeaveOneRateOut(t *testing.T) {
-	r, err := FromSweep(loadRecorded(t), refs(t), Options{Source: "testdata/haproxy"})
+	r, err := fit.FromSweep(sweeptest.Load(t, sweeptest.HAProxyRepeats), refs(t), fit.Options{Source: "testdata/haproxy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +60,7 @@ func TestRecordedHAProxyLeaveOneRateOut(t *testing.T) {
 // The 150m limit is too small for haproxy at the top rates: the fit must see
 // where throttling starts, and the full core must not be throttled.
 func TestRecordedHAProxyThrottlingIsSeen(t *testing.T) {
-	r, err := FromSweep(loadRecorded(t), refs(t), Options{})
+	r, err := fit.FromSweep(sweeptest.Load(t, sweeptest.HAProxyRepeats), refs(t), fit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

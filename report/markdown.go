@@ -11,7 +11,7 @@ import (
 // document or a pull request. Text from the results directory is escaped so
 // that it renders as text (no HTML, no broken tables).
 func Markdown(in Input) string {
-	s := charts.Summarize(in)
+	s := charts.Summarize(in.page())
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Sidecar sizing report: %s\n\n", md(s.Proxy))

@@ -4,13 +4,32 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"time"
 
+	"github.com/proxysizer/proxysizer/analysis"
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/results"
 )
 
-// Input is the sweep, its fit and its recommendation (see charts.Input).
-type Input = charts.Input
+// Input is what the report's files are made from: a sweep's analysis, and
+// the command lines the caller gives it to show (they are in the caller's
+// flags).
+type Input struct {
+	*analysis.Analysis
+	// PlanCommand sizes with the fitted profile (empty without a choice);
+	// ReproduceCommand measures the same grid again.
+	PlanCommand, ReproduceCommand string
+	// GeneratedAt stamps report.html; zero means now.
+	GeneratedAt time.Time
+}
+
+// page is the input report.html is drawn from.
+func (in Input) page() charts.Input {
+	return charts.Input{Analysis: in.Analysis, PlanCommand: in.PlanCommand, ReproduceCommand: in.ReproduceCommand, GeneratedAt: in.GeneratedAt}
+}
+
+// Validate reports an input no report can be made from.
+func (in Input) Validate() error { return in.page().Validate() }
 
 // File names inside the report directory.
 const (
@@ -30,9 +49,6 @@ type Paths struct {
 	MissingFortio []string
 }
 
-// List is the paths in the order the CLI prints them.
-func (p Paths) List() []string { return []string{p.HTML, p.Markdown, p.CSV, p.SMP, p.FortioDir} }
-
 // Write writes every report file into dir. in.Source is where the sweep's
 // fortio files are read from; dir may be the same directory.
 func Write(dir string, in Input) (Paths, error) {
@@ -47,7 +63,7 @@ func Write(dir string, in Input) (Paths, error) {
 	}
 	p.FortioFiles, p.MissingFortio = len(copied.files), copied.missing
 	var html bytes.Buffer
-	if err := charts.Render(&html, in); err != nil {
+	if err := charts.Render(&html, in.page()); err != nil {
 		return p, err
 	}
 	smp, err := SMP(in, copied)

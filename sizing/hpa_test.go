@@ -145,7 +145,7 @@ func TestSidecarAboveItsRequestWarns(t *testing.T) {
 	in := baseInput()
 	in.HPA = hpaInput(1000, 70, 100) // sidecar uses 260m at the planned load
 	h := mustRecommend(t, in).HPA
-	if !containsAny(h.Notes, "more CPU than its request") {
+	if !containsAny(Texts(h.Notes), "more CPU than its request") {
 		t.Errorf("no warning with a 100m request and 260m usage: %q", h.Notes)
 	}
 }

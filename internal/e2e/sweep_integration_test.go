@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 	"github.com/proxysizer/proxysizer/internal/testenv"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -50,15 +51,6 @@ func startSweep(t *testing.T, out string) *exec.Cmd {
 	return nil
 }
 
-func loadSweep(t *testing.T, dir string) *results.Sweep {
-	t.Helper()
-	rec, err := results.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
 func doneSteps(rec *results.Sweep) int {
 	n := 0
 	for _, s := range rec.Steps {
@@ -75,7 +67,7 @@ func resumeAndCheck(t *testing.T, out string, firstStep []byte) {
 	if code != 0 {
 		t.Fatalf("--resume: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	rec := loadSweep(t, out)
+	rec := sweeptest.Load(t, out)
 	if rec.Status != results.SweepDone || doneSteps(rec) != len(rec.Steps) {
 		t.Fatalf("after --resume: status %s, %d of %d steps done", rec.Status, doneSteps(rec), len(rec.Steps))
 	}
@@ -102,7 +94,7 @@ func TestSIGINTLeavesNothingBehindAndResumes(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit after SIGINT: %v, want status 130", err)
 	}
-	rec := loadSweep(t, out)
+	rec := sweeptest.Load(t, out)
 	if rec.Status != results.SweepInterrupted || doneSteps(rec) < 1 {
 		t.Fatalf("after SIGINT: status %s, %d steps done", rec.Status, doneSteps(rec))
 	}
