@@ -102,26 +102,27 @@ var hpaCases = []hpaCase{
 }
 
 // recommendedTarget is proxysizer's HPA target for this pod: sizing's HPA
-// maths on the figures `proxysizer hpa` reads from a cluster, with the
-// sidecar's CPU at the app's target measured (100m: half the app's 200m).
-// The test's one call into sizing.
+// core on the pod's requests and the app's target, with the sidecar's CPU
+// as the line it follows here (half the app's). The test's one call into
+// sizing.
 func recommendedTarget(t *testing.T) int32 {
 	t.Helper()
-	h, err := sizing.RecalculateHPA(sizing.LiveHPAInput{
-		AppCPURequestMillicores:      appRequest,
-		SidecarCPURequestMillicores:  sidecarRequest,
-		SidecarCPURequestSource:      "the pod template",
-		SidecarCPUAtTargetMillicores: sidecarPerApp * appRequest * appTarget / 100,
-		SidecarCPUAtTargetBasis:      "measured: half the app's CPU",
-		TargetPercent:                appTarget,
-		AppContainer:                 "app",
+	h, err := sizing.RecalculateHPA(sizing.PodHPA{
+		AppCPURequestMillicores:     appRequest,
+		SidecarCPURequestMillicores: sidecarRequest,
+		SidecarCPURequestSource:     sizing.Remark{Kind: sizing.RemarkRequestGiven, Text: "the pod template"},
+		TargetPercent:               appTarget,
+		AppContainer:                "app",
+		SidecarCPU: sizing.SidecarCPUAtTarget{PerAppMillicore: sidecarPerApp,
+			Basis: sizing.SidecarCPUBasis{Kind: sizing.BasisGiven, Text: "measured: half the app's CPU"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// (200 + 100) / (400 + 100) = 60%
-	if h.ManifestTargetPercent != 60 {
-		t.Fatalf("recommended target %d%%, want 60%%", h.ManifestTargetPercent)
+	// (200 + 100) / (400 + 100) = 60%; the unchanged 50% is read with the
+	// app at 250 / 1.5 = 166.7m, before its own target of 200m.
+	if h.ManifestTargetPercent != 60 || h.AppCPUAtTarget.Original != 200 || h.AppCPUAtTarget.UnchangedTarget != 166.7 || h.AppCPUAtTarget.ManifestTarget != 200 {
+		t.Fatalf("sizing: target %d%%, app CPU at the targets %+v; want 60%%, original 200m, unchanged 166.7m, manifest 200m", h.ManifestTargetPercent, h.AppCPUAtTarget)
 	}
 	return h.ManifestTargetPercent
 }
