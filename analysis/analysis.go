@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	// SLOP99 is the p99 latency the chosen setting must keep; 0 takes the
 	// sweep's own objective, if it had one.
 	SLOP99 time.Duration
+	// Names shows the inputs the choice's plan names in the caller's words
+	// (sizing.Input.Names).
+	Names input.Names
 }
 
 // Analysis is a sweep with everything drawn from it.

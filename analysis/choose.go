@@ -40,7 +40,7 @@ func choose(rec *results.Sweep, r *fit.Report, o Options) (Choice, error) {
 	}
 	c.Recommendation = sizing.ChooseMeasured(r.MeasuredSettings(), c.TargetInboundRPS*r.RequestsPerInbound, o.Headroom, slo)
 	if b := c.Recommendation.Best; b != nil {
-		plan, err := planChoice(r, rec, *b, c.TargetInboundRPS, o.Headroom)
+		plan, err := planChoice(r, rec, *b, c.TargetInboundRPS, o)
 		if err != nil {
 			return Choice{}, err
 		}
@@ -52,7 +52,7 @@ func choose(rec *results.Sweep, r *fit.Report, o Options) (Choice, error) {
 // planChoice sizes the chosen concurrency and CPU limit in full with the
 // fitted profile: a manifest must set all four resource annotations, or
 // Istio drops the others.
-func planChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS, headroom float64) (sizing.Plan, error) {
+func planChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targetRPS float64, o Options) (sizing.Plan, error) {
 	limit := sizing.CPULimit{Mode: sizing.CPULimitNone}
 	if b.CPULimitMillicores > 0 {
 		limit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: b.CPULimitMillicores}
@@ -60,7 +60,7 @@ func planChoice(r *fit.Report, rec *results.Sweep, b sizing.MeasuredChoice, targ
 	return sizing.Recommend(sizing.Input{
 		AppRPSPerPod: targetRPS, Fanout: model.Fanout{Outbound: float64(rec.Options.OutboundPerRequest)},
 		Profile: r.Profile, Config: model.Config{Clusters: sizing.DefaultClusters, Endpoints: sizing.DefaultEndpoints}, ConfigDefault: true,
-		Concurrency: b.Concurrency, Headroom: headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio,
+		Concurrency: b.Concurrency, Headroom: o.Headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio, Names: o.Names,
 	})
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/proxysizer/proxysizer/capacity/collect"
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/cluster/prom"
+	"github.com/proxysizer/proxysizer/internal/quantity"
+	psmodel "github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -239,11 +241,11 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 	if !nonNegative(f.headroom) || f.headroom > 10 {
 		return o, flagError("headroom", "expected a fraction between 0 and 10 (0.15 = 15%%), got %v", f.headroom)
 	}
-	if !finite(f.memoryLimitRatio) || f.memoryLimitRatio < 1 {
+	if !psmodel.Finite(f.memoryLimitRatio) || f.memoryLimitRatio < 1 {
 		return o, flagError("memory-limit-ratio", "expected a number >= 1 (the limit cannot be below the request), got %v", f.memoryLimitRatio)
 	}
 	o.analysis.Headroom, o.analysis.MemoryLimitRatio = f.headroom, f.memoryLimitRatio
-	if o.analysis.CPULimit, err = parseCPULimit(f.cpuLimit); err != nil {
+	if o.analysis.CPULimit, err = capacityCPULimit(f.cpuLimit); err != nil {
 		return o, err
 	}
 	if f.out != "" {
@@ -252,6 +254,21 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// capacityCPULimit reads the CPU-limit policy as plan spells it.
+func capacityCPULimit(s string) (sizing.CPULimit, error) {
+	switch s {
+	case "auto":
+		return sizing.CPULimit{Mode: sizing.CPULimitAuto}, nil
+	case "none":
+		return sizing.CPULimit{Mode: sizing.CPULimitNone}, nil
+	}
+	m, err := quantity.ParseMillicores(s)
+	if err != nil {
+		return sizing.CPULimit{}, flagError("cpu-limit", "expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got %q", s)
+	}
+	return sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: m}, nil
 }
 
 func writeCapacity(w io.Writer, format string, r *capacity.Report) error {

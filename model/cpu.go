@@ -16,20 +16,12 @@ type CPUCost struct {
 // CoresAt is the CPU the proxy uses at rps requests per second.
 func (c CPUCost) CoresAt(rps float64) float64 { return c.IdleCores + c.CoresPerKRPS*rps/1000 }
 
-// RPSAt inverts CoresAt: the rate at which the proxy uses the given cores.
-func (c CPUCost) RPSAt(cores float64) float64 {
-	if c.CoresPerKRPS <= 0 {
-		return math.Inf(1)
-	}
-	return math.Max(0, (cores-c.IdleCores)/c.CoresPerKRPS*1000)
-}
-
 // Validate reports a model that cannot size anything.
 func (c CPUCost) Validate() error {
-	if !finiteNonNegative(c.IdleCores) {
+	if !NonNegative(c.IdleCores) {
 		return fmt.Errorf("idle cores must be a finite number >= 0, got %v", c.IdleCores)
 	}
-	if !finite(c.CoresPerKRPS) || c.CoresPerKRPS <= 0 {
+	if !Finite(c.CoresPerKRPS) || c.CoresPerKRPS <= 0 {
 		return fmt.Errorf("cores per 1000 RPS must be a finite number > 0, got %v", c.CoresPerKRPS)
 	}
 	return nil
