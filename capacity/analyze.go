@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/proxysizer/proxysizer/cluster/prom"
+	"github.com/proxysizer/proxysizer/internal/input"
 	psmodel "github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -27,6 +28,9 @@ type Options struct {
 	AuthzUpstreams []string
 	// GeneratedAt stamps the report (zero: the telemetry's time).
 	GeneratedAt time.Time
+	// Names shows the sizing core's inputs in the caller's words (the CLI:
+	// its flags) in the reasons and assumptions.
+	Names input.Names
 }
 
 // ThrottledRiskRatio is the share of CFS periods throttled at the peak from
@@ -261,6 +265,7 @@ func (a *analysis) recommend(w *Workload, wr *WorkloadReport) (sizing.Plan, erro
 		Headroom:         a.opts.Headroom,
 		CPULimit:         a.opts.CPULimit,
 		MemoryLimitRatio: a.opts.MemoryLimitRatio,
+		Names:            a.opts.Names,
 		Config:           psmodel.Config{Clusters: sizing.DefaultClusters, Endpoints: sizing.DefaultEndpoints},
 		ConfigDefault:    true,
 	}

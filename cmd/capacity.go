@@ -18,6 +18,7 @@ import (
 	"github.com/proxysizer/proxysizer/capacity/collect"
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/cluster/prom"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	psmodel "github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
@@ -245,6 +246,8 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 		return o, flagError("memory-limit-ratio", "expected a number >= 1 (the limit cannot be below the request), got %v", f.memoryLimitRatio)
 	}
 	o.analysis.Headroom, o.analysis.MemoryLimitRatio = f.headroom, f.memoryLimitRatio
+	o.analysis.Names = input.Names{sizing.FieldSweep: "proxysizer sweep", sizing.FieldProfile: "--profile", sizing.FieldHeadroom: "--headroom",
+		sizing.FieldCPULimit: "--cpu-limit", sizing.FieldMemoryLimitRatio: "--memory-limit-ratio"}
 	if o.analysis.CPULimit, err = capacityCPULimit(f.cpuLimit); err != nil {
 		return o, err
 	}
