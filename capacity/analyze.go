@@ -212,6 +212,9 @@ func (a *analysis) load(w *Workload, wr *WorkloadReport) Load {
 	}
 	l.Hops = a.fanout(l, wr).Breakdown()
 	l.InboundRPSPerPodAtPeak = t.InboundPeakPerPod.Value
+	l.OutboundRPSPerPodAtPeak = l.InboundRPSPerPodAtPeak * l.Hops.Outbound
+	l.AuthzRPSPerPodAtPeak = l.InboundRPSPerPodAtPeak * l.Hops.Authz
+	l.RetryRPSPerPodAtPeak = l.InboundRPSPerPodAtPeak * l.Hops.Retries
 	l.SidecarRPSPerPodAtPeak = l.InboundRPSPerPodAtPeak * l.Hops.Total
 	return l
 }

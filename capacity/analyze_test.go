@@ -100,6 +100,9 @@ func TestAnalyzeMeasuresHopsAndSizesWithTheSizingCore(t *testing.T) {
 	if h.Outbound != 2 || h.Authz != 1 || math.Abs(h.Retries-0.15) > 1e-12 || math.Abs(h.Total-4.15) > 1e-12 {
 		t.Errorf("hops %+v, want 2 outbound, 1 authz, 0.15 retries, 4.15 in all", h)
 	}
+	if l := web.Load; l.OutboundRPSPerPodAtPeak != 400 || l.AuthzRPSPerPodAtPeak != 200 || math.Abs(l.RetryRPSPerPodAtPeak-30) > 1e-9 {
+		t.Errorf("per pod at the peak: %+v", l)
+	}
 	if math.Abs(web.Load.SidecarRPSPerPodAtPeak-830) > 1e-9 {
 		t.Errorf("sidecar RPS per pod %.3f, want 200 x 4.15", web.Load.SidecarRPSPerPodAtPeak)
 	}

@@ -90,9 +90,13 @@ type Load struct {
 	RetriesMeasured  bool    `json:"retries_measured"`
 	// Per inbound call, measured over the window.
 	Hops model.HopBreakdown `json:"hops_per_inbound_request"`
-	// At the peak, per pod.
-	InboundRPSPerPodAtPeak float64 `json:"inbound_rps_per_pod_at_peak"`
-	SidecarRPSPerPodAtPeak float64 `json:"sidecar_rps_per_pod_at_peak"`
+	// At the peak, per pod: inbound as measured, the others its multiples
+	// by the hops, and their sum through the sidecar.
+	InboundRPSPerPodAtPeak  float64 `json:"inbound_rps_per_pod_at_peak"`
+	OutboundRPSPerPodAtPeak float64 `json:"outbound_rps_per_pod_at_peak"`
+	AuthzRPSPerPodAtPeak    float64 `json:"authz_rps_per_pod_at_peak"`
+	RetryRPSPerPodAtPeak    float64 `json:"retry_rps_per_pod_at_peak"`
+	SidecarRPSPerPodAtPeak  float64 `json:"sidecar_rps_per_pod_at_peak"`
 	// Destinations are the services it called (reporter=source).
 	Destinations []string `json:"destinations"`
 }
