@@ -141,6 +141,8 @@ type capacityFixture struct {
 	// services and endpoints created per namespace, for the expected
 	// configuration sizes (every service has one port, but istiod's four).
 	services map[string][2]int
+	// created lists the services (namespace, name), removed at the end.
+	created [][2]string
 }
 
 func (f *capacityFixture) byKey(key string) fixtureWorkload {
@@ -164,6 +166,19 @@ func setupCapacityFixture(t *testing.T) *capacityFixture {
 			t.Fatal(err)
 		}
 	}
+	// The harness is shared by this binary's tests: what the fixture adds to
+	// istio-system and the services it creates (which every unscoped
+	// proxy and every namespace default Sidecar would count) go at the end.
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, name := range []string{"istio", "istio-sidecar-injector"} {
+			_ = harness.Client.CoreV1().ConfigMaps(fixtureIstio).Delete(ctx, name, metav1.DeleteOptions{})
+		}
+		for _, s := range f.created {
+			_ = harness.Client.CoreV1().Services(s[0]).Delete(ctx, s[1], metav1.DeleteOptions{})
+			_ = harness.Client.DiscoveryV1().EndpointSlices(s[0]).Delete(ctx, s[1]+"-1", metav1.DeleteOptions{})
+		}
+	})
 	for _, cm := range []*corev1.ConfigMap{
 		{ObjectMeta: metav1.ObjectMeta{Namespace: fixtureIstio, Name: "istio"}, Data: map[string]string{"mesh": "defaultConfig:\n  concurrency: 2\n  discoveryAddress: istiod.istio-system.svc:15012\nrootNamespace: istio-system\n"}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: fixtureIstio, Name: "istio-sidecar-injector"}, Data: map[string]string{
@@ -213,6 +228,7 @@ func (f *capacityFixture) service(t *testing.T, ns, name string, selector map[st
 	if _, err := harness.Client.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	f.created = append(f.created, [2]string{ns, name})
 	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
 		AddressType: discoveryv1.AddressTypeIPv4, Ports: eps}
 	ready := true
