@@ -84,7 +84,8 @@ type ObservedPod struct {
 }
 
 // SidecarFit is the sidecar's CPU per pod against the app's, by least
-// squares over every sample of a ready pod that has both.
+// squares over every sample of a pod ready over the sample's whole window
+// that has both.
 type SidecarFit struct {
 	Container       string  `json:"container"`
 	IdleMillicores  float64 `json:"idle_millicores"`
@@ -105,7 +106,7 @@ func (f SidecarFit) At(app float64) float64 { return f.IdleMillicores + f.PerApp
 
 // String is the line as the report shows it.
 func (f SidecarFit) String() string {
-	return fmt.Sprintf("%.1fm + %.3f x the app's CPU (least squares over %d samples of ready pods, R² %.2f, the app between %.0fm and %.0fm per pod)",
+	return fmt.Sprintf("%.1fm + %.3f x the app's CPU (least squares over %d samples of pods ready over the sample's window, R² %.2f, the app between %.0fm and %.0fm per pod)",
 		f.IdleMillicores, f.PerAppMillicore, f.Samples, f.R2, f.AppMinMillicores, f.AppMaxMillicores)
 }
 
@@ -159,11 +160,12 @@ func Observe(src Source) (*Observed, error) {
 		Containers: src.Containers, Times: o.Times, Window: src.RateWindow, MetricsMaxAge: src.Step,
 		Usage: map[string]hpasim.ContainerDemand{}, InitialReplicas: int32(o.ReadyPods[0]), PodStartup: o.PodStartup,
 	}
+	lag := int((src.RateWindow + src.Step - 1) / src.Step)
 	for _, c := range src.Containers {
-		o.Demand.Usage[c.Name] = demandOf(c.Name, pods, ready, n)
+		o.Demand.Usage[c.Name] = demandOf(c.Name, pods, ready, n, lag)
 	}
 	if src.Sidecar != "" {
-		o.Sidecar = fitSidecar(src.Sidecar, src.Containers, pods, ready)
+		o.Sidecar = fitSidecar(src.Sidecar, src.Containers, pods, ready, lag)
 		if o.Sidecar != nil {
 			u := o.Demand.Usage[src.Sidecar]
 			u.IdleMillicores = o.Sidecar.LoadModelIdleMillicores
@@ -383,8 +385,11 @@ func podStartup(given time.Duration, measured []time.Duration) (time.Duration, s
 	return DefaultPodStartup, "assumed: no pod was seen starting in the window"
 }
 
-// demandOf is a container's CPU summed over the pods ready at each step.
-func demandOf(container string, pods map[string]map[string][]float64, ready map[string][]bool, n int) hpasim.ContainerDemand {
+// demandOf is a container's CPU summed, at each step, over the pods
+// ready at some time within the sample's window (lag steps): a pod that
+// stopped being ready within it (deleted) still served part of the load
+// the sample averages, so that the sum does not dip when a pod leaves.
+func demandOf(container string, pods map[string]map[string][]float64, ready map[string][]bool, n, lag int) hpasim.ContainerDemand {
 	d := hpasim.ContainerDemand{Millicores: nanSeries(n), Pods: make([]int, n)}
 	for name, r := range ready {
 		v := pods[name][container]
@@ -392,7 +397,7 @@ func demandOf(container string, pods map[string]map[string][]float64, ready map[
 			continue
 		}
 		for j := range n {
-			if !r[j] || math.IsNaN(v[j]) {
+			if !(r[j] || r[max(0, j-lag)]) || math.IsNaN(v[j]) {
 				continue
 			}
 			if d.Pods[j] == 0 {
@@ -406,8 +411,10 @@ func demandOf(container string, pods map[string]map[string][]float64, ready map[
 }
 
 // fitSidecar fits the sidecar's CPU per pod as a line in the app's (the
-// other containers' sum), over every step of a ready pod with both.
-func fitSidecar(sidecar string, containers []hpasim.Container, pods map[string]map[string][]float64, ready map[string][]bool) *SidecarFit {
+// other containers' sum), over every step of a pod with both that was
+// ready over the whole rate window (lag steps before too): a sample
+// averaged over a pod's start-up is not on the line.
+func fitSidecar(sidecar string, containers []hpasim.Container, pods map[string]map[string][]float64, ready map[string][]bool, lag int) *SidecarFit {
 	var x, y []float64
 	names := make([]string, 0, len(ready))
 	for name := range ready {
@@ -420,7 +427,7 @@ func fitSidecar(sidecar string, containers []hpasim.Container, pods map[string]m
 			continue
 		}
 		for j, ok := range ready[name] {
-			if !ok || math.IsNaN(sc[j]) {
+			if !ok || !ready[name][max(0, j-lag)] || math.IsNaN(sc[j]) {
 				continue
 			}
 			app, complete := 0.0, true

@@ -2,6 +2,7 @@ package hpareplay
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -38,8 +39,10 @@ type Request struct {
 	// HPA needs none: it already targets the app container alone).
 	Recalculation *sizing.HPA
 	// SidecarBasis says where the sidecar's CPU at the app's target, which
-	// the recalculation used, comes from.
-	SidecarBasis string
+	// the recalculation used, comes from; SidecarFromHistory that it is the
+	// history's line (Observed.Sidecar) at the app's target.
+	SidecarBasis       string
+	SidecarFromHistory bool
 	// Sidecar names the mesh's sidecar container ("" without one).
 	Sidecar string
 }
@@ -64,6 +67,19 @@ type Report struct {
 	Syncs           []SyncRow     `json:"syncs"`
 	Reading         string        `json:"reading"`
 	Notes           []string      `json:"notes"`
+	// Queries are the PromQL expressions the history came from, by what
+	// they read (set by whoever read it).
+	Queries map[string]string `json:"queries,omitempty"`
+	// Load is the observed load at each step, for the charts.
+	Load []LoadRow `json:"-"`
+}
+
+// LoadRow is the CPU of the pods observed ready at one step, summed.
+type LoadRow struct {
+	At                time.Time
+	AppMillicores     float64
+	SidecarMillicores float64
+	ReadyPods         int
 }
 
 // Controller is the controller settings the runs used, for the report.
@@ -91,6 +107,7 @@ type Recommended struct {
 	// app is at its target, and its basis.
 	SidecarAtAppTargetMillicores float64 `json:"sidecar_at_app_target_millicores"`
 	SidecarBasis                 string  `json:"sidecar_basis"`
+	SidecarFromHistory           bool    `json:"sidecar_from_history"`
 	UsageAwarePercent            float64 `json:"usage_aware_target_percent"`
 	// Manifest is the metric proxysizer's corrected HPA uses, and why.
 	Manifest string `json:"manifest"`
@@ -185,6 +202,7 @@ func Replay(o *Observed, in Request) (*Report, error) {
 	}
 	rep.Runs[2].Metric += " on the pods without the sidecar"
 	rep.Syncs = rows(o, rep.Runs, syncs)
+	rep.Load = loadRows(o, in.Sidecar)
 	period := in.Controller.SyncPeriod
 	for i := range rep.Runs {
 		compare(&rep.Runs[i], rep.Runs[2], syncs, period, o.Demand.InitialReplicas)
@@ -231,7 +249,7 @@ func recommendedSpec(current autoscalingv2.HorizontalPodAutoscalerSpec, in Reque
 	}
 	rec := Recommended{TargetPercent: h.ManifestTargetPercent, OriginalTargetPercent: int32(h.OriginalTargetPercent),
 		AppTargetMillicores: h.OriginalAbsoluteTargetMillicores, SidecarAtAppTargetMillicores: h.SidecarCPUAtAppTargetMillicores,
-		SidecarBasis: in.SidecarBasis, UsageAwarePercent: h.UsageAwareTargetPercent, Manifest: h.MetricReason.Text}
+		SidecarBasis: in.SidecarBasis, SidecarFromHistory: in.SidecarFromHistory, UsageAwarePercent: h.UsageAwareTargetPercent, Manifest: h.MetricReason.Text}
 	out := *current.DeepCopy()
 	target := h.ManifestTargetPercent
 	resource := autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
@@ -303,6 +321,30 @@ func rows(o *Observed, runs []Run, syncs []hpasim.Sync) []SyncRow {
 	return out
 }
 
+// loadRows sums the app containers' and the sidecar's observed CPU at each
+// step.
+func loadRows(o *Observed, sidecar string) []LoadRow {
+	out := make([]LoadRow, len(o.Times))
+	for j, t := range o.Times {
+		out[j] = LoadRow{At: t, ReadyPods: o.ReadyPods[j], AppMillicores: math.NaN(), SidecarMillicores: math.NaN()}
+		for name, u := range o.Demand.Usage {
+			v := u.Millicores[j]
+			if math.IsNaN(v) {
+				continue
+			}
+			if name == sidecar {
+				out[j].SidecarMillicores = v
+				continue
+			}
+			if math.IsNaN(out[j].AppMillicores) {
+				out[j].AppMillicores = 0
+			}
+			out[j].AppMillicores += v
+		}
+	}
+	return out
+}
+
 // compare fills a run's disagreement with the reference: each sync's
 // replicas hold until the next sync.
 func compare(r *Run, ref Run, syncs []hpasim.Sync, period time.Duration, initial int32) {
@@ -359,7 +401,7 @@ func reading(r *Report, window time.Duration, syncs int) string {
 	} else {
 		fmt.Fprintf(&b, "; the recommended target (%s) %s. ", rec.Metric, runWords(rec))
 	}
-	if f := r.Sidecar; f != nil && r.Recommendation.TargetPercent > 0 {
+	if f := r.Sidecar; f != nil && r.Recommendation.TargetPercent > 0 && r.Recommendation.SidecarFromHistory {
 		fmt.Fprintf(&b, "The sidecar's CPU per pod was %s, %.0fm when the app is at its %.0fm target: the usage-aware target is %.1f%%, applied as %d%%. ",
 			f, r.Recommendation.SidecarAtAppTargetMillicores, r.Recommendation.AppTargetMillicores, r.Recommendation.UsageAwarePercent, r.Recommendation.TargetPercent)
 	} else if r.Recommendation.TargetPercent > 0 {

@@ -119,7 +119,7 @@ func TestReplayStairsByHand(t *testing.T) {
 			t.Fatalf("recommended target %d%%, want (200 + 30)/500 = 46%%", h.ManifestTargetPercent)
 		}
 		rep, err := Replay(o, Request{Namespace: "shop", HPA: "web", Deployment: "web", Controller: hpasim.DefaultController(),
-			Spec: hpaSpec(50), CPUMetric: 0, Recalculation: h, SidecarBasis: "measured", Sidecar: "istio-proxy"})
+			Spec: hpaSpec(50), CPUMetric: 0, Recalculation: h, SidecarBasis: "measured", SidecarFromHistory: true, Sidecar: "istio-proxy"})
 		if err != nil {
 			t.Fatal(err)
 		}
