@@ -23,14 +23,14 @@ import (
 
 // hpaReplayFlags are hpa's --replay and the flags only it reads.
 type hpaReplayFlags struct {
-	on           bool
-	out          string
-	promURL      string
-	promToken    string
-	promTimeout  time.Duration
-	end          string
-	req          collect.Request
-	podStartup   time.Duration
+	on          bool
+	out         string
+	promURL     string
+	promToken   string
+	promTimeout time.Duration
+	end         string
+	req         collect.Request
+	podStartup  time.Duration
 }
 
 // replayOnlyFlags are the flags that need --replay.
