@@ -445,8 +445,10 @@ func minutesWords(m float64) string {
 
 func durationWords(d time.Duration) string {
 	switch {
+	case d == 24*time.Hour:
+		return "day"
 	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d day(s)", d/(24*time.Hour))
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d h", d/time.Hour)
 	}

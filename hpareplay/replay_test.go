@@ -9,6 +9,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/proxysizer/proxysizer/hpasim"
 	"github.com/proxysizer/proxysizer/internal/replaytest"
@@ -195,4 +196,37 @@ func equal(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// Native sidecars count in the pods' requests from Kubernetes 1.29. On
+// 1.28 the Resource metric divides both containers' CPU by the app's 400m
+// alone: at 205m + 30m two pods read floor(235/4) = 58% (1.16), and the
+// current run scales up at the first sync (0:15) instead of 5:15; the
+// reference, without the sidecar, is the same on both.
+func TestReplayNativeSidecarByVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version             string
+		firstCur, firstRef time.Duration
+	}{{"1.33.4", 315 * time.Second, 135 * time.Second}, {"1.28.9", 15 * time.Second, 135 * time.Second}} {
+		src := stairsSource(true)
+		src.Containers = []hpasim.Container{podContainers[0], {Name: "istio-proxy", CPURequestMillicores: 100, HasCPURequest: true, NativeSidecar: true}}
+		o, err := Observe(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := hpasim.DefaultController()
+		c.Version = version.MustParseGeneric(tc.version)
+		rep, err := Replay(o, Request{Namespace: "shop", HPA: "web", Deployment: "web", Controller: c, Spec: hpaSpec(50), Recalculation: recalculate(t, o),
+			SidecarBasis: "measured", SidecarFromHistory: true, Sidecar: "istio-proxy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, ref := rep.Runs[0].FirstScaleUp, rep.Runs[2].FirstScaleUp
+		if cur == nil || ref == nil || cur.Sub(replaytest.StairsStart) != tc.firstCur || ref.Sub(replaytest.StairsStart) != tc.firstRef {
+			t.Errorf("%s: first scale-ups current %v, reference %v; want %s and %s after the start", tc.version, cur, ref, tc.firstCur, tc.firstRef)
+		}
+		if rep.Controller.Version != tc.version {
+			t.Errorf("report's version %q", rep.Controller.Version)
+		}
+	}
 }
