@@ -205,7 +205,7 @@ func equal(a, b []int32) bool {
 // reference, without the sidecar, is the same on both.
 func TestReplayNativeSidecarByVersion(t *testing.T) {
 	for _, tc := range []struct {
-		version             string
+		version            string
 		firstCur, firstRef time.Duration
 	}{{"1.33.4", 315 * time.Second, 135 * time.Second}, {"1.28.9", 15 * time.Second, 135 * time.Second}} {
 		src := stairsSource(true)
