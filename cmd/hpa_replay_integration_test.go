@@ -209,7 +209,11 @@ func TestHPAReplayStairsEndToEnd(t *testing.T) {
 // load, the sidecar's CPU a noisy line in the app's: through the command
 // with the defaults (a day's window, 15 s steps, rate over 1 min).
 func TestHPAReplayDayEndToEnd(t *testing.T) {
-	ns := harness.Namespace(t, "replay-day")
+	// A fixed name, as the README's picture of this run shows it.
+	ns := "shop"
+	if _, err := harness.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	replayWorkload(t, ns, replaytest.DayTarget, replaytest.DayMinReplicas, replaytest.DayMaxReplicas)
 	s, truth, err := replaytest.Day(ns, 7)
 	if err != nil {
