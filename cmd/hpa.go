@@ -87,7 +87,7 @@ sync, --replay-out the page with the chart.`,
 	}
 	fl := c.Flags()
 	f.kube.register(fl, 30*time.Second, "how long the reads may take")
-	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption)")
+	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption; with --replay, the line the history shows at the app's target)")
 	fl.StringVar(&f.sidecarReq, "sidecar-cpu-request", "", "the sidecar's CPU request, when the cluster does not show it (no annotation, no running pod)")
 	fl.StringVar(&f.appContainer, "app-container", "", "the app container for a ContainerResource metric (default: the first container that is not the sidecar)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, yaml or manifests (the corrected HPA); with --replay table, json, yaml or csv")
