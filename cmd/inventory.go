@@ -86,14 +86,7 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 			if err != nil {
 				return err
 			}
-			r := newInventoryReport(inv, prof, f.concurrency)
-			switch f.output {
-			case "json":
-				return writeJSON(c.OutOrStdout(), r)
-			case "yaml":
-				return writeYAML(c.OutOrStdout(), r)
-			}
-			return writeInventoryTable(c.OutOrStdout(), r)
+			return writeInventory(c.OutOrStdout(), f.output, newInventoryReport(inv, prof, f.concurrency))
 		},
 	}
 	fl := c.Flags()
@@ -151,6 +144,16 @@ func newInventoryReport(inv *cluster.Inventory, prof profiles.Profile, concurren
 		r.Default = &d
 	}
 	return r
+}
+
+func writeInventory(w io.Writer, format string, r inventoryReport) error {
+	switch format {
+	case "json":
+		return writeJSON(w, r)
+	case "yaml":
+		return writeYAML(w, r)
+	}
+	return writeInventoryTable(w, r)
 }
 
 func writeInventoryTable(out io.Writer, r inventoryReport) error {
