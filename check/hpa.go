@@ -33,11 +33,11 @@ func recalculate(in hpaRecalculation) (sizing.HPA, error) {
 	return sizing.RecalculateHPA(sizing.PodHPA{
 		AppCPURequestMillicores:     in.appRequestMillicores,
 		SidecarCPURequestMillicores: in.sidecarRequestMillicores,
-		SidecarCPURequestSource:     sizing.Remark{Text: in.sidecarSource},
+		SidecarCPURequestSource:     in.sidecarSource,
 		TargetPercent:               in.appOnlyTarget,
 		AppContainer:                in.appContainer,
 		K8sVersion:                  in.k8s,
-		SidecarCPU:                  sizing.SidecarCPUAssumedRequest(in.sidecarRequestMillicores),
+		SidecarCPU:                  sizing.SidecarCPUAssumedRequest(in.sidecarRequestMillicores, nil),
 	})
 }
 

@@ -319,10 +319,10 @@ func (e *evaluation) checkOneHPA(w *workload, h *autoscalingv2.HorizontalPodAuto
 	}
 	corrected.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
 	corrected.Spec.Metrics[idx] = rec.Metric
-	summary := rec.MetricReason.Text
+	summary := rec.MetricReason
 	if !rec.RecommendContainerResource {
 		corrected.Annotations[AnnotationAppOnlyTarget] = fmt.Sprint(target)
-		summary = fmt.Sprintf("%s; %s records the app-only %d%% so the next run knows the target is adjusted", rec.MetricReason.Text, AnnotationAppOnlyTarget, target)
+		summary = fmt.Sprintf("%s; %s records the app-only %d%% so the next run knows the target is adjusted", rec.MetricReason, AnnotationAppOnlyTarget, target)
 	}
 	patch, err := sizing.CleanObject(corrected)
 	if err != nil {

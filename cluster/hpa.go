@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -128,7 +129,7 @@ func PodContainers(spec corev1.PodSpec, sc Sidecar, found bool) []sizing.PodCont
 	sidecarShown := false
 	sidecarEntry := func(name string, role sizing.ContainerRole) sizing.PodContainer {
 		c := sizing.PodContainer{Name: name, Role: role, Proxy: true,
-			Source: sizing.Remark{Kind: sizing.RemarkRequestFromCluster, Text: sc.Resources.Source}}
+			Source: sc.Resources.Source}
 		if r := sc.Resources.EffectiveCPURequest(); r != nil {
 			c.RequestMillicores, c.HasRequest = r.MilliValue(), true
 		}
@@ -185,6 +186,10 @@ type HPAOptions struct {
 	// AppContainer is the container a corrected HPA targets (default: the
 	// first that is not the sidecar).
 	AppContainer string
+	// Names shows the recalculation's inputs (sizing.FieldSidecarCPURequest,
+	// sizing.FieldSidecarCPUUsage) in the caller's words: its remarks ask
+	// for those the caller names.
+	Names input.Names
 }
 
 // HPAReport is a live HPA recalculated for the sidecar in its pods: each
@@ -201,14 +206,14 @@ type HPAReport struct {
 	PodRequests    int64                    `json:"pod_cpu_requests_millicores"`
 	Sidecar        string                   `json:"sidecar"`
 	SidecarUsage   float64                  `json:"sidecar_cpu_usage_millicores"`
-	SidecarBasis   sizing.SidecarCPUBasis   `json:"sidecar_cpu_usage_basis"`
+	SidecarBasis   string                   `json:"sidecar_cpu_usage_basis"`
 	AppScalesNowAt float64                  `json:"app_cpu_at_target_now_millicores"`
 	// Recalculation is plan's HPA arithmetic on these figures; nil when
 	// the HPA needs none (it already targets the app container alone).
 	Recalculation *sizing.HPA                            `json:"recalculation,omitempty"`
 	Corrected     *autoscalingv2.HorizontalPodAutoscaler `json:"-"`
-	Assumptions   []sizing.Remark                        `json:"assumptions"`
-	Warnings      []sizing.Remark                        `json:"warnings"`
+	Assumptions   []string                               `json:"assumptions"`
+	Warnings      []string                               `json:"warnings"`
 }
 
 // RecalculateHPA applies the HPA core to a live HPA: the target is taken as
@@ -223,7 +228,7 @@ func RecalculateHPA(v *HPAView, o HPAOptions) (*HPAReport, error) {
 	}
 	in := sizing.LiveHPAInput{Workload: v.Workload.String(), Containers: v.Containers, SidecarFound: v.HasSidecar,
 		SidecarCPURequestMillicores: o.SidecarCPURequestMillicores, SidecarCPUAtTargetMillicores: o.SidecarCPUAtTargetMillicores,
-		AppContainer: o.AppContainer, K8sVersion: v.ServerVersion}
+		AppContainer: o.AppContainer, K8sVersion: v.ServerVersion, Names: o.Names}
 	switch {
 	case v.CPUMetric >= 0:
 		in.TargetPercent = int(*v.HPA.Spec.Metrics[v.CPUMetric].Resource.Target.AverageUtilization)

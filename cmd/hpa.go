@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -81,7 +82,6 @@ sync, --replay-out the page with the chart.`,
 			if err != nil {
 				return err
 			}
-			hpaInFlagWords(r)
 			return writeHPAReport(c.OutOrStdout(), f.output, r)
 		},
 	}
@@ -94,6 +94,11 @@ sync, --replay-out the page with the chart.`,
 	f.replay.register(fl)
 	return c
 }
+
+// hpaNames show the recalculation's inputs as this command's flags, and
+// the sweep as the command that measures the sidecar.
+var hpaNames = input.Names{sizing.FieldSidecarCPURequest: "--sidecar-cpu-request", sizing.FieldSidecarCPUUsage: "--sidecar-cpu-usage",
+	sizing.FieldAppContainer: "--app-container", sizing.FieldSweep: "proxysizer sweep"}
 
 // options checks the flags and turns them into what the recalculation
 // takes from the user.
@@ -127,77 +132,8 @@ func (f *hpaFlags) options(c *cobra.Command) (cluster.HPAOptions, error) {
 		return o, flagError("app-container", "expected a container name, got %q", f.appContainer)
 	}
 	o.AppContainer = f.appContainer
+	o.Names = hpaNames
 	return o, nil
-}
-
-// hpaInFlagWords words the remarks of a live HPA's recalculation that point
-// at one of the command's inputs with the flag that gives it.
-func hpaInFlagWords(r *cluster.HPAReport) {
-	inFlagWords(r.Assumptions)
-	inFlagWords(r.Warnings)
-	for i := range r.Containers {
-		r.Containers[i].Source = sourceInFlagWords(r.Containers[i].Source)
-	}
-	r.SidecarBasis = basisInFlagWords(r.SidecarBasis)
-	if h := r.Recalculation; h != nil {
-		h.SidecarCPURequestSource = sourceInFlagWords(h.SidecarCPURequestSource)
-		h.SidecarCPUAtAppTargetBasis = basisInFlagWords(h.SidecarCPUAtAppTargetBasis)
-		inFlagWords(h.Notes)
-	}
-}
-
-// planHPAInFlagWords does the same for a plan's HPA.
-func planHPAInFlagWords(p *sizing.Plan, in sizing.Input) {
-	h := p.HPA
-	if h == nil || in.HPA == nil {
-		return
-	}
-	h.SidecarCPURequestSource = sourceInFlagWords(h.SidecarCPURequestSource)
-	h.SidecarCPUAtAppTargetBasis = basisInFlagWords(h.SidecarCPUAtAppTargetBasis)
-	inFlagWords(h.Notes)
-	if h.MetricReason.Kind == sizing.RemarkMetricVersionUnknown {
-		h.MetricReason.Text = fmt.Sprintf("Resource metric at %d%%: no --k8s-version given; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged",
-			h.ManifestTargetPercent, in.HPA.AppContainer, h.OriginalTargetPercent)
-	}
-}
-
-// inFlagWords rewords, in place, the remarks whose remedy is a flag.
-func inFlagWords(rs []sizing.Remark) {
-	for i, r := range rs {
-		switch r.Kind {
-		case sizing.RemarkAppTargetAtPlannedLoad:
-			rs[i].Text = "assumption: the app reaches its CPU target at the planned per-pod load; pass --app-cpu-per-krps to tie the sidecar's CPU to the app's"
-		case sizing.RemarkNoSidecarFound:
-			rs[i].Text = "no sidecar found (no sidecar.istio.io resource annotations, no istio-proxy container in the template or a running pod): the pod's requests are the app's; pass --sidecar-cpu-request if a sidecar is injected"
-		case sizing.RemarkSidecarUsageAssumed:
-			rs[i].Text = "the sidecar's CPU at the app's target is taken as its request: pass --sidecar-cpu-usage (e.g. from `proxysizer sweep` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) for the usage-aware target"
-		}
-	}
-}
-
-// sourceInFlagWords names a request given by the user by its flag.
-func sourceInFlagWords(r sizing.Remark) sizing.Remark {
-	if r.Kind == sizing.RemarkRequestGiven {
-		r.Text = "--sidecar-cpu-request"
-	}
-	return r
-}
-
-// basisInFlagWords names the flag behind the sidecar's CPU at the app's
-// target, or the one that would give it.
-func basisInFlagWords(b sizing.SidecarCPUBasis) sizing.SidecarCPUBasis {
-	switch b.Kind {
-	case sizing.BasisAppCost:
-		b.Text = fmt.Sprintf("--app-cpu-per-krps %.3f: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
-			b.AppCoresPerKRPS, b.InboundRPSAtTarget, b.SidecarRPSAtTarget)
-	case sizing.BasisPlannedLoad:
-		b.Text = fmt.Sprintf("the planned %.0f sidecar RPS per pod (no --app-cpu-per-krps): assumes the app reaches its target at the planned per-pod load", b.PlannedSidecarRPS)
-	case sizing.BasisGiven:
-		b.Text = "--sidecar-cpu-usage"
-	case sizing.BasisRequest:
-		b.Text = "assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure"
-	}
-	return b
 }
 
 func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {
@@ -247,7 +183,7 @@ func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {
 			return err
 		}
 	}
-	list(w, "ASSUMPTIONS", sizing.Texts(r.Assumptions))
-	list(w, "WARNINGS", sizing.Texts(r.Warnings))
+	list(w, "ASSUMPTIONS", r.Assumptions)
+	list(w, "WARNINGS", r.Warnings)
 	return nil
 }

@@ -145,9 +145,6 @@ func (f *hpaReplayFlags) runReplay(c *cobra.Command, clients *cluster.Clients, n
 	if err != nil {
 		return err
 	}
-	if res.Recommendation.SidecarBasis == collect.BasisGiven {
-		res.Recommendation.SidecarBasis = "--sidecar-cpu-usage"
-	}
 	if f.out != "" {
 		var page bytes.Buffer
 		if err := charts.RenderReplay(&page, res.Report, time.Now()); err != nil {

@@ -53,7 +53,6 @@ target once the sidecar shares the pod.`,
 		if err != nil {
 			return err
 		}
-		planHPAInFlagWords(&plan, in)
 		return writePlan(c.OutOrStdout(), output, plan, in)
 	}
 	return c

@@ -249,7 +249,7 @@ func recommendedSpec(current autoscalingv2.HorizontalPodAutoscalerSpec, in Reque
 	}
 	rec := Recommended{TargetPercent: h.ManifestTargetPercent, OriginalTargetPercent: int32(h.OriginalTargetPercent),
 		AppTargetMillicores: h.OriginalAbsoluteTargetMillicores, SidecarAtAppTargetMillicores: h.SidecarCPUAtAppTargetMillicores,
-		SidecarBasis: in.SidecarBasis, SidecarFromHistory: in.SidecarFromHistory, UsageAwarePercent: h.UsageAwareTargetPercent, Manifest: h.MetricReason.Text}
+		SidecarBasis: in.SidecarBasis, SidecarFromHistory: in.SidecarFromHistory, UsageAwarePercent: h.UsageAwareTargetPercent, Manifest: h.MetricReason}
 	out := *current.DeepCopy()
 	target := h.ManifestTargetPercent
 	resource := autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
 )
 
@@ -15,10 +16,11 @@ import (
 // averages over all containers: utilisation = sum of usage / sum of requests,
 // so a sidecar moves the point where the app's own CPU triggers scaling.
 type HPA struct {
-	AppCPURequestMillicores     int64  `json:"app_cpu_request_millicores"`
-	SidecarCPURequestMillicores int64  `json:"sidecar_cpu_request_millicores"`
-	SidecarCPURequestSource     Remark `json:"sidecar_cpu_request_source"`
-	OriginalTargetPercent       int    `json:"original_target_percent"`
+	AppCPURequestMillicores     int64 `json:"app_cpu_request_millicores"`
+	SidecarCPURequestMillicores int64 `json:"sidecar_cpu_request_millicores"`
+	// SidecarCPURequestSource says where the sidecar's request comes from.
+	SidecarCPURequestSource string `json:"sidecar_cpu_request_source"`
+	OriginalTargetPercent   int    `json:"original_target_percent"`
 	// OriginalAbsoluteTargetMillicores is the app CPU at which the app-only
 	// HPA reached its target: request x target.
 	OriginalAbsoluteTargetMillicores float64 `json:"original_absolute_target_millicores"`
@@ -28,8 +30,8 @@ type HPA struct {
 	RequestWeightedTargetPercent float64 `json:"request_weighted_target_percent"`
 	// SidecarCPUAtAppTargetMillicores is the sidecar's CPU at the per-pod load
 	// where the app reaches its original absolute target.
-	SidecarCPUAtAppTargetMillicores float64         `json:"sidecar_cpu_at_app_target_millicores"`
-	SidecarCPUAtAppTargetBasis      SidecarCPUBasis `json:"sidecar_cpu_at_app_target_basis"`
+	SidecarCPUAtAppTargetMillicores float64 `json:"sidecar_cpu_at_app_target_millicores"`
+	SidecarCPUAtAppTargetBasis      string  `json:"sidecar_cpu_at_app_target_basis"`
 	// UsageAwareTargetPercent also counts the sidecar's own CPU: the pod's
 	// averaged utilisation when the app is at its original absolute target.
 	UsageAwareTargetPercent float64 `json:"usage_aware_target_percent"`
@@ -42,10 +44,19 @@ type HPA struct {
 	AppCPUAtTarget AppCPUAtTarget `json:"app_cpu_at_target_millicores"`
 
 	RecommendContainerResource bool                     `json:"recommend_container_resource"`
-	MetricReason               Remark                   `json:"metric_reason"`
+	MetricReason               string                   `json:"metric_reason"`
 	Metric                     autoscalingv2.MetricSpec `json:"metric"`
-	Notes                      []Remark                 `json:"notes"`
+	Notes                      []string                 `json:"notes"`
+
+	// aboveRequest is the note that the sidecar needs more than its
+	// request at the app's target ("" when it does not).
+	aboveRequest string
 }
+
+// SidecarAboveRequest is the warning, among the notes, that the sidecar
+// uses more CPU than its request when the app is at its target; "" when
+// it does not.
+func (h HPA) SidecarAboveRequest() string { return h.aboveRequest }
 
 // AppCPUAtTarget compares the app CPU at which each target is reached.
 type AppCPUAtTarget struct {
@@ -62,7 +73,7 @@ type PodHPA struct {
 	// AppCPURequestMillicores is the sum of the app containers' requests.
 	AppCPURequestMillicores     int64
 	SidecarCPURequestMillicores int64 // 0: none
-	SidecarCPURequestSource     Remark
+	SidecarCPURequestSource     string
 	// TargetPercent is the HPA's CPU utilisation target, chosen for the app
 	// alone.
 	TargetPercent int
@@ -71,6 +82,10 @@ type PodHPA struct {
 	// K8sVersion is the cluster's version; nil when unknown.
 	K8sVersion *version.Version
 	SidecarCPU SidecarCPUAtTarget
+	// Names shows the inputs a remark refers to in the caller's words;
+	// a remark asks for an input only where Names has a name for it
+	// (the caller takes it), and otherwise states the fact.
+	Names input.Names
 }
 
 // SidecarCPUAtTarget is the sidecar's CPU as a line in the app's CPU:
@@ -79,7 +94,10 @@ type PodHPA struct {
 type SidecarCPUAtTarget struct {
 	BaseMillicores  float64
 	PerAppMillicore float64
-	Basis           SidecarCPUBasis
+	// Basis says where the line comes from.
+	Basis string
+	// Assumption, when set, is what the line assumes, for the notes.
+	Assumption string
 }
 
 func (l SidecarCPUAtTarget) at(appMillicores float64) float64 {
@@ -94,38 +112,55 @@ func (l SidecarCPUAtTarget) appAt(percent, requestsMillicores float64) float64 {
 // SidecarCPUFromCost derives the sidecar's CPU at the app's target from its
 // cost profile and the load. With the app's CPU per 1000 inbound RPS known,
 // both grow with the inbound rate (the sidecar carries hops x inbound);
-// without it the sidecar is held at its CPU at the planned per-pod load.
-func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPerKRPS, appAbsoluteTargetMillicores float64) SidecarCPUAtTarget {
+// without it the sidecar is held at its CPU at the planned per-pod load. n
+// words the basis: where the caller takes the app's CPU per 1000 RPS as an
+// input, the basis names it.
+func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPerKRPS, appAbsoluteTargetMillicores float64, n input.Names) SidecarCPUAtTarget {
 	if appCoresPerKRPS > 0 {
 		// app millicores = appCoresPerKRPS x inbound RPS, so inbound RPS =
 		// app / appCoresPerKRPS (both per 1000).
 		inbound := appAbsoluteTargetMillicores / appCoresPerKRPS
+		appCost := ask(n, FieldAppCPUPerKRPS, "%s %.3f", fmt.Sprintf("the app's %.3f cores per 1000 inbound RPS", appCoresPerKRPS), appCoresPerKRPS)
 		return SidecarCPUAtTarget{
 			BaseMillicores:  cost.IdleCores * 1000,
 			PerAppMillicore: cost.CoresPerKRPS * hops / appCoresPerKRPS,
-			Basis: SidecarCPUBasis{Kind: BasisAppCost, AppCoresPerKRPS: appCoresPerKRPS, InboundRPSAtTarget: inbound, SidecarRPSAtTarget: inbound * hops,
-				Text: fmt.Sprintf("the app's %.3f cores per 1000 inbound RPS: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
-					appCoresPerKRPS, inbound, inbound*hops)},
+			Basis: fmt.Sprintf("%s: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
+				appCost, inbound, inbound*hops),
 		}
 	}
+	unknown := ask(n, FieldAppCPUPerKRPS, "no %s", "the app's CPU per 1000 RPS not known")
+	assumption := ask(n, FieldAppCPUPerKRPS, "pass %s to tie the sidecar's CPU to the app's", "the app's CPU per 1000 RPS would tie the sidecar's CPU to the app's")
 	return SidecarCPUAtTarget{
 		BaseMillicores: cost.CoresAt(plannedSidecarRPS) * 1000,
-		Basis: SidecarCPUBasis{Kind: BasisPlannedLoad, PlannedSidecarRPS: plannedSidecarRPS,
-			Text: fmt.Sprintf("the planned %.0f sidecar RPS per pod (the app's CPU per 1000 RPS not known): assumes the app reaches its target at the planned per-pod load", plannedSidecarRPS)},
+		Basis:          fmt.Sprintf("the planned %.0f sidecar RPS per pod (%s): assumes the app reaches its target at the planned per-pod load", plannedSidecarRPS, unknown),
+		Assumption:     "assumption: the app reaches its CPU target at the planned per-pod load; " + assumption,
 	}
 }
 
 // SidecarCPUGiven is a figure for the sidecar's CPU at the app's target
 // given directly, such as a measurement.
 func SidecarCPUGiven(millicores float64) SidecarCPUAtTarget {
-	return SidecarCPUAtTarget{BaseMillicores: millicores, Basis: SidecarCPUBasis{Kind: BasisGiven, Text: "given"}}
+	return SidecarCPUAtTarget{BaseMillicores: millicores, Basis: "given"}
 }
 
 // SidecarCPUAssumedRequest takes the sidecar's CPU at the app's target to be
-// its request, when nothing better is known.
-func SidecarCPUAssumedRequest(requestMillicores int64) SidecarCPUAtTarget {
-	return SidecarCPUAtTarget{BaseMillicores: float64(requestMillicores),
-		Basis: SidecarCPUBasis{Kind: BasisRequest, Text: "assumed equal to the sidecar's CPU request"}}
+// its request, when nothing better is known; where the caller takes the
+// sidecar's CPU usage as an input (n has a name for it), the basis asks
+// for it.
+func SidecarCPUAssumedRequest(requestMillicores int64, n input.Names) SidecarCPUAtTarget {
+	basis := "assumed equal to the sidecar's CPU request" + ask(n, FieldSidecarCPUUsage, "; pass %s with a measured figure", "")
+	return SidecarCPUAtTarget{BaseMillicores: float64(requestMillicores), Basis: basis}
+}
+
+// ask words a remark's remedy in one of two ways: where the caller takes
+// input f (n has a name for it), the user is asked to give it (asks, with
+// f for its first verb, then args); otherwise the remark says in domain
+// words what would help, or what is missing.
+func ask(n input.Names, f input.Field, asks, otherwise string, args ...any) string {
+	if !n.Has(f) {
+		return otherwise
+	}
+	return n.Sprintf(asks, append([]any{f}, args...)...)
 }
 
 // containerResourceDefaultOn is the first Kubernetes version with the
@@ -148,7 +183,7 @@ func RecalculateHPA(in PodHPA) (HPA, error) {
 		SidecarCPURequestSource:     in.SidecarCPURequestSource,
 		OriginalTargetPercent:       in.TargetPercent,
 		SidecarCPUAtAppTargetBasis:  in.SidecarCPU.Basis,
-		Notes:                       []Remark{},
+		Notes:                       []string{},
 	}
 	app := float64(in.AppCPURequestMillicores)
 	requests := app + float64(in.SidecarCPURequestMillicores)
@@ -158,9 +193,8 @@ func RecalculateHPA(in PodHPA) (HPA, error) {
 	out.RequestWeightedTargetPercent = round1(requestWeighted)
 
 	load := in.SidecarCPU
-	if load.Basis.Kind == BasisPlannedLoad {
-		out.Notes = append(out.Notes, Remark{Kind: RemarkAppTargetAtPlannedLoad,
-			Text: "assumption: the app reaches its CPU target at the planned per-pod load; the app's CPU per 1000 RPS would tie the sidecar's CPU to the app's"})
+	if load.Assumption != "" {
+		out.Notes = append(out.Notes, load.Assumption)
 	}
 	sidecarAtTarget := load.at(absTarget)
 	out.SidecarCPUAtAppTargetMillicores = round1(sidecarAtTarget)
@@ -171,9 +205,10 @@ func RecalculateHPA(in PodHPA) (HPA, error) {
 	out.ManifestTargetReason = fmt.Sprintf("floor of the usage-aware %.1f%%: the HPA truncates its measured utilisation to an integer, so with target %d it reads exactly the target when the app is at its original %.0fm, as the app-only HPA did; rounding up would let the app run up to one point of the pod's %.0fm requests past it. The 10%% tolerance then holds as before: no scaling while the reading stays within %d +/- 10%%",
 		usageAware, out.ManifestTargetPercent, absTarget, requests, out.ManifestTargetPercent)
 	if sidecarAtTarget > float64(in.SidecarCPURequestMillicores) {
-		out.Notes = append(out.Notes, Remark{Kind: RemarkSidecarAboveRequest, Text: fmt.Sprintf(
+		out.aboveRequest = fmt.Sprintf(
 			"warning: at the app's target the sidecar uses more CPU than its request (%.0fm against %dm): the scheduler under-reserves the pod and the target rises to %.1f%%; raise the sidecar's request",
-			sidecarAtTarget, in.SidecarCPURequestMillicores, usageAware)})
+			sidecarAtTarget, in.SidecarCPURequestMillicores, usageAware)
+		out.Notes = append(out.Notes, out.aboveRequest)
 	}
 
 	out.AppCPUAtTarget = AppCPUAtTarget{
@@ -194,17 +229,18 @@ func recommendHPA(in Input, p Plan, cost model.CPUCost) (HPA, error) {
 	pod := PodHPA{
 		AppCPURequestMillicores:     h.AppCPURequestMillicores,
 		SidecarCPURequestMillicores: p.Sidecar.CPURequestMillicores,
-		SidecarCPURequestSource:     Remark{Kind: RemarkRequestRecommended, Text: "recommended request"},
+		SidecarCPURequestSource:     "recommended request",
 		TargetPercent:               h.TargetPercent,
 		AppContainer:                h.AppContainer,
 		K8sVersion:                  h.K8sVersion,
+		Names:                       in.Names,
 	}
 	if h.SidecarCPURequestMillicores > 0 {
 		pod.SidecarCPURequestMillicores = h.SidecarCPURequestMillicores
-		pod.SidecarCPURequestSource = Remark{Kind: RemarkRequestGiven, Text: "given"}
+		pod.SidecarCPURequestSource = in.Names.Of(FieldSidecarCPURequest)
 	}
 	absTarget := float64(h.AppCPURequestMillicores) * float64(h.TargetPercent) / 100
-	pod.SidecarCPU = SidecarCPUFromCost(cost, p.Hops.Total, p.SidecarRPSPerPod, h.AppCoresPerKRPS, absTarget)
+	pod.SidecarCPU = SidecarCPUFromCost(cost, p.Hops.Total, p.SidecarRPSPerPod, h.AppCoresPerKRPS, absTarget, in.Names)
 	return RecalculateHPA(pod)
 }
 
@@ -216,14 +252,14 @@ func chooseMetric(in PodHPA, out *HPA) {
 			Target: utilization(out.ManifestTargetPercent),
 		},
 	}
-	out.Notes = append(out.Notes, Remark{Kind: RemarkContainerRequestsNeeded,
-		Text: "every container of the pod needs a CPU request (the sidecar included, and native sidecars from Kubernetes 1.29): one without makes the Resource metric fail with \"missing request for cpu\" and the HPA show <unknown>"})
+	out.Notes = append(out.Notes,
+		"every container of the pod needs a CPU request (the sidecar included, and native sidecars from Kubernetes 1.29): one without makes the Resource metric fail with \"missing request for cpu\" and the HPA show <unknown>")
 	switch {
 	case in.K8sVersion == nil:
 		out.Metric = resource
-		out.MetricReason = Remark{Kind: RemarkMetricVersionUnknown, Text: fmt.Sprintf(
-			"Resource metric at %d%%: the Kubernetes version is not known; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged",
-			out.ManifestTargetPercent, in.AppContainer, in.TargetPercent)}
+		unknown := ask(in.Names, FieldK8sVersion, "no %s given", "the Kubernetes version is not known")
+		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: %s; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged",
+			out.ManifestTargetPercent, unknown, in.AppContainer, in.TargetPercent)
 	case in.K8sVersion.AtLeast(containerResourceDefaultOn):
 		out.RecommendContainerResource = true
 		out.Metric = autoscalingv2.MetricSpec{
@@ -234,14 +270,12 @@ func chooseMetric(in PodHPA, out *HPA) {
 				Target:    utilization(int32(in.TargetPercent)),
 			},
 		}
-		out.MetricReason = Remark{Kind: RemarkMetricContainerResource, Text: fmt.Sprintf(
-			"ContainerResource on container %q at the original %d%%: Kubernetes %s has it on by default (beta 1.27, GA 1.30), and it ignores the sidecar entirely",
-			in.AppContainer, in.TargetPercent, in.K8sVersion)}
+		out.MetricReason = fmt.Sprintf("ContainerResource on container %q at the original %d%%: Kubernetes %s has it on by default (beta 1.27, GA 1.30), and it ignores the sidecar entirely",
+			in.AppContainer, in.TargetPercent, in.K8sVersion)
 	default:
 		out.Metric = resource
-		out.MetricReason = Remark{Kind: RemarkMetricFeatureGated, Text: fmt.Sprintf(
-			"Resource metric at %d%%: Kubernetes %s has ContainerResource only behind the HPAContainerMetrics feature gate (alpha from 1.20, on by default from 1.27)",
-			out.ManifestTargetPercent, in.K8sVersion)}
+		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: Kubernetes %s has ContainerResource only behind the HPAContainerMetrics feature gate (alpha from 1.20, on by default from 1.27)",
+			out.ManifestTargetPercent, in.K8sVersion)
 	}
 }
 

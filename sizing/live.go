@@ -7,8 +7,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
 )
+
+// FieldSidecarCPUUsage is a live HPA's input beside the sidecar's request
+// (FieldSidecarCPURequest): the sidecar's measured CPU when the app runs at
+// its target.
+const FieldSidecarCPUUsage input.Field = "sidecar CPU usage"
 
 // ContainerRole is what a container is to the HPA recalculation.
 type ContainerRole string
@@ -27,7 +33,7 @@ type PodContainer struct {
 	RequestMillicores int64         `json:"request_millicores"`
 	HasRequest        bool          `json:"has_request"`
 	// Source says where the mesh sidecar's request comes from.
-	Source Remark `json:"source,omitzero"`
+	Source string `json:"source,omitempty"`
 	// Proxy marks the mesh's sidecar, whose CPU the recalculation separates
 	// from the app's.
 	Proxy bool `json:"-"`
@@ -76,6 +82,10 @@ type LiveHPAInput struct {
 	SidecarCPUAtTargetMillicores float64
 	// K8sVersion is the server's version (nil: unknown).
 	K8sVersion *version.Version
+	// Names shows the inputs the remarks refer to in the caller's words; a
+	// remark asks for an input (the sidecar's request, its usage) only
+	// where Names has a name for it.
+	Names input.Names
 }
 
 // LiveHPA is what a live HPA's CPU target means for its pods now, and plan's
@@ -84,13 +94,13 @@ type LiveHPA struct {
 	Containers                   []ContainerTarget
 	PodRequestsMillicores        int64
 	SidecarCPUAtTargetMillicores float64
-	SidecarCPUAtTargetBasis      SidecarCPUBasis
+	SidecarCPUAtTargetBasis      string
 	// AppCPUAtTargetNowMillicores is where the app's own CPU sits when the
 	// HPA reads its target now: target x pod requests - the sidecar's CPU.
 	AppCPUAtTargetNowMillicores float64
 	Recalculation               *HPA
-	Assumptions                 []Remark
-	Warnings                    []Remark
+	Assumptions                 []string
+	Warnings                    []string
 }
 
 // RecalculateLiveHPA sums the pod's requests, separates the sidecar's, says
@@ -100,18 +110,19 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 	if in.SidecarCPURequestMillicores < 0 || in.SidecarCPUAtTargetMillicores < 0 {
 		return LiveHPA{}, fmt.Errorf("hpa: sidecar CPU request and usage must be >= 0")
 	}
-	out := LiveHPA{Assumptions: []Remark{}, Warnings: []Remark{}, Containers: ContainerTargets(in.Containers, in.TargetPercent)}
+	n := in.Names
+	out := LiveHPA{Assumptions: []string{}, Warnings: []string{}, Containers: ContainerTargets(in.Containers, in.TargetPercent)}
 	if in.TargetContainer != "" {
-		out.Warnings = append(out.Warnings, Remark{Kind: RemarkContainerMetricInPlace, Text: fmt.Sprintf(
-			"the HPA already targets container %q alone: the sidecar does not move its target, nothing to correct", in.TargetContainer)})
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"the HPA already targets container %q alone: the sidecar does not move its target, nothing to correct", in.TargetContainer))
 		return out, nil
 	}
 	var app int64
-	sidecar := podSidecarRequest{source: Remark{Kind: RemarkRequestNotFound, Text: "none found"}}
+	sidecar := podSidecarRequest{source: "none found"}
 	for _, c := range in.Containers {
 		if !c.HasRequest {
-			out.Warnings = append(out.Warnings, Remark{Kind: RemarkMissingCPURequest, Text: fmt.Sprintf(
-				"container %q has no CPU request: the Resource metric fails (\"missing request for cpu\") and the HPA shows <unknown>", c.Name)})
+			out.Warnings = append(out.Warnings, fmt.Sprintf(
+				"container %q has no CPU request: the Resource metric fails (\"missing request for cpu\") and the HPA shows <unknown>", c.Name))
 		}
 		if c.Proxy {
 			sidecar = podSidecarRequest{c.RequestMillicores, c.Source}
@@ -120,36 +131,37 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 		app += c.RequestMillicores
 	}
 	if in.SidecarCPURequestMillicores > 0 {
-		sidecar = podSidecarRequest{in.SidecarCPURequestMillicores, Remark{Kind: RemarkRequestGiven, Text: "given"}}
+		sidecar = podSidecarRequest{in.SidecarCPURequestMillicores, n.Of(FieldSidecarCPURequest)}
 		if !in.SidecarFound {
 			given := PodContainer{Name: "istio-proxy", Role: RoleSidecar, RequestMillicores: sidecar.millicores, HasRequest: true, Source: sidecar.source, Proxy: true}
 			out.Containers = append(out.Containers, ContainerTargets([]PodContainer{given}, in.TargetPercent)...)
 		}
 	} else if !in.SidecarFound {
-		out.Assumptions = append(out.Assumptions, Remark{Kind: RemarkNoSidecarFound,
-			Text: "no sidecar found (no sidecar.istio.io resource annotations, no istio-proxy container in the template or a running pod): the pod's requests are the app's; give the sidecar's CPU request if a sidecar is injected"})
+		out.Assumptions = append(out.Assumptions, "no sidecar found (no sidecar.istio.io resource annotations, no istio-proxy container in the template or a running pod): the pod's requests are the app's; "+
+			ask(n, FieldSidecarCPURequest, "pass %s if a sidecar is injected", "give the sidecar's CPU request if a sidecar is injected"))
 	}
 	if app <= 0 {
 		return LiveHPA{}, fmt.Errorf("the app containers of %s have no CPU request: the HPA's Resource metric cannot work", in.Workload)
 	}
 	out.PodRequestsMillicores = app + sidecar.millicores
-	usage := SidecarCPUAssumedRequest(sidecar.millicores)
+	usage := SidecarCPUAssumedRequest(sidecar.millicores, n)
 	if in.SidecarCPUAtTargetMillicores > 0 {
-		usage = SidecarCPUGiven(in.SidecarCPUAtTargetMillicores)
+		usage = SidecarCPUAtTarget{BaseMillicores: in.SidecarCPUAtTargetMillicores, Basis: n.Of(FieldSidecarCPUUsage)}
 	} else if sidecar.millicores > 0 {
-		out.Assumptions = append(out.Assumptions, Remark{Kind: RemarkSidecarUsageAssumed,
-			Text: "the sidecar's CPU at the app's target is taken as its request: a measured figure (from `proxysizer sweep` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) gives the usage-aware target"})
+		out.Assumptions = append(out.Assumptions, "the sidecar's CPU at the app's target is taken as its request: "+ask(n, FieldSidecarCPUUsage,
+			"pass %s (e.g. from `%s` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) for the usage-aware target",
+			"a measured figure (from a sweep or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) gives the usage-aware target", FieldSweep))
 	}
 	target := float64(in.TargetPercent)
 	out.SidecarCPUAtTargetMillicores, out.SidecarCPUAtTargetBasis = usage.BaseMillicores, usage.Basis
 	out.AppCPUAtTargetNowMillicores = target/100*float64(out.PodRequestsMillicores) - usage.BaseMillicores
-	out.Assumptions = append(out.Assumptions, Remark{Kind: RemarkOriginalTarget, Text: fmt.Sprintf(
+	out.Assumptions = append(out.Assumptions, fmt.Sprintf(
 		"the HPA's %d%% was chosen for the app alone: its original absolute target is %sm, %d%% of the app's %s CPU request",
-		in.TargetPercent, figure(float64(app)*target/100), in.TargetPercent, quantity.Millicores(app))})
+		in.TargetPercent, figure(float64(app)*target/100), in.TargetPercent, quantity.Millicores(app)))
 
 	h, err := RecalculateHPA(PodHPA{
 		AppCPURequestMillicores: app, SidecarCPURequestMillicores: sidecar.millicores, SidecarCPURequestSource: sidecar.source,
-		TargetPercent: in.TargetPercent, AppContainer: in.AppContainer, K8sVersion: in.K8sVersion, SidecarCPU: usage,
+		TargetPercent: in.TargetPercent, AppContainer: in.AppContainer, K8sVersion: in.K8sVersion, SidecarCPU: usage, Names: n,
 	})
 	if err != nil {
 		return LiveHPA{}, err
@@ -160,7 +172,7 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 
 type podSidecarRequest struct {
 	millicores int64
-	source     Remark
+	source     string
 }
 
 // figure prints a figure without trailing zeros: 500, 63.6, 0.228.

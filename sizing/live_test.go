@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/version"
+
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 func seedPod() []PodContainer {
 	return []PodContainer{
 		{Name: "app", Role: RoleApp, RequestMillicores: 1000, HasRequest: true},
 		{Name: "istio-proxy", Role: RoleSidecar, RequestMillicores: 100, HasRequest: true, Proxy: true,
-			Source: Remark{Kind: RemarkRequestFromCluster, Text: "pod-template annotations"}},
+			Source: "pod-template annotations"},
 	}
 }
 
@@ -40,25 +42,23 @@ func TestRecalculateLiveHPASeedExample(t *testing.T) {
 	if live.AppCPUAtTargetNowMillicores != 670 {
 		t.Errorf("app at target now %vm, want 670m", live.AppCPUAtTargetNowMillicores)
 	}
-	if h.SidecarCPURequestSource.Kind != RemarkRequestFromCluster || h.SidecarCPURequestSource.Text != "pod-template annotations" {
-		t.Errorf("request source not carried: %+v", h.SidecarCPURequestSource)
+	if h.SidecarCPURequestSource != "pod-template annotations" {
+		t.Errorf("request source not carried: %q", h.SidecarCPURequestSource)
 	}
-	if live.SidecarCPUAtTargetBasis.Kind != BasisRequest || h.SidecarCPUAtAppTargetBasis.Kind != BasisRequest {
-		t.Errorf("basis %+v / %+v, want the request assumed", live.SidecarCPUAtTargetBasis, h.SidecarCPUAtAppTargetBasis)
+	if want := "assumed equal to the sidecar's CPU request"; live.SidecarCPUAtTargetBasis != want || h.SidecarCPUAtAppTargetBasis != want {
+		t.Errorf("basis %q / %q, want the request assumed", live.SidecarCPUAtTargetBasis, h.SidecarCPUAtAppTargetBasis)
 	}
-	for _, n := range h.Notes {
-		if n.Kind == RemarkAppTargetAtPlannedLoad {
-			t.Errorf("plan-only assumption in a live HPA: %q", n.Text)
-		}
+	if containsAny(h.Notes, "planned per-pod load") {
+		t.Errorf("plan-only assumption in a live HPA: %q", h.Notes)
 	}
-	if !hasKind(live.Assumptions, RemarkSidecarUsageAssumed) || !hasKind(live.Assumptions, RemarkOriginalTarget) {
-		t.Errorf("assumptions %+v", live.Assumptions)
+	if len(live.Assumptions) != 2 || !strings.HasPrefix(live.Assumptions[0], "the sidecar's CPU at the app's target is taken as its request") {
+		t.Errorf("assumptions %q, want the usage assumed then the original target", live.Assumptions)
 	}
-	if want := "original absolute target is 700m, 70% of the app's 1 CPU request"; !strings.Contains(live.Assumptions[len(live.Assumptions)-1].Text, want) {
-		t.Errorf("original target assumption %q lacks %q", live.Assumptions[len(live.Assumptions)-1].Text, want)
+	if want := "original absolute target is 700m, 70% of the app's 1 CPU request"; !strings.Contains(live.Assumptions[len(live.Assumptions)-1], want) {
+		t.Errorf("original target assumption %q lacks %q", live.Assumptions[len(live.Assumptions)-1], want)
 	}
-	if h.RecommendContainerResource || h.MetricReason.Kind != RemarkMetricVersionUnknown {
-		t.Errorf("no version given: want the Resource metric, got %+v", h.MetricReason)
+	if h.RecommendContainerResource || !strings.Contains(h.MetricReason, "the Kubernetes version is not known") {
+		t.Errorf("no version given: want the Resource metric, got %q", h.MetricReason)
 	}
 	if got := live.Containers; len(got) != 2 || got[0].AbsoluteTargetMillicores != 700 || got[1].AbsoluteTargetMillicores != 70 {
 		t.Errorf("container targets %+v, want 700m and 70m", got)
@@ -72,14 +72,14 @@ func TestRecalculateLiveHPAMeasuredUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// (700 + 150) / 1100 = 77.3%; the app scales now at 770m - 150m.
-	if h := live.Recalculation; h.UsageAwareTargetPercent != 77.3 || h.SidecarCPUAtAppTargetBasis.Kind != BasisGiven {
-		t.Errorf("usage-aware %v basis %+v, want 77.3 from the given figure", h.UsageAwareTargetPercent, h.SidecarCPUAtAppTargetBasis)
+	if h := live.Recalculation; h.UsageAwareTargetPercent != 77.3 || h.SidecarCPUAtAppTargetBasis != string(FieldSidecarCPUUsage) {
+		t.Errorf("usage-aware %v basis %q, want 77.3 from the given figure", h.UsageAwareTargetPercent, h.SidecarCPUAtAppTargetBasis)
 	}
 	if live.AppCPUAtTargetNowMillicores != 620 {
 		t.Errorf("app at target now %vm, want 620m", live.AppCPUAtTargetNowMillicores)
 	}
-	if hasKind(live.Assumptions, RemarkSidecarUsageAssumed) {
-		t.Errorf("a measured usage is not an assumption: %+v", live.Assumptions)
+	if containsAny(live.Assumptions, "taken as its request") {
+		t.Errorf("a measured usage is not an assumption: %q", live.Assumptions)
 	}
 }
 
@@ -90,13 +90,13 @@ func TestRecalculateLiveHPAGivenRequestWithoutSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(live.Containers); n != 3 || live.Containers[2].Name != "istio-proxy" || live.Containers[2].Source.Kind != RemarkRequestGiven {
+	if n := len(live.Containers); n != 3 || live.Containers[2].Name != "istio-proxy" || live.Containers[2].Source != string(FieldSidecarCPURequest) {
 		t.Fatalf("the given sidecar is listed with its source: %+v", live.Containers)
 	}
-	if !hasKind(live.Warnings, RemarkMissingCPURequest) || !strings.Contains(live.Warnings[0].Text, `"log"`) {
-		t.Errorf("warnings %+v, want the log container's missing request", live.Warnings)
+	if len(live.Warnings) != 1 || !strings.Contains(live.Warnings[0], `container "log" has no CPU request`) {
+		t.Errorf("warnings %q, want the log container's missing request", live.Warnings)
 	}
-	if hasKind(live.Assumptions, RemarkNoSidecarFound) {
+	if containsAny(live.Assumptions, "no sidecar found") {
 		t.Error("a given request is not the no-sidecar assumption")
 	}
 	h := live.Recalculation
@@ -114,7 +114,7 @@ func TestRecalculateLiveHPAContainerMetricInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if live.Recalculation != nil || !hasKind(live.Warnings, RemarkContainerMetricInPlace) || len(live.Containers) != 2 {
+	if live.Recalculation != nil || !containsAny(live.Warnings, `already targets container "app" alone`) || len(live.Containers) != 2 {
 		t.Errorf("an HPA on the app container alone needs nothing: %+v", live)
 	}
 }
@@ -129,34 +129,76 @@ func TestRecalculateLiveHPAWithoutAppRequest(t *testing.T) {
 
 // Library remarks name no command-line flag: the command adds its own.
 func TestHPARemarksNameNoFlag(t *testing.T) {
-	in := baseInput()
-	in.HPA = hpaInput(1000, 70, 100)
-	plans := []*HPA{mustRecommend(t, in).HPA}
-	in.HPA.AppCoresPerKRPS = 0.5
-	plans = append(plans, mustRecommend(t, in).HPA)
-	live, err := RecalculateLiveHPA(LiveHPAInput{Workload: "deployment shop/web", TargetPercent: 70,
-		Containers: []PodContainer{{Name: "app", Role: RoleApp, RequestMillicores: 1000, HasRequest: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plans = append(plans, live.Recalculation)
-	remarks := append(append([]Remark{}, live.Assumptions...), live.Warnings...)
-	for _, h := range plans {
-		remarks = append(append(remarks, h.Notes...), h.MetricReason, h.SidecarCPURequestSource,
-			Remark{Text: h.SidecarCPUAtAppTargetBasis.Text})
-	}
-	for _, r := range remarks {
-		if strings.Contains(r.Text, "--") {
-			t.Errorf("remark %q (%s) names a flag", r.Text, r.Kind)
+	for _, r := range hpaRemarks(t, nil) {
+		if strings.Contains(r, "--") {
+			t.Errorf("remark %q names a flag", r)
 		}
 	}
 }
 
-func hasKind(rs []Remark, k RemarkKind) bool {
-	for _, r := range rs {
-		if r.Kind == k {
-			return true
+// With a caller's names, the remarks that ask for an input ask for it by
+// the caller's name, and only those the caller takes: the same remarks
+// without the names state the facts instead.
+func TestHPARemarksAskForWhatTheCallerTakes(t *testing.T) {
+	flags := input.Names{FieldAppCPUPerKRPS: "--app-cpu-per-krps", FieldSidecarCPURequest: "--sidecar-cpu-request",
+		FieldSidecarCPUUsage: "--sidecar-cpu-usage", FieldK8sVersion: "--k8s-version", FieldSweep: "proxysizer sweep"}
+	named := strings.Join(hpaRemarks(t, flags), "\n")
+	for _, want := range []string{
+		"pass --app-cpu-per-krps to tie the sidecar's CPU to the app's",
+		"the planned 1000 sidecar RPS per pod (no --app-cpu-per-krps)",
+		"--app-cpu-per-krps 0.500: the app reaches its target at 1400 inbound RPS per pod",
+		"Resource metric at 108%: no --k8s-version given",
+		"the pod's requests are the app's; pass --sidecar-cpu-request if a sidecar is injected",
+		"assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure",
+		"pass --sidecar-cpu-usage (e.g. from `proxysizer sweep` or container_cpu_usage_seconds_total",
+	} {
+		if !strings.Contains(named, want) {
+			t.Errorf("the remarks with the flags' names lack %q:\n%s", want, named)
 		}
 	}
-	return false
+	plain := strings.Join(hpaRemarks(t, nil), "\n")
+	for _, want := range []string{
+		"the app's CPU per 1000 RPS would tie the sidecar's CPU to the app's",
+		"(the app's CPU per 1000 RPS not known)",
+		"the app's 0.500 cores per 1000 inbound RPS: the app reaches its target",
+		"the Kubernetes version is not known",
+		"give the sidecar's CPU request if a sidecar is injected",
+		"a measured figure (from a sweep or container_cpu_usage_seconds_total",
+	} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the remarks in domain words lack %q:\n%s", want, plain)
+		}
+	}
+	// Another caller names only some inputs: it is asked for those alone.
+	some := strings.Join(hpaRemarks(t, input.Names{FieldSidecarCPURequest: "--sidecar-cpu-request"}), "\n")
+	if !strings.Contains(some, "pass --sidecar-cpu-request if") || !strings.Contains(some, "would tie the sidecar's CPU") {
+		t.Errorf("a caller taking only the sidecar's request:\n%s", some)
+	}
+}
+
+// hpaRemarks are every remark of two planned HPAs (the app's cost unknown
+// and given) and a live one with no sidecar found, worded through n.
+func hpaRemarks(t *testing.T, n input.Names) []string {
+	t.Helper()
+	in := baseInput()
+	in.Names = n
+	in.HPA = hpaInput(1000, 70, 0)
+	plans := []*HPA{mustRecommend(t, in).HPA}
+	in.HPA.AppCoresPerKRPS = 0.5
+	plans = append(plans, mustRecommend(t, in).HPA)
+	live, err := RecalculateLiveHPA(LiveHPAInput{Workload: "deployment shop/web", TargetPercent: 70, Names: n,
+		Containers: []PodContainer{{Name: "app", Role: RoleApp, RequestMillicores: 1000, HasRequest: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := RecalculateLiveHPA(LiveHPAInput{Workload: "deployment shop/web", TargetPercent: 70, Names: n, Containers: seedPod(), SidecarFound: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans = append(plans, live.Recalculation, found.Recalculation)
+	remarks := append(append(append([]string{}, live.Assumptions...), live.Warnings...), found.Assumptions...)
+	for _, h := range plans {
+		remarks = append(append(remarks, h.Notes...), h.MetricReason, h.SidecarCPURequestSource, h.SidecarCPUAtAppTargetBasis)
+	}
+	return remarks
 }

@@ -55,9 +55,6 @@ type Request struct {
 	HPAOptions cluster.HPAOptions
 }
 
-// BasisGiven is the sidecar basis of a figure the caller gave.
-const BasisGiven = "given"
-
 // Result is the replay and what it was computed from.
 type Result struct {
 	*hpareplay.Report
@@ -134,15 +131,9 @@ func Replay(ctx context.Context, src Sources, req Request) (*Result, error) {
 	}
 	rep.Queries = queries
 	rep.Notes = append(rep.Notes, notes...)
-	for _, w := range hr.Warnings {
-		rep.Notes = append(rep.Notes, w.Text)
-	}
-	if hr.Recalculation != nil {
-		for _, n := range hr.Recalculation.Notes {
-			if n.Kind == sizing.RemarkSidecarAboveRequest {
-				rep.Notes = append(rep.Notes, n.Text)
-			}
-		}
+	rep.Notes = append(rep.Notes, hr.Warnings...)
+	if hr.Recalculation != nil && hr.Recalculation.SidecarAboveRequest() != "" {
+		rep.Notes = append(rep.Notes, hr.Recalculation.SidecarAboveRequest())
 	}
 	res.Report = rep
 	return res, nil
@@ -165,7 +156,7 @@ func podContainers(cs []sizing.PodContainer) []hpasim.Container {
 // core then assumes the sidecar's request).
 func sidecarAtTarget(v *cluster.HPAView, o *hpareplay.Observed, opts cluster.HPAOptions) (cluster.HPAOptions, string, bool, []string) {
 	if opts.SidecarCPUAtTargetMillicores > 0 {
-		return opts, BasisGiven, false, nil
+		return opts, opts.Names.Of(sizing.FieldSidecarCPUUsage), false, nil
 	}
 	if o.Sidecar == nil || v.CPUMetric < 0 {
 		return opts, "assumed equal to the sidecar's CPU request (no sidecar CPU series to measure it from)", false, nil

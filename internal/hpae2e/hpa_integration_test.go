@@ -110,11 +110,10 @@ func recommendedTarget(t *testing.T) int32 {
 	h, err := sizing.RecalculateHPA(sizing.PodHPA{
 		AppCPURequestMillicores:     appRequest,
 		SidecarCPURequestMillicores: sidecarRequest,
-		SidecarCPURequestSource:     sizing.Remark{Kind: sizing.RemarkRequestGiven, Text: "the pod template"},
+		SidecarCPURequestSource:     "the pod template",
 		TargetPercent:               appTarget,
 		AppContainer:                "app",
-		SidecarCPU: sizing.SidecarCPUAtTarget{PerAppMillicore: sidecarPerApp,
-			Basis: sizing.SidecarCPUBasis{Kind: sizing.BasisGiven, Text: "measured: half the app's CPU"}},
+		SidecarCPU:                  sizing.SidecarCPUAtTarget{PerAppMillicore: sidecarPerApp, Basis: "measured: half the app's CPU"},
 	})
 	if err != nil {
 		t.Fatal(err)

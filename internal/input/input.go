@@ -23,6 +23,13 @@ func (n Names) Of(f Field) string {
 	return string(f)
 }
 
+// Has says whether the caller has a name of its own for f: it takes f as
+// an input, so that a message may ask the user to give it.
+func (n Names) Has(f Field) bool {
+	_, ok := n[f]
+	return ok
+}
+
 // Sprintf formats like fmt.Sprintf, each Field argument shown by its name.
 func (n Names) Sprintf(format string, args ...any) string {
 	return fmt.Sprintf(format, n.named(args)...)

@@ -27,6 +27,10 @@ func TestNamesShowFieldsInTheCallersWords(t *testing.T) {
 	if got := cli.Sprintf("%s", "retry ratio"); got != "retry ratio" {
 		t.Errorf("a string was renamed: %q", got)
 	}
+	// Has tells a field the caller takes from one it does not.
+	if !cli.Has(ratio) || cli.Has(replica) || Names(nil).Has(ratio) {
+		t.Errorf("Has: %v %v %v, want true false false", cli.Has(ratio), cli.Has(replica), Names(nil).Has(ratio))
+	}
 }
 
 func TestErrorNamesItsFieldAndWraps(t *testing.T) {
