@@ -19,44 +19,7 @@ const (
 	SeriesRequests = "istio_requests_total"
 	SeriesRetries  = "envoy_cluster_upstream_rq_retry"
 	ProxyContainer = "istio-proxy"
-	// PodLabel is the label Prometheus' Kubernetes pod discovery gives the
-	// scraped pod's name (Istio's and the Prometheus Operator's scrape
-	// configurations relabel __meta_kubernetes_pod_name to it), and cAdvisor
-	// gives its containers' pod.
-	PodLabel = "pod"
 )
-
-// Pod names: a Deployment's pods are named <deployment>-<pod-template-hash>-<5
-// random characters>, both parts from Kubernetes' safe alphabet (no vowels,
-// no 0, 1 or 3); a StatefulSet's are <statefulset>-<ordinal>. One pattern
-// reads both: its lazy name part takes the earliest split that leaves a
-// Deployment's two parts or a StatefulSet's ordinal, so the Deployment's
-// reading wins where both fit (a suffix of digits only, such as 24567).
-const (
-	safeAlphabet   = "[bcdfghjklmnpqrstvwxz2456789]"
-	PodNamePattern = "(.+?)-(?:" + safeAlphabet + "{1,10}-" + safeAlphabet + "{5}|[0-9]+)"
-)
-
-var podName = regexp.MustCompile("^(?:" + PodNamePattern + ")$")
-
-// WorkloadOfPod is the workload name a pod's name implies, by the rule
-// WorkloadLabel applies inside Prometheus; "" for neither a Deployment's
-// nor a StatefulSet's pod (a DaemonSet's, a bare pod's).
-func WorkloadOfPod(pod string) string {
-	if m := podName.FindStringSubmatch(pod); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// WorkloadLabel wraps expr, whose series carry the pod label, so that they
-// also carry "workload", derived from the pod's name: cAdvisor and Envoy
-// series name the pod only, and a fixed number of queries can aggregate by
-// workload only if Prometheus derives it. A series whose pod matches
-// neither naming keeps no workload label.
-func WorkloadLabel(expr string) string {
-	return fmt.Sprintf(`label_replace(%s, "workload", "$1", %q, %q)`, expr, PodLabel, PodNamePattern)
-}
 
 // WorkloadKey names a workload as Istio's telemetry does: its namespace and
 // name (destination_workload for a Deployment is the Deployment's name).

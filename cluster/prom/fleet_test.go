@@ -7,23 +7,6 @@ import (
 	"time"
 )
 
-func TestWorkloadOfPodFollowsKubernetesNaming(t *testing.T) {
-	for pod, want := range map[string]string{
-		"web-7c9bd8f5b4-x2x4z":    "web",         // Deployment: name-hash-suffix
-		"api-gateway-6d4f5-24567": "api-gateway", // an all-digit suffix is still a Deployment's
-		"db-0":                    "db",          // StatefulSet
-		"kafka-broker-12":         "kafka-broker",
-		"node-exporter-x2x4z":     "", // a DaemonSet's: one suffix only
-		"standalone":              "",
-		"web-7c9bd8f5b4-aeiou":    "", // vowels are not in Kubernetes' alphabet
-		"cart-v2-55f8b7c9d-q9w8z": "cart-v2",
-	} {
-		if got := WorkloadOfPod(pod); got != want {
-			t.Errorf("WorkloadOfPod(%q) = %q, want %q", pod, got, want)
-		}
-	}
-}
-
 func TestFleetQueriesAreAFixedSet(t *testing.T) {
 	q := FleetQuery{Window: 7 * 24 * time.Hour, RateWindow: 5 * time.Minute, Quantile: 0.99, At: time.Now()}
 	all := FleetQueries(q)

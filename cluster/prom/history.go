@@ -3,7 +3,6 @@ package prom
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -22,15 +21,6 @@ const (
 	SeriesPodDeletion       = "kube_pod_deletion_timestamp"
 	SeriesContainerRequests = "kube_pod_container_resource_requests"
 )
-
-// DeploymentPods is the pattern of the names of a Deployment's pods:
-// <deployment>-<pod-template-hash>-<5 characters>, both generated parts
-// from Kubernetes' safe alphabet (no vowels, no 0, 1 or 3), so that the
-// pods of a Deployment named "web" do not match those of "web-api".
-func DeploymentPods(deployment string) string {
-	const safe = "[bcdfghjklmnpqrstvwxz2456789]"
-	return regexp.QuoteMeta(deployment) + "-" + safe + "{1,10}-" + safe + "{5}"
-}
 
 // RangeInParts evaluates expr, which must aggregate By, at every step of
 // r, in as many range queries as Prometheus' limit of MaxRangePoints per

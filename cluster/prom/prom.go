@@ -4,8 +4,9 @@
 // aggregate by namespace, pod and container (Key); the fleet queries of
 // Istio's and cAdvisor's series aggregate by workload (WorkloadKey), with the
 // workload of a cAdvisor series derived from its pod's name inside the
-// query (WorkloadOfPod). Vector returns any other grouping as label sets.
-// It reads Prometheus' configuration for the scrape interval, counts the
+// query (PodNamePattern, WorkloadLabel; DeploymentPods selects one
+// Deployment's pods by the same rule). Vector returns any other grouping as
+// label sets. It reads Prometheus' configuration for the scrape interval, counts the
 // queries it sends, and sends a bearer token read from a file at each
 // request (so that a rotated token is picked up) without ever printing it.
 package prom

@@ -1,7 +1,6 @@
 package prom
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,19 +81,5 @@ func TestPodPatternAndStateQueries(t *testing.T) {
 	}
 	if got := withMatchers(Selector{}, `a="b"`); got != `{a="b"}` {
 		t.Errorf("empty selector with a matcher: %s", got)
-	}
-}
-
-// A Deployment's pod names: "web" does not match the pods of "web-api"
-// nor a ReplicaSet's name.
-func TestDeploymentPods(t *testing.T) {
-	re := regexp.MustCompile("^(?:" + DeploymentPods("web") + ")$")
-	for pod, want := range map[string]bool{
-		"web-7d9f5c8b6-x2vzq": true, "web-5b8-kkq2w": true,
-		"web-api-7d9f5c8b6-x2vzq": false, "web-7d9f5c8b6": false, "web-7d9f5c8b6-x2vz": false, "web-7a9f5c8b6-x2vzq": false,
-	} {
-		if got := re.MatchString(pod); got != want {
-			t.Errorf("%s: %v, want %v", pod, got, want)
-		}
 	}
 }
