@@ -4,8 +4,6 @@ package charts_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +17,7 @@ import (
 // Chromium: every chart draws its series, and the note holding markup
 // stays text. The screenshot goes beside the sweep report's.
 func TestCapacityReportRendersInChromium(t *testing.T) {
-	chromium := testenv.RequireBinary(t, "chromium", "apt-get install chromium")
+	chromium := testenv.RequireChromium(t)
 	r := fleetReport(t)
 	var page bytes.Buffer
 	if err := charts.RenderCapacity(&page, r); err != nil {
@@ -31,15 +29,7 @@ func TestCapacityReportRendersInChromium(t *testing.T) {
 	if err := os.WriteFile(file, []byte(probed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom := runChromium(t, chromium, "--dump-dom", "file://"+file)
-	m := renderCheckRE.FindStringSubmatch(dom)
-	if m == nil {
-		t.Fatalf("no render-check in the DOM:\n%.2000s", dom)
-	}
-	var got renderCheck
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
-		t.Fatal(err)
-	}
+	dom, got := chromium.Load(t, file)
 	built, _ := charts.FleetCharts(r)
 	if got.ECharts != "5.6.0" || len(got.Errors) > 0 || len(got.Charts) != len(built) {
 		t.Fatalf("ECharts %q, errors %v, %d charts of %d", got.ECharts, got.Errors, len(got.Charts), len(built))
@@ -57,21 +47,5 @@ func TestCapacityReportRendersInChromium(t *testing.T) {
 	if p := pwnedRE.FindStringSubmatch(dom); p == nil || p[1] != "undefined" {
 		t.Errorf("window.__pwned after load: %v: the note ran as script", p)
 	}
-	out := os.Getenv("PROXYSIZER_TEST_OUT")
-	if out == "" {
-		out = filepath.Join("testdata", "out")
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot, err := filepath.Abs(filepath.Join(out, "capacity.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(shot)
-	runChromium(t, chromium, "--screenshot="+shot, "--window-size=1400,3600", "--hide-scrollbars", "file://"+file)
-	if info, err := os.Stat(shot); err != nil || info.Size() < 50_000 {
-		t.Fatalf("screenshot %s: %v", shot, err)
-	}
-	t.Logf("screenshot: %s", shot)
+	chromium.Screenshot(t, file, "capacity.png", 1400, 3600, 50_000)
 }

@@ -3,15 +3,11 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"html"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -355,40 +351,10 @@ func checkCapacityOutputs(t *testing.T, f *capacityFixture, by map[string]capaci
 	checkCapacityHTML(t, filepath.Join(dir, "report.html"))
 }
 
-var capacityRenderCheck = regexp.MustCompile(`(?s)<pre id="render-check">(.*?)</pre>`)
-
 // checkCapacityHTML loads the report in headless Chromium (no network) and
 // checks that every chart drew its series.
 func checkCapacityHTML(t *testing.T, file string) {
-	chromium := testenv.RequireBinary(t, "chromium", "apt-get install chromium")
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
-		"--disable-extensions", "--user-data-dir=" + t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", "file://" + file}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, chromium, flags...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%.2000s", err, stderr.String())
-	}
-	m := capacityRenderCheck.FindStringSubmatch(stdout.String())
-	if m == nil {
-		t.Fatalf("no render-check in the DOM")
-	}
-	var got struct {
-		ECharts string `json:"echarts"`
-		Charts  []struct {
-			ID     string `json:"id"`
-			Series []struct {
-				Points int `json:"points"`
-			} `json:"series"`
-		} `json:"charts"`
-		Errors []string `json:"errors"`
-	}
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
-		t.Fatal(err)
-	}
+	_, got := testenv.RequireChromium(t).Load(t, file)
 	if got.ECharts == "" || len(got.Errors) > 0 || len(got.Charts) != 6 {
 		t.Fatalf("render-check: ECharts %q, %d charts, errors %v", got.ECharts, len(got.Charts), got.Errors)
 	}

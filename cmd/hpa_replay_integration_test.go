@@ -3,15 +3,11 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"html"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -300,35 +296,13 @@ func TestHPAReplayDayEndToEnd(t *testing.T) {
 	checkPageInChromium(t, page, "hpa-replay.png", 4)
 }
 
-var (
-	renderCheckRE = regexp.MustCompile(`(?s)<pre id="render-check">(.*?)</pre>`)
-)
-
 // checkPageInChromium loads the replay page in headless Chromium (no
 // network), checks that both charts drew every series with points, and
 // takes a screenshot into $PROXYSIZER_TEST_OUT (else testdata/out/).
 func checkPageInChromium(t *testing.T, page, shot string, wantSeries int) {
 	t.Helper()
-	chromium := testenv.RequireBinary(t, "chromium", "apt-get install chromium")
-	dom := chromiumRun(t, chromium, "--dump-dom", "file://"+page)
-	m := renderCheckRE.FindStringSubmatch(dom)
-	if m == nil {
-		t.Fatalf("no render-check in the DOM:\n%.2000s", dom)
-	}
-	var got struct {
-		ECharts string `json:"echarts"`
-		Charts  []struct {
-			ID     string `json:"id"`
-			Series []struct {
-				Name   string `json:"name"`
-				Points int    `json:"points"`
-			} `json:"series"`
-		} `json:"charts"`
-		Errors []string `json:"errors"`
-	}
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
-		t.Fatal(err)
-	}
+	chromium := testenv.RequireChromium(t)
+	_, got := chromium.Load(t, page)
 	if got.ECharts == "" || len(got.Errors) > 0 || len(got.Charts) != 2 || got.Charts[0].ID != "chart-replicas" || len(got.Charts[0].Series) != wantSeries {
 		t.Fatalf("render check %+v", got)
 	}
@@ -339,39 +313,5 @@ func checkPageInChromium(t *testing.T, page, shot string, wantSeries int) {
 			}
 		}
 	}
-	out := os.Getenv("PROXYSIZER_TEST_OUT")
-	if out == "" {
-		out = filepath.Join("testdata", "out")
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path, err := filepath.Abs(filepath.Join(out, shot))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(path)
-	chromiumRun(t, chromium, "--screenshot="+path, "--window-size=1300,1240", "--hide-scrollbars", "file://"+page)
-	if info, err := os.Stat(path); err != nil || info.Size() < 30_000 {
-		t.Fatalf("screenshot %s: %v", path, err)
-	}
-	t.Logf("screenshot: %s", path)
-}
-
-// chromiumRun runs headless Chromium with everything that would reach the
-// network turned off (as charts' test does), and returns its stdout.
-func chromiumRun(t *testing.T, chromium string, args ...string) string {
-	t.Helper()
-	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
-		"--disable-extensions", "--user-data-dir=" + t.TempDir(), "--virtual-time-budget=5000"}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, append(flags, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%.2000s", args, err, stderr.String())
-	}
-	return stdout.String()
+	chromium.Screenshot(t, page, shot, 1300, 1240, 30_000)
 }
