@@ -60,8 +60,8 @@ type Inventory struct {
 
 // InventoryOptions tune Inventory.
 type InventoryOptions struct {
-	ClusterDomain string // default cluster.local
-	RootNamespace string // Istio's root namespace, default istio-system
+	ClusterDomain string // default DefaultClusterDomain
+	RootNamespace string // Istio's root namespace, default DefaultMeshNamespace
 }
 
 type svcInfo struct {
@@ -84,10 +84,10 @@ func ReadInventory(ctx context.Context, client kubernetes.Interface, dyn dynamic
 
 func (o InventoryOptions) withDefaults() InventoryOptions {
 	if o.ClusterDomain == "" {
-		o.ClusterDomain = "cluster.local"
+		o.ClusterDomain = DefaultClusterDomain
 	}
 	if o.RootNamespace == "" {
-		o.RootNamespace = "istio-system"
+		o.RootNamespace = DefaultMeshNamespace
 	}
 	return o
 }
@@ -103,7 +103,7 @@ type MeshServices struct {
 // namespace, page by page.
 func ReadMeshServices(ctx context.Context, client kubernetes.Interface, clusterDomain string) (*MeshServices, error) {
 	if clusterDomain == "" {
-		clusterDomain = "cluster.local"
+		clusterDomain = DefaultClusterDomain
 	}
 	list, err := listServices(ctx, client, clusterDomain)
 	if err != nil {

@@ -19,6 +19,10 @@ const (
 	meshConfigKey        = "mesh"
 )
 
+// DefaultClusterDomain is Kubernetes' default DNS domain, the last part of
+// a service's FQDN (NAME.NAMESPACE.svc.cluster.local).
+const DefaultClusterDomain = "cluster.local"
+
 // ProxyConfig is the part of Istio's ProxyConfig that sizing and onboarding
 // look at, as the mesh's defaultConfig or a pod's proxy.istio.io/config
 // annotation spell it. A nil field is unset: Istio's own default applies.

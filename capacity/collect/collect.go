@@ -55,7 +55,7 @@ func Fleet(ctx context.Context, src Sources, s Scope) (*capacity.Fleet, error) {
 		s.IstioNamespace = cluster.DefaultMeshNamespace
 	}
 	if s.ClusterDomain == "" {
-		s.ClusterDomain = "cluster.local"
+		s.ClusterDomain = cluster.DefaultClusterDomain
 	}
 	f := &capacity.Fleet{Namespaces: slices.Clone(s.Namespaces), Notes: []string{}}
 	sv, err := cluster.ReadServerVersion(src.Kube)

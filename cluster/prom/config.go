@@ -1,0 +1,52 @@
+package prom
+
+import (
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/proxysizer/proxysizer/internal/input"
+)
+
+// The inputs of a Config, as its problems name them.
+const (
+	FieldURL          input.Field = "Prometheus URL"
+	FieldTokenFile    input.Field = "Prometheus token file"
+	FieldQueryTimeout input.Field = "Prometheus query timeout"
+)
+
+// AnalysisQueryTimeout bounds one query of the commands that read days of
+// history (the fleet queries, a replay's ranges): Prometheus' own default
+// --query.timeout, where DefaultQueryTimeout suits a sweep's short reads.
+const AnalysisQueryTimeout = 2 * time.Minute
+
+// DefaultConfig is a Config for reading history: no Prometheus yet, and
+// AnalysisQueryTimeout.
+func DefaultConfig() Config { return Config{QueryTimeout: AnalysisQueryTimeout} }
+
+// Check checks the configuration's form, not whether Prometheus answers:
+// an http(s) URL, a token file that is a file, a query timeout > 0. An
+// empty URL is no Prometheus, and then a token file or a timeout given
+// (given) is a problem. Each problem is an *input.Error named through n.
+func (c Config) Check(given map[input.Field]bool, n input.Names) error {
+	if c.URL == "" {
+		for _, f := range []input.Field{FieldTokenFile, FieldQueryTimeout} {
+			if given[f] {
+				return n.Errorf(f, "needs %s", FieldURL)
+			}
+		}
+		return nil
+	}
+	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return n.Errorf(FieldURL, "expected an http(s) URL, got %q", c.URL)
+	}
+	if c.TokenFile != "" {
+		if st, err := os.Stat(c.TokenFile); err != nil || st.IsDir() {
+			return n.Errorf(FieldTokenFile, "expected a readable file, got %q", c.TokenFile)
+		}
+	}
+	if c.QueryTimeout <= 0 {
+		return n.Errorf(FieldQueryTimeout, "expected a duration > 0 such as 2m, got %s", c.QueryTimeout)
+	}
+	return nil
+}
