@@ -14,6 +14,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -206,10 +207,7 @@ func TestHPAReplayStairsEndToEnd(t *testing.T) {
 // with the defaults (a day's window, 15 s steps, rate over 1 min).
 func TestHPAReplayDayEndToEnd(t *testing.T) {
 	// A fixed name, as the README's picture of this run shows it.
-	ns := "shop"
-	if _, err := harness.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	ns := namespaceWithout(t, "shop", "web")
 	replayWorkload(t, ns, replaytest.DayTarget, replaytest.DayMinReplicas, replaytest.DayMaxReplicas)
 	s, truth, err := replaytest.Day(ns, 7)
 	if err != nil {
@@ -294,6 +292,36 @@ func TestHPAReplayDayEndToEnd(t *testing.T) {
 	table := runOK(t, args[:len(args)-2]...)
 	t.Logf("the table:\n%s", table)
 	checkPageInChromium(t, page, "hpa-replay.png", 4)
+}
+
+// namespaceWithout creates namespace ns, or takes it as another test of
+// this binary left it (the capacity fixture's shop), without Deployment
+// and HPA name.
+func namespaceWithout(t *testing.T, ns, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := harness.Client
+	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if err := c.AutoscalingV2().HorizontalPodAutoscalers(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	if err := c.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	for {
+		_, err := c.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return ns
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("deployment %s/%s still there: %v (%v)", ns, name, err, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // checkPageInChromium loads the replay page in headless Chromium (no
