@@ -41,12 +41,12 @@ const (
 // (KIND/NAME) to keep; the severity from which findings fail the run; and
 // which fields were given at all. Check checks it.
 type Request struct {
-	Files      []string
-	MeshConfig string
+	Files                    []string
+	MeshConfig               string
 	K8sVersion, IstioVersion string
-	FailOn     string // "": never
-	Only, Skip []string
-	Workloads  []string
+	FailOn                   string // "": never
+	Only, Skip               []string
+	Workloads                []string
 	// Namespace is where manifests without one, and the workloads, are
 	// (live: the cluster's namespace to check; "": the caller's default).
 	Namespace       string

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/input"
@@ -18,17 +17,11 @@ import (
 
 func init() { register(newHPACmd) }
 
-type hpaFlags struct {
-	kube         kubeReadFlags
-	sidecarUsage string
-	sidecarReq   string
-	appContainer string
-	output       string
-	replay       hpaReplayFlags
-}
-
 func newHPACmd() *cobra.Command {
-	var f hpaFlags
+	var kube kubeReadFlags
+	var hpa cluster.HPARequest
+	var replay replayFlags
+	output := "table"
 	c := &cobra.Command{
 		Use:   "hpa NAME",
 		Short: "Recalculate a live HPA's CPU target for the sidecar in its pods",
@@ -56,84 +49,50 @@ sync, --replay-out the page with the chart.`,
   proxysizer hpa -n shop web -o manifests | kubectl apply -f -
   proxysizer hpa -n shop web --replay --prometheus-url http://prometheus.monitoring:9090 --replay-window 24h --replay-out replay.html`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			name := args[0]
-			if len(validation.IsDNS1123Subdomain(name)) > 0 {
-				return badInput("HPA name: expected a Kubernetes object name, got %q", name)
-			}
-			opts, err := f.options(c)
-			if err != nil {
-				return err
-			}
-			clients, err := f.kube.Connect()
-			if err != nil {
-				return err
-			}
-			if f.replay.on {
-				return f.replay.runReplay(c, clients, name, opts, f.kube.timeout, f.output)
-			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
-			defer cancel()
-			v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, name)
-			if err != nil {
-				return err
-			}
-			r, err := cluster.RecalculateHPA(v, opts)
-			if err != nil {
-				return err
-			}
-			return writeHPAReport(c.OutOrStdout(), f.output, r)
-		},
 	}
 	fl := c.Flags()
-	f.kube.register(fl, 30*time.Second, "how long the reads may take")
-	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption; with --replay, the line the history shows at the app's target)")
-	fl.StringVar(&f.sidecarReq, "sidecar-cpu-request", "", "the sidecar's CPU request, when the cluster does not show it (no annotation, no running pod)")
-	fl.StringVar(&f.appContainer, "app-container", "", "the app container for a ContainerResource metric (default: the first container that is not the sidecar)")
-	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, yaml or manifests (the corrected HPA); with --replay table, json, yaml or csv")
-	f.replay.register(fl)
+	kube.register(fl, 30*time.Second, "how long the reads may take")
+	f := newFieldFlags(fl)
+	f.bind(sizing.FieldSidecarCPUUsage, &hpa.SidecarCPUUsage, "sidecar-cpu-usage", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption; with --replay, the line the history shows at the app's target)")
+	f.bind(sizing.FieldSidecarCPURequest, &hpa.SidecarCPURequest, "sidecar-cpu-request", "the sidecar's CPU request, when the cluster does not show it (no annotation, no running pod)")
+	f.bind(sizing.FieldAppContainer, &hpa.AppContainer, "app-container", "the app container for a ContainerResource metric (default: the first container that is not the sidecar)")
+	fl.StringVarP(&output, "output", "o", output, "output format: table, json, yaml or manifests (the corrected HPA); with --replay table, json, yaml or csv")
+	replay.register(fl)
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if err := kube.validate(); err != nil {
+			return err
+		}
+		if !oneOf(output, "table", "json", "yaml", "manifests", "csv") {
+			return flagError("output", "expected table, json, yaml or manifests (csv with --replay), got %q", output)
+		}
+		if err := replay.checkMode(c.Flags(), output); err != nil {
+			return err
+		}
+		hpa.Name, hpa.Given, hpa.Names = args[0], f.given(), f.names(input.Names{sizing.FieldSweep: "proxysizer sweep"})
+		if replay.on {
+			return replay.run(c, kube, hpa, output)
+		}
+		opts, err := hpa.Options()
+		if err != nil {
+			return err
+		}
+		clients, err := kube.Connect()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), kube.timeout)
+		defer cancel()
+		v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, hpa.Name)
+		if err != nil {
+			return err
+		}
+		r, err := cluster.RecalculateHPA(v, opts)
+		if err != nil {
+			return err
+		}
+		return writeHPAReport(c.OutOrStdout(), output, r)
+	}
 	return c
-}
-
-// hpaNames show the recalculation's inputs as this command's flags, and
-// the sweep as the command that measures the sidecar.
-var hpaNames = input.Names{sizing.FieldSidecarCPURequest: "--sidecar-cpu-request", sizing.FieldSidecarCPUUsage: "--sidecar-cpu-usage",
-	sizing.FieldAppContainer: "--app-container", sizing.FieldSweep: "proxysizer sweep"}
-
-// options checks the flags and turns them into what the recalculation
-// takes from the user.
-func (f *hpaFlags) options(c *cobra.Command) (cluster.HPAOptions, error) {
-	var o cluster.HPAOptions
-	if err := f.kube.validate(); err != nil {
-		return o, err
-	}
-	if !oneOf(f.output, "table", "json", "yaml", "manifests", "csv") {
-		return o, flagError("output", "expected table, json, yaml or manifests (csv with --replay), got %q", f.output)
-	}
-	set := c.Flags().Changed
-	if err := f.replay.validate(set, f.output); err != nil {
-		return o, err
-	}
-	if set("sidecar-cpu-usage") {
-		m, err := quantity.ParseMillicores(f.sidecarUsage)
-		if err != nil {
-			return o, flagError("sidecar-cpu-usage", "expected a CPU quantity > 0 such as 180m, got %q", f.sidecarUsage)
-		}
-		o.SidecarCPUAtTargetMillicores = float64(m)
-	}
-	if set("sidecar-cpu-request") {
-		m, err := quantity.ParseMillicores(f.sidecarReq)
-		if err != nil {
-			return o, flagError("sidecar-cpu-request", "expected a CPU quantity > 0 such as 100m, got %q", f.sidecarReq)
-		}
-		o.SidecarCPURequestMillicores = m
-	}
-	if set("app-container") && len(validation.IsDNS1123Label(f.appContainer)) > 0 {
-		return o, flagError("app-container", "expected a container name, got %q", f.appContainer)
-	}
-	o.AppContainer = f.appContainer
-	o.Names = hpaNames
-	return o, nil
 }
 
 func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {

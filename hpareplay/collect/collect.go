@@ -30,9 +30,9 @@ type Sources struct {
 	Prometheus *prom.Client
 }
 
-// Request says which HPA to replay, over which window, with which
-// controller.
-type Request struct {
+// Options say which HPA to replay, over which window, with which
+// controller (Request.Options checks a person's request into them).
+type Options struct {
 	Namespace, HPA string
 	// End closes the window (zero: now), Window is its length; both are
 	// brought to the step.
@@ -63,17 +63,8 @@ type Result struct {
 	Recalculation *cluster.HPAReport `json:"-"`
 }
 
-// DefaultRequest is the window, resolution and controller of a replay
-// when the caller gives none: a day, a sample every 15 s (metrics-server's
-// common resolution, and the controller's sync period), the CPU as a rate
-// over 1 min (four 15 s scrapes, Prometheus' usual minimum), and
-// kube-controller-manager's defaults.
-func DefaultRequest() Request {
-	return Request{Window: 24 * time.Hour, Step: 15 * time.Second, RateWindow: time.Minute, Controller: hpasim.DefaultController()}
-}
-
 // Replay reads the HPA and its history and replays it.
-func Replay(ctx context.Context, src Sources, req Request) (*Result, error) {
+func Replay(ctx context.Context, src Sources, req Options) (*Result, error) {
 	v, err := cluster.ReadHPA(ctx, src.Kube, req.Namespace, req.HPA)
 	if err != nil {
 		return nil, err
