@@ -18,7 +18,8 @@ import (
 	"github.com/proxysizer/proxysizer/internal/input"
 )
 
-// The inputs of a run beside Prometheus' (prom.Field*), as its problems
+// The inputs of a run beside Prometheus' (prom.Field*) and Istio's
+// namespace (cluster.FieldIstioNamespace), as its problems
 // name them; a caller shows them in its own words through Request.Names.
 const (
 	FieldFiles           input.Field = "manifests"
@@ -29,7 +30,6 @@ const (
 	FieldOnly            input.Field = "checks to run"
 	FieldSkip            input.Field = "checks to skip"
 	FieldAllNamespaces   input.Field = "all namespaces"
-	FieldIstioNamespace  input.Field = "Istio namespace"
 	FieldTelemetryWindow input.Field = "telemetry window"
 	FieldWorkloads       input.Field = "workloads"
 )
@@ -145,10 +145,7 @@ func (r Request) live(job *Job) error {
 		return n.Errorf(FieldTelemetryWindow, "needs %s", prom.FieldURL)
 	}
 	job.window = time.Duration(w)
-	if len(validation.IsDNS1123Label(r.IstioNamespace)) > 0 {
-		return n.Errorf(FieldIstioNamespace, "expected a namespace name, got %q", r.IstioNamespace)
-	}
-	return nil
+	return cluster.CheckMeshNames(r.IstioNamespace, "", n)
 }
 
 // paths checks that the mesh configuration and the manifests can be read.

@@ -13,6 +13,7 @@ import (
 	"github.com/proxysizer/proxysizer/capacity"
 	"github.com/proxysizer/proxysizer/capacity/collect"
 	"github.com/proxysizer/proxysizer/charts"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/profiles"
@@ -67,8 +68,8 @@ pod: quantile_over_time(0.99, (avg by (workload) (rate(x[5m])))[7d:5m]).`,
 	f.bind(sizing.FieldHeadroom, &r.Headroom, "headroom", "fraction added above the measured peak")
 	f.bind(sizing.FieldCPULimit, &r.CPULimit, "cpu-limit", "CPU limit policy: auto (one core per worker), none, or a quantity")
 	f.bind(sizing.FieldMemoryLimitRatio, &r.MemoryLimitRatio, "memory-limit-ratio", "memory limit as a multiple of the request")
-	f.bind(collect.FieldIstioNamespace, &r.IstioNamespace, "istio-namespace", "Istio's root namespace: its istio and istio-sidecar-injector ConfigMaps, and what a scoped Sidecar keeps")
-	f.bind(collect.FieldClusterDomain, &r.ClusterDomain, "cluster-domain", "the cluster's DNS domain (services' FQDNs)")
+	f.bind(cluster.FieldIstioNamespace, &r.IstioNamespace, "istio-namespace", "Istio's root namespace: its istio and istio-sidecar-injector ConfigMaps, and what a scoped Sidecar keeps")
+	f.bind(cluster.FieldClusterDomain, &r.ClusterDomain, "cluster-domain", "the cluster's DNS domain (services' FQDNs)")
 	fl.StringVarP(&output, "output", "o", output, "output format on stdout: "+strings.Join(capacityOutputs, ", "))
 	fl.StringVar(&out, "out", "", "write every format and the patches into this directory (report.html, report.md, report.json, workloads.csv, patches/) instead of stdout")
 	c.RunE = func(c *cobra.Command, _ []string) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/check"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/input"
 )
 
@@ -65,7 +66,7 @@ cluster cannot be read.`,
 	f.bind(check.FieldOnly, &r.Only, "only", "run only these checks (IDs such as PS101, or names), comma-separated")
 	f.bind(check.FieldSkip, &r.Skip, "skip", "leave these checks out (IDs or names), comma-separated")
 	f.bindShort(check.FieldAllNamespaces, &r.AllNamespaces, "all-namespaces", "A", "check every namespace of the cluster")
-	f.bind(check.FieldIstioNamespace, &r.IstioNamespace, "istio-namespace", "the namespace of istiod and its ConfigMaps (live)")
+	f.bind(cluster.FieldIstioNamespace, &r.IstioNamespace, "istio-namespace", "the namespace of istiod and its ConfigMaps (live)")
 	bindPromFlags(f, &r.Prometheus, "", "Prometheus holding Istio's istio_requests_total and cAdvisor's container series (live): PS402 then compares the clusters a proxy holds with the services its workload called")
 	f.bind(check.FieldTelemetryWindow, &r.TelemetryWindow, "telemetry-window", "with --prometheus-url: the window of traffic that says which services a workload calls")
 	c.RunE = func(c *cobra.Command, args []string) error {

@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/input"
-	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -102,47 +99,7 @@ func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {
 	case "yaml":
 		return writeYAML(w, r)
 	case "manifests":
-		if r.Corrected == nil {
-			fmt.Fprintf(w, "# HPA %s/%s: nothing to correct (%s)\n", r.Namespace, r.HPA, r.Metric)
-			return nil
-		}
-		data, err := sizing.CleanObject(r.Corrected)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "# HorizontalPodAutoscaler %s/%s corrected for its sidecar: %s\n", r.Namespace, r.HPA, r.Recalculation.MetricReason)
-		_, err = w.Write(data)
-		return err
+		return r.WriteManifest(w)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "HPA %s/%s -> deployment %s (server %s)\n", r.Namespace, r.HPA, r.Deployment, r.ServerVersion)
-	fmt.Fprintf(tw, "  current metric\t%s\n", r.Metric)
-	fmt.Fprintf(tw, "  sidecar\t%s\n\n", r.Sidecar)
-	fmt.Fprintln(tw, "CONTAINER\tROLE\tCPU REQUEST\tABSOLUTE TARGET NOW\tSOURCE")
-	for _, c := range r.Containers {
-		req := "none"
-		if c.HasRequest {
-			req = quantity.Millicores(c.RequestMillicores)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%sm\t%s\n", c.Name, c.Role, req, num(c.AbsoluteTargetMillicores), c.Source)
-	}
-	if r.Recalculation != nil {
-		fmt.Fprintf(tw, "\n  pod requests\t%s\tthe Resource metric divides the pod's CPU by this\n", quantity.Millicores(r.PodRequests))
-		fmt.Fprintf(tw, "  app scales now at\t%sm\t%d%% of %s minus the sidecar's %sm\n", num(r.AppScalesNowAt), r.TargetPercent, quantity.Millicores(r.PodRequests), num(r.SidecarUsage))
-		fmt.Fprintf(tw, "  sidecar CPU at target\t%sm\t%s\n", num(r.SidecarUsage), r.SidecarBasis)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	if r.Recalculation != nil {
-		hw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		writeHPATable(hw, r.Recalculation)
-		if err := hw.Flush(); err != nil {
-			return err
-		}
-	}
-	list(w, "ASSUMPTIONS", r.Assumptions)
-	list(w, "WARNINGS", r.Warnings)
-	return nil
+	return r.WriteTable(w)
 }

@@ -32,7 +32,9 @@ func TestInventoryGolden(t *testing.T) {
 	for _, format := range []string{"table", "json", "yaml"} {
 		t.Run(format, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := writeInventory(&b, format, newInventoryReport(goldenInventory(), prof, 2)); err != nil {
+			r := cluster.DefaultInventoryRequest()
+			r.Profile, r.Names = prof, planFlagNames()
+			if err := writeInventory(&b, format, r.Report(goldenInventory())); err != nil {
 				t.Fatal(err)
 			}
 			compareGolden(t, "inventory-"+format+".out", b.String())

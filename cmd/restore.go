@@ -2,29 +2,20 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 func init() { register(newRestoreCmd) }
 
-type restoreFlags struct {
-	kube       kubeReadFlags
-	journal    string
-	deployment string
-}
-
 func newRestoreCmd() *cobra.Command {
-	var f restoreFlags
+	var k kubeReadFlags
+	var r cluster.RestoreRequest
 	c := &cobra.Command{
 		Use:   "restore",
 		Short: "Put back a Deployment's sidecar annotations after an interrupted Kubernetes sweep",
@@ -37,70 +28,30 @@ does nothing. Use it after the sweep was killed (kill -9, a lost node).`,
 		Example: `  proxysizer restore --journal ~/.local/state/proxysizer/kube-shop-web.journal.json
   proxysizer restore -n shop --deployment web     # the default journal of shop/web`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			journal, err := f.journalPath()
-			if err != nil {
-				return err
-			}
-			clients, err := f.kube.Connect()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout+time.Minute)
-			defer cancel()
-			r, err := kube.Undo(ctx, clients.Typed, journal, f.kube.timeout)
-			writeUndo(c.OutOrStdout(), r, journal)
-			return err
-		},
 	}
 	fl := c.Flags()
-	f.kube.register(fl, cluster.DefaultRolloutTimeout, "how long to wait for the restoring rollout")
-	fl.StringVar(&f.journal, "journal", "", "the sweep's journal file")
-	fl.StringVar(&f.deployment, "deployment", "", "the swept Deployment, to use its default journal (with -n)")
+	k.register(fl, cluster.DefaultRolloutTimeout, "how long to wait for the restoring rollout")
+	f := newFieldFlags(fl)
+	f.bind(cluster.FieldJournal, &r.Journal, "journal", "the sweep's journal file")
+	f.bind(cluster.FieldDeployment, &r.Deployment, "deployment", "the swept Deployment, to use its default journal (with -n)")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if err := k.validate(); err != nil {
+			return err
+		}
+		r.Namespace, r.Names = k.Namespace, f.names(input.Names{cluster.FieldNamespace: "--namespace"})
+		journal, err := r.JournalPath()
+		if err != nil {
+			return err
+		}
+		clients, err := k.Connect()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), k.timeout+time.Minute)
+		defer cancel()
+		u, err := kube.Undo(ctx, clients.Typed, journal, k.timeout)
+		u.Write(c.OutOrStdout(), journal)
+		return err
+	}
 	return c
-}
-
-// journalPath checks the flags and returns the journal to restore from:
-// --journal, or the default journal of -n/--deployment.
-func (f restoreFlags) journalPath() (string, error) {
-	if err := f.kube.validate(); err != nil {
-		return "", err
-	}
-	journal := f.journal
-	switch {
-	case f.journal != "" && f.deployment != "":
-		return "", flagError("deployment", "give either --journal or --deployment (with -n), not both")
-	case f.journal == "" && f.deployment == "":
-		return "", flagError("journal", "required: the journal file of the sweep to undo (or --deployment with -n for its default journal)")
-	case f.journal == "":
-		if len(validation.IsDNS1123Subdomain(f.deployment)) > 0 {
-			return "", flagError("deployment", "expected a Deployment name, got %q", f.deployment)
-		}
-		if f.kube.Namespace == "" {
-			return "", flagError("namespace", "required with --deployment: the Deployment's namespace")
-		}
-		journal = cluster.DefaultJournalPath(f.kube.Namespace, f.deployment)
-	}
-	if _, err := cluster.ReadJournal(journal); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", flagError("journal", "no journal at %s", journal)
-		}
-		return "", badInput("%v", err)
-	}
-	return journal, nil
-}
-
-// writeUndo says what was undone, as far as it went.
-func writeUndo(out io.Writer, r kube.UndoReport, journal string) {
-	switch {
-	case !r.Restored:
-		return
-	case r.AlreadyRestored:
-		fmt.Fprintf(out, "deployment %s/%s: already restored (journal %s)\n", r.Namespace, r.Deployment, journal)
-	default:
-		fmt.Fprintf(out, "deployment %s/%s: original sidecar annotations restored and rolled out (%d setting(s) undone; journal %s)\n", r.Namespace, r.Deployment, r.Steps, journal)
-	}
-	if r.LoadPodsDeleted > 0 {
-		fmt.Fprintf(out, "deployment %s/%s: %d leftover load pod(s) deleted\n", r.Namespace, r.Deployment, r.LoadPodsDeleted)
-	}
 }

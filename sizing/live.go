@@ -2,13 +2,13 @@ package sizing
 
 import (
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/internal/textfmt"
 )
 
 // FieldSidecarCPUUsage is a live HPA's input beside the sidecar's request
@@ -157,7 +157,7 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 	out.AppCPUAtTargetNowMillicores = target/100*float64(out.PodRequestsMillicores) - usage.BaseMillicores
 	out.Assumptions = append(out.Assumptions, fmt.Sprintf(
 		"the HPA's %d%% was chosen for the app alone: its original absolute target is %sm, %d%% of the app's %s CPU request",
-		in.TargetPercent, figure(float64(app)*target/100), in.TargetPercent, quantity.Millicores(app)))
+		in.TargetPercent, textfmt.Figure(float64(app)*target/100), in.TargetPercent, quantity.Millicores(app)))
 
 	h, err := RecalculateHPA(PodHPA{
 		AppCPURequestMillicores: app, SidecarCPURequestMillicores: sidecar.millicores, SidecarCPURequestSource: sidecar.source,
@@ -173,11 +173,6 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 type podSidecarRequest struct {
 	millicores int64
 	source     string
-}
-
-// figure prints a figure without trailing zeros: 500, 63.6, 0.228.
-func figure(x float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
 }
 
 // CleanObject renders an API object as YAML without the empty status and

@@ -16,7 +16,8 @@ import (
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
-// The inputs of a capacity plan beside Prometheus' (prom.Field*) and the
+// The inputs of a capacity plan beside Prometheus' (prom.Field*), the
+// mesh's names (cluster.FieldIstioNamespace, FieldClusterDomain) and the
 // sizing knobs (sizing.FieldProfile, FieldHeadroom, FieldCPULimit,
 // FieldMemoryLimitRatio), as its problems name them; a caller shows them
 // in its own words through Request.Names.
@@ -29,8 +30,6 @@ const (
 	FieldPeakQuantile   input.Field = "peak quantile"
 	FieldAt             input.Field = "end of the window"
 	FieldAuthzUpstreams input.Field = "authz upstreams"
-	FieldIstioNamespace input.Field = "Istio namespace"
-	FieldClusterDomain  input.Field = "cluster domain"
 )
 
 // Request is a capacity plan as a person asks for it: the namespaces (one,
@@ -93,11 +92,8 @@ func (r Request) Check(now time.Time) (Scope, capacity.Options, error) {
 		return s, o, err
 	}
 	n := r.Names
-	if len(validation.IsDNS1123Label(r.IstioNamespace)) > 0 {
-		return s, o, n.Errorf(FieldIstioNamespace, "expected a namespace name, got %q", r.IstioNamespace)
-	}
-	if len(validation.IsDNS1123Subdomain(r.ClusterDomain)) > 0 {
-		return s, o, n.Errorf(FieldClusterDomain, "expected a DNS domain such as cluster.local, got %q", r.ClusterDomain)
+	if err := cluster.CheckMeshNames(r.IstioNamespace, r.ClusterDomain, n); err != nil {
+		return s, o, err
 	}
 	s.IstioNamespace, s.ClusterDomain = r.IstioNamespace, r.ClusterDomain
 	for _, a := range r.AuthzUpstreams {
