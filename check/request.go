@@ -270,9 +270,9 @@ func (job *Job) read(ctx context.Context, src Sources, mesh *Mesh) (*Set, string
 		scope.Namespaces = []string{src.Namespace}
 	}
 	if r.Prometheus.URL != "" {
-		pc, err := prom.New(r.Prometheus)
+		pc, err := r.Prometheus.Connect(n)
 		if err != nil {
-			return nil, "", n.Errorf(prom.FieldURL, "%v", err)
+			return nil, "", err
 		}
 		// one query: the services every workload of the namespaces (nil:
 		// all) called over the window

@@ -14,7 +14,6 @@ import (
 	"github.com/proxysizer/proxysizer/capacity/collect"
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/cluster"
-	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -89,13 +88,9 @@ pod: quantile_over_time(0.99, (avg by (workload) (rate(x[5m])))[7d:5m]).`,
 		if err != nil {
 			return err
 		}
-		clients, err := kube.Connect()
+		clients, pc, err := connectWithPrometheus(kube, r.Prometheus, r.Names)
 		if err != nil {
 			return err
-		}
-		pc, err := prom.New(r.Prometheus)
-		if err != nil {
-			return flagError("prometheus-url", "%v", err)
 		}
 		if len(scope.Namespaces) == 0 && !r.AllNamespaces {
 			scope.Namespaces = []string{clients.Namespace}

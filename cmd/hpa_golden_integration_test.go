@@ -30,12 +30,7 @@ func hpaGoldenWorkloads(t *testing.T, ns string) {
 	harness.CreateDeployment(t, web)
 	createHPA(t, ns, "web", 70)
 
-	api := kubeharness.NewDeployment(ns, "api", 1, nil)
-	always := corev1.ContainerRestartPolicyAlways
-	api.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", Image: "registry.invalid/proxyv2:1", RestartPolicy: &always,
-		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
-	harness.CreateDeployment(t, api)
-	createHPA(t, ns, "api", 80)
+	createNativeSidecarHPA(t, ns, "api")
 
 	harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "solo", 1, nil))
 	createHPA(t, ns, "solo", 60)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/cluster"
-	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/hpareplay"
 	"github.com/proxysizer/proxysizer/hpareplay/collect"
 	"github.com/proxysizer/proxysizer/internal/input"
@@ -97,13 +96,9 @@ func (f *replayFlags) run(c *cobra.Command, kube kubeReadFlags, hpa cluster.HPAR
 	if err != nil {
 		return err
 	}
-	clients, err := kube.Connect()
+	clients, pc, err := connectWithPrometheus(kube, r.Prometheus, r.Names)
 	if err != nil {
 		return err
-	}
-	pc, err := prom.New(r.Prometheus)
-	if err != nil {
-		return flagError("prometheus-url", "%v", err)
 	}
 	opts.Namespace = clients.Namespace
 	// five range queries (more in parts for a long window) after the reads

@@ -54,6 +54,18 @@ func createHPA(t *testing.T, ns, name string, target int32) {
 	}
 }
 
+// createNativeSidecarHPA creates Deployment name (app 500m, a native
+// istio-proxy sidecar at 250m) and its HPA at 80%.
+func createNativeSidecarHPA(t *testing.T, ns, name string) {
+	t.Helper()
+	d := kubeharness.NewDeployment(ns, name, 1, nil)
+	always := corev1.ContainerRestartPolicyAlways
+	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", Image: "registry.invalid/proxyv2:1", RestartPolicy: &always,
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
+	harness.CreateDeployment(t, d)
+	createHPA(t, ns, name, 80)
+}
+
 // runOK runs the CLI and fails the test unless it exits 0.
 func runOK(t *testing.T, args ...string) string {
 	t.Helper()
@@ -163,12 +175,7 @@ func TestHPACommandAgainstLiveHPA(t *testing.T) {
 
 func TestHPACommandNativeSidecar(t *testing.T) {
 	ns := harness.Namespace(t, "native")
-	d := kubeharness.NewDeployment(ns, "api", 1, nil)
-	always := corev1.ContainerRestartPolicyAlways
-	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", Image: "registry.invalid/proxyv2:1", RestartPolicy: &always,
-		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
-	harness.CreateDeployment(t, d)
-	createHPA(t, ns, "api", 80)
+	createNativeSidecarHPA(t, ns, "api")
 	out := runOK(t, "hpa", "--kubeconfig", harness.Kubeconfig, "-n", ns, "api", "-o", "json")
 	var r struct {
 		Sidecar string      `json:"sidecar"`
@@ -261,11 +268,11 @@ func createService(t *testing.T, ns, name string, ports, ready, notReady int) {
 }
 
 type inventoryOut struct {
-	Unscoped   inventoryScope     `json:"without_sidecar_resources"`
-	SidecarAPI string             `json:"sidecar_api"`
-	Default    *inventorySidecar  `json:"with_default_sidecar"`
-	Sidecars   []inventorySidecar `json:"sidecars"`
-	Notes      []string           `json:"notes"`
+	Unscoped   cluster.PricedScope     `json:"without_sidecar_resources"`
+	SidecarAPI string                  `json:"sidecar_api"`
+	Default    *cluster.PricedSidecar  `json:"with_default_sidecar"`
+	Sidecars   []cluster.PricedSidecar `json:"sidecars"`
+	Notes      []string                `json:"notes"`
 }
 
 func inventory(t *testing.T, kubeconfig, ns string) inventoryOut {

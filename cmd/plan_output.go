@@ -79,17 +79,6 @@ func row(w io.Writer, name, value, why string) {
 	}
 }
 
-func list(w io.Writer, title string, items []string) {
-	if len(items) == 0 {
-		return
-	}
-	fmt.Fprintln(w, title)
-	for _, it := range items {
-		fmt.Fprintf(w, "  - %s\n", it)
-	}
-	fmt.Fprintln(w)
-}
-
 func latencyText(p sizing.Plan) string {
 	if figures := latencyFigures(p.Latency, "+"); len(figures) > 0 || p.Latency.Note == "" {
 		return strings.Join(figures, ", ")
@@ -109,9 +98,4 @@ func latencyFigures(l profiles.LatencyAdded, sign string) []string {
 		}
 	}
 	return out
-}
-
-// num prints a figure without trailing zeros: 500, 63.6, 0.228.
-func num(x float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
 }

@@ -142,8 +142,7 @@ func TestHPARemarksNameNoFlag(t *testing.T) {
 func TestHPARemarksAskForWhatTheCallerTakes(t *testing.T) {
 	flags := input.Names{FieldAppCPUPerKRPS: "--app-cpu-per-krps", FieldSidecarCPURequest: "--sidecar-cpu-request",
 		FieldSidecarCPUUsage: "--sidecar-cpu-usage", FieldK8sVersion: "--k8s-version", FieldSweep: "proxysizer sweep"}
-	named := strings.Join(hpaRemarks(t, flags), "\n")
-	for _, want := range []string{
+	hasAll(t, "the remarks with the flags' names", strings.Join(hpaRemarks(t, flags), "\n"), []string{
 		"pass --app-cpu-per-krps to tie the sidecar's CPU to the app's",
 		"the planned 1000 sidecar RPS per pod (no --app-cpu-per-krps)",
 		"--app-cpu-per-krps 0.500: the app reaches its target at 1400 inbound RPS per pod",
@@ -151,28 +150,28 @@ func TestHPARemarksAskForWhatTheCallerTakes(t *testing.T) {
 		"the pod's requests are the app's; pass --sidecar-cpu-request if a sidecar is injected",
 		"assumed equal to the sidecar's CPU request; pass --sidecar-cpu-usage with a measured figure",
 		"pass --sidecar-cpu-usage (e.g. from `proxysizer sweep` or container_cpu_usage_seconds_total",
-	} {
-		if !strings.Contains(named, want) {
-			t.Errorf("the remarks with the flags' names lack %q:\n%s", want, named)
-		}
-	}
-	plain := strings.Join(hpaRemarks(t, nil), "\n")
-	for _, want := range []string{
+	})
+	hasAll(t, "the remarks in domain words", strings.Join(hpaRemarks(t, nil), "\n"), []string{
 		"the app's CPU per 1000 RPS would tie the sidecar's CPU to the app's",
 		"(the app's CPU per 1000 RPS not known)",
 		"the app's 0.500 cores per 1000 inbound RPS: the app reaches its target",
 		"the Kubernetes version is not known",
 		"give the sidecar's CPU request if a sidecar is injected",
 		"a measured figure (from a sweep or container_cpu_usage_seconds_total",
-	} {
-		if !strings.Contains(plain, want) {
-			t.Errorf("the remarks in domain words lack %q:\n%s", want, plain)
-		}
-	}
+	})
 	// Another caller names only some inputs: it is asked for those alone.
 	some := strings.Join(hpaRemarks(t, input.Names{FieldSidecarCPURequest: "--sidecar-cpu-request"}), "\n")
 	if !strings.Contains(some, "pass --sidecar-cpu-request if") || !strings.Contains(some, "would tie the sidecar's CPU") {
 		t.Errorf("a caller taking only the sidecar's request:\n%s", some)
+	}
+}
+
+func hasAll(t *testing.T, what, text string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lack %q:\n%s", what, want, text)
+		}
 	}
 }
 

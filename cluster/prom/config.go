@@ -24,6 +24,16 @@ const AnalysisQueryTimeout = 2 * time.Minute
 // AnalysisQueryTimeout.
 func DefaultConfig() Config { return Config{QueryTimeout: AnalysisQueryTimeout} }
 
+// Connect builds the client of a configuration that Check accepted; a URL
+// it cannot use is an *input.Error named through n.
+func (c Config) Connect(n input.Names) (*Client, error) {
+	client, err := New(c)
+	if err != nil {
+		return nil, n.Errorf(FieldURL, "%v", err)
+	}
+	return client, nil
+}
+
 // Check checks the configuration's form, not whether Prometheus answers:
 // an http(s) URL, a token file that is a file, a query timeout > 0. An
 // empty URL is no Prometheus, and then a token file or a timeout given
