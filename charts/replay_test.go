@@ -29,7 +29,7 @@ func stairsReport(t *testing.T) *hpareplay.Report {
 		t.Fatal(err)
 	}
 	h, err := sizing.RecalculateHPA(sizing.PodHPA{AppCPURequestMillicores: 400, SidecarCPURequestMillicores: 100, TargetPercent: 50, AppContainer: "app",
-		SidecarCPU: sizing.SidecarCPUGiven(o.Sidecar.At(200))})
+		SidecarCPU: sizing.SidecarCPUGiven(o.Sidecar.At(200), "measured")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestListWorkloadsAndHPAsAcrossNamespaces(t *testing.T) {
 			want[ns+"/"+name] = true
 		}
 	}
-	workloads, err := cluster.ListWorkloads(ctx, harness.Client, "")
+	workloads, err := cluster.ListWorkloadsOf(ctx, harness.Client, "", cluster.KindDeployment)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestListWorkloadsAndHPAsAcrossNamespaces(t *testing.T) {
 	}
 	// One namespace only.
 	ns := workloads[0].Namespace
-	inOne, err := cluster.ListWorkloads(ctx, harness.Client, ns)
+	inOne, err := cluster.ListWorkloadsOf(ctx, harness.Client, ns, cluster.KindDeployment)
 	if err != nil {
 		t.Fatal(err)
 	}

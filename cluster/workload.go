@@ -85,12 +85,6 @@ func ReadWorkload(ctx context.Context, client kubernetes.Interface, kind Workloa
 	return Workload{}, fmt.Errorf("%s %s/%s: only Deployments and StatefulSets are supported", kind, ns, name)
 }
 
-// ListWorkloads lists the Deployments of namespace ns ("": every
-// namespace), page by page, sorted by namespace and name.
-func ListWorkloads(ctx context.Context, client kubernetes.Interface, ns string) ([]Workload, error) {
-	return ListWorkloadsOf(ctx, client, ns, KindDeployment)
-}
-
 // ListWorkloadsOf lists the workloads of the given kinds in namespace ns
 // ("": every namespace), page by page: each kind in turn, sorted by
 // namespace and name within it.

@@ -5,8 +5,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,16 +304,6 @@ func (f *capacityFixture) capacityArgs(kubeconfig string, extra ...string) []str
 	args := []string{"capacity", "--kubeconfig", kubeconfig, "--prometheus-url", f.promURL, "--window", "1d", "--at", fixtureEnd.Format(time.RFC3339),
 		"--authz-upstreams", "authz.auth"}
 	return append(args, extra...)
-}
-
-// writeFile is a test helper for token files.
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func joinArgs(args []string) string { return strings.Join(args, " ") }

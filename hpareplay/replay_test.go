@@ -45,7 +45,7 @@ func stairsSource(ksm bool) Source {
 func recalculate(t *testing.T, o *Observed) *sizing.HPA {
 	t.Helper()
 	h, err := sizing.RecalculateHPA(sizing.PodHPA{AppCPURequestMillicores: 400, SidecarCPURequestMillicores: 100, TargetPercent: 50,
-		AppContainer: "app", SidecarCPU: sizing.SidecarCPUGiven(o.Sidecar.At(200))})
+		AppContainer: "app", SidecarCPU: sizing.SidecarCPUGiven(o.Sidecar.At(200), "measured")})
 	if err != nil {
 		t.Fatal(err)
 	}

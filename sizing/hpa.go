@@ -138,9 +138,9 @@ func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPer
 }
 
 // SidecarCPUGiven is a figure for the sidecar's CPU at the app's target
-// given directly, such as a measurement.
-func SidecarCPUGiven(millicores float64) SidecarCPUAtTarget {
-	return SidecarCPUAtTarget{BaseMillicores: millicores, Basis: "given"}
+// given directly, such as a measurement; basis says where it comes from.
+func SidecarCPUGiven(millicores float64, basis string) SidecarCPUAtTarget {
+	return SidecarCPUAtTarget{BaseMillicores: millicores, Basis: basis}
 }
 
 // SidecarCPUAssumedRequest takes the sidecar's CPU at the app's target to be

@@ -146,7 +146,7 @@ func RecalculateLiveHPA(in LiveHPAInput) (LiveHPA, error) {
 	out.PodRequestsMillicores = app + sidecar.millicores
 	usage := SidecarCPUAssumedRequest(sidecar.millicores, n)
 	if in.SidecarCPUAtTargetMillicores > 0 {
-		usage = SidecarCPUAtTarget{BaseMillicores: in.SidecarCPUAtTargetMillicores, Basis: n.Of(FieldSidecarCPUUsage)}
+		usage = SidecarCPUGiven(in.SidecarCPUAtTargetMillicores, n.Of(FieldSidecarCPUUsage))
 	} else if sidecar.millicores > 0 {
 		out.Assumptions = append(out.Assumptions, "the sidecar's CPU at the app's target is taken as its request: "+ask(n, FieldSidecarCPUUsage,
 			"pass %s (e.g. from `%s` or container_cpu_usage_seconds_total{container=\"istio-proxy\"}) for the usage-aware target",
