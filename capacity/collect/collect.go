@@ -1,5 +1,6 @@
-// Package collect reads what a capacity plan needs, in a number of requests
-// that does not grow with the fleet: from the cluster, one paged listing
+// Package collect checks a capacity plan as a person asks for it (Request,
+// with DefaultRequest's defaults) and reads what it needs, in a number of
+// requests that does not grow with the fleet: from the cluster, one paged listing
 // per kind and namespace (Deployments, StatefulSets, HPAs, pods, services,
 // endpoint slices, Sidecars) and Istio's two ConfigMaps; from Prometheus,
 // the fixed set of fleet queries (prom.FleetQueries). It matches pods,

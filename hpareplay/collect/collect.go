@@ -1,4 +1,6 @@
-// Package collect reads what an HPA replay needs and runs it: from the
+// Package collect checks an HPA replay as a person asks for it (Request,
+// with DefaultRequest's defaults, into Options), reads what it needs and
+// runs it: from the
 // cluster, the HPA, its Deployment's pod template (containers, requests,
 // the sidecar) and the server's version (cluster.ReadHPA); from
 // Prometheus, in five range queries over the window, the CPU of the pods'
