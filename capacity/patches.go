@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path"
@@ -241,6 +242,22 @@ func Files(f *Fleet, r *Report) ([]File, error) {
 		out = append(out, File{Path: path.Join(PatchesDir, p.Path), Content: p.Content})
 	}
 	return out, nil
+}
+
+// WriteDir writes the report directory into dir: Files and the extra
+// files (the page charts draws), each atomically, as WriteFiles does; then
+// it says on out what the plan found and each path written.
+func WriteDir(out io.Writer, dir string, f *Fleet, r *Report, extra ...File) error {
+	files, err := Files(f, r)
+	if err != nil {
+		return err
+	}
+	written, err := WriteFiles(dir, append(files, extra...))
+	if err != nil {
+		return err
+	}
+	writeSummary(out, r, written)
+	return nil
 }
 
 // WriteFiles writes the files into dir, each atomically; the patches go

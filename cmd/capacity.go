@@ -152,22 +152,12 @@ func writeCapacity(w io.Writer, format string, r *capacity.Report) error {
 	return err
 }
 
-// writeCapacityDir writes every format and the patches, each file
-// atomically, and lists them.
+// writeCapacityDir writes every format, the page and the patches, each
+// file atomically, and lists them.
 func writeCapacityDir(out io.Writer, dir string, plan *collect.Result) error {
 	var html bytes.Buffer
 	if err := charts.RenderCapacity(&html, plan.Report); err != nil {
 		return err
 	}
-	files, err := capacity.Files(plan.Fleet, plan.Report)
-	if err != nil {
-		return err
-	}
-	files = append(files, capacity.File{Path: capacity.HTMLFile, Content: html.Bytes()})
-	written, err := capacity.WriteFiles(dir, files)
-	if err != nil {
-		return err
-	}
-	capacity.WriteSummary(out, plan.Report, written)
-	return nil
+	return capacity.WriteDir(out, dir, plan.Fleet, plan.Report, capacity.File{Path: capacity.HTMLFile, Content: html.Bytes()})
 }
