@@ -25,6 +25,7 @@ import (
 // (bare).
 func hpaGoldenWorkloads(t *testing.T, ns string) {
 	t.Helper()
+	releaseAtEnd(t, ns)
 	web := kubeharness.NewDeployment(ns, "web", 1, map[string]string{sizing.AnnotationProxyCPU: "100m", sizing.AnnotationProxyCPULimit: "2"})
 	web.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
 	harness.CreateDeployment(t, web)
@@ -53,6 +54,19 @@ func hpaGoldenWorkloads(t *testing.T, ns string) {
 	bare.Spec.Template.Spec.Containers = append(bare.Spec.Template.Spec.Containers, corev1.Container{Name: "log", Image: "registry.invalid/log:1"})
 	harness.CreateDeployment(t, bare)
 	createHPA(t, ns, "bare", 50)
+}
+
+// releaseAtEnd deletes the Deployments of ns when the test ends, so that
+// their pods give back the node's CPU and pod slots to the tests after it
+// (the harness runs one node for the whole binary).
+func releaseAtEnd(t *testing.T, ns string) {
+	t.Cleanup(func() {
+		background := metav1.DeletePropagationBackground
+		if err := harness.Client.AppsV1().Deployments(ns).DeleteCollection(context.Background(),
+			metav1.DeleteOptions{PropagationPolicy: &background}, metav1.ListOptions{}); err != nil {
+			t.Errorf("deleting the deployments of %s: %v", ns, err)
+		}
+	})
 }
 
 // The hpa command's outputs on a live HPA, for every case it words
@@ -97,6 +111,7 @@ func TestHPAGolden(t *testing.T) {
 // checks their figures), with the sidecar's CPU from the history and given.
 func TestHPAReplayGolden(t *testing.T) {
 	ns := harness.Namespace(t, "replay-golden")
+	releaseAtEnd(t, ns)
 	replayWorkload(t, ns, 50, 2, 10)
 	s := replaytest.Stairs(true)
 	s.Namespace = ns
