@@ -17,6 +17,7 @@ import (
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -115,6 +116,15 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if err := f.target.validate(c); err != nil {
 		return nil, err
 	}
+	profile := f.out
+	if profile == "" {
+		profile = filepath.Join(dir, analysis.ProfileFile)
+		if err := results.CheckOutputDir(dir, []string{analysis.ProfileFile}, nil); err != nil {
+			return nil, badInput("results directory %v", err)
+		}
+	} else if err := safefile.CheckWritable(profile); err != nil {
+		return nil, flagError("output", "%v", err)
+	}
 	o := f.target.options(dir)
 	o.ProfileName = f.name
 	a, err := analyze(dir, o)
@@ -127,12 +137,8 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if a.NotFitted != nil {
 		return nil, a.NotFitted
 	}
-	profile := f.out
-	if profile == "" {
-		profile = filepath.Join(dir, analysis.ProfileFile)
-	}
 	if err := a.WriteProfile(profile); err != nil {
-		return nil, err
+		return nil, flagError("output", "%v", err)
 	}
 	return &fitResult{Report: a.Fit, Choice: a.Choice, ProfileFile: profile, PlanCommand: planCommand(a, profile)}, nil
 }

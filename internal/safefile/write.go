@@ -1,0 +1,170 @@
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// WriteFile writes data to path, choosing by what path is now:
+//
+//   - nothing, or a regular file: atomically, so that a reader, or a crash
+//     at any point, sees the old file or the new one, never a torn one (a
+//     temporary file beside it, fsynced, renamed over it, the directory
+//     fsynced); missing parent directories are created;
+//   - a device, a named pipe or a symbolic link: straight into it, as a
+//     shell's `>` does, so that -o /dev/stdout prints and a full device
+//     fails with ENOSPC; the node or link itself is never replaced;
+//   - a directory, or a link to one or to nothing: refused.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return writeAtomic(path, data, perm)
+	case err != nil:
+		return err
+	case info.Mode().IsRegular():
+		return writeAtomic(path, data, perm)
+	case info.IsDir():
+		return &Error{Path: path, Err: ErrIsDirectory}
+	}
+	return writeThrough(path, data)
+}
+
+// CheckWritable reports, before any work, whether WriteFile could write
+// path: an existing directory, a link to nothing, or a parent that is not
+// a directory is refused now rather than after the work.
+func CheckWritable(path string) error {
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return checkParent(path)
+	case err != nil:
+		return err
+	case info.IsDir():
+		return &Error{Path: path, Err: ErrIsDirectory}
+	case info.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &Error{Path: path, Err: ErrDangling}
+		}
+		if err == nil && target.IsDir() {
+			return &Error{Path: path, Err: ErrIsDirectory}
+		}
+		return err
+	}
+	return nil
+}
+
+// checkParent: the nearest existing ancestor must be a directory, so that
+// the missing ones can be created.
+func checkParent(path string) error {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err == nil {
+			if !info.IsDir() {
+				return &Error{Path: path, Err: fmt.Errorf("cannot be created: %s is %s, not a directory", dir, Kind(info.Mode()))}
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+			return err
+		}
+	}
+}
+
+func writeAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return &Error{Path: path, Err: err}
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return &Error{Path: path, Err: err}
+	}
+	if err := tmp.Close(); err != nil {
+		return &Error{Path: path, Err: err}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so that a rename in it survives a crash.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// Some filesystems cannot fsync a directory; the rename stands anyway.
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// writeThrough writes into an existing device, named pipe or link target.
+// A link to a regular file is truncated first, as `>` does; a device or a
+// pipe has nothing to truncate. A named pipe is opened without waiting:
+// one that no process reads is refused instead of blocking forever.
+func writeThrough(path string, data []byte) error {
+	target, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Error{Path: path, Err: ErrDangling}
+	}
+	if err != nil {
+		return err
+	}
+	if target.IsDir() {
+		return &Error{Path: path, Err: ErrIsDirectory}
+	}
+	flags, pipe := os.O_WRONLY, target.Mode()&fs.ModeNamedPipe != 0
+	switch {
+	case target.Mode().IsRegular():
+		flags |= os.O_TRUNC
+	case pipe:
+		flags |= syscall.O_NONBLOCK
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if errors.Is(err, syscall.ENXIO) && pipe {
+		return &Error{Path: path, Err: ErrNoReader}
+	}
+	if err != nil {
+		return err
+	}
+	_ = f.Fd() // blocking writes from here on: a reader exists
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return &Error{Path: path, Err: unwrapPathError(err)}
+	}
+	if err := f.Close(); err != nil {
+		return &Error{Path: path, Err: unwrapPathError(err)}
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
