@@ -216,7 +216,7 @@ func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 		if !f.allNamespaces {
 			scope.Namespaces = []string{ns}
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 		defer cancel()
 		if set, err = check.LoadCluster(ctx, clients.Typed, clients.Dynamic, scope); err != nil {
 			return nil, "", err

@@ -57,7 +57,7 @@ alone, before the sidecar shared the pod.`,
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 			defer cancel()
 			v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, name)
 			if err != nil {

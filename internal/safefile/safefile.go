@@ -118,6 +118,21 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	return readOpened(f, path, limit)
 }
 
+// CheckReadable says whether ReadFile would read path, without reading it:
+// for files another library reads (a kubeconfig, which client-go loads).
+func CheckReadable(path string, limit int64) error {
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !info.Mode().IsRegular():
+		return notRegular(path, info.Mode())
+	case info.Size() > limit:
+		return tooLarge(path, limit)
+	}
+	return nil
+}
+
 // ReadFileIn reads name inside root under ReadFile's rules, and only if
 // it resolves inside root, symbolic links included: "../x", "/etc/x" and a
 // link pointing out of root are refused. dir is root's name for messages.
