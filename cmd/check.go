@@ -13,6 +13,7 @@ import (
 	utilversion "k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/proxysizer/proxysizer/check"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 func init() { register(newCheckCmd) }
@@ -182,7 +183,7 @@ func (f *checkFlags) validate(args []string) (check.Options, []workloadArg, erro
 func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 	var mesh *check.Mesh
 	if f.meshConfig != "" {
-		data, err := os.ReadFile(f.meshConfig)
+		data, err := safefile.ReadStream(f.meshConfig, safefile.MaxManifest)
 		if err != nil {
 			return nil, "", flagError("mesh-config", "%v", err)
 		}

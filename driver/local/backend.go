@@ -108,9 +108,12 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if _, err := Cleanup(b.hierarchy); err != nil {
 		return nil, fmt.Errorf("cleaning up after an earlier sweep: %w", err)
 	}
+	// lab, not b: a failure below returns b as nil, and what was started
+	// must still be stopped.
+	lab := b
 	defer func() {
 		if err != nil {
-			b.Close()
+			lab.Close()
 		}
 	}()
 	if b.state, err = newState(); err != nil {

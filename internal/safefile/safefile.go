@@ -118,6 +118,33 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	return readOpened(f, path, limit)
 }
 
+// ReadStream is ReadFile that also reads a pipe (at most limit bytes): a
+// shell's process substitution, `check -f <(helm template ...)`, names
+// one (/dev/fd/63). A named pipe nobody writes reads as empty rather than
+// blocking; a device, a socket or a directory is refused as by ReadFile.
+func ReadStream(path string, limit int64) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode()&fs.ModeNamedPipe == 0 {
+		return ReadFile(path, limit)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode()&fs.ModeNamedPipe == 0 {
+		return nil, notRegular(path, st.Mode())
+	}
+	return readLimited(f, path, limit)
+}
+
 // CheckReadable says whether ReadFile would read path, without reading it:
 // for files another library reads (a kubeconfig, which client-go loads).
 func CheckReadable(path string, limit int64) error {
