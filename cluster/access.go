@@ -3,6 +3,9 @@ package cluster
 import (
 	"errors"
 	"io/fs"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -56,6 +59,9 @@ func (a Access) RESTConfig() (*rest.Config, string, error) {
 		overrides.Context.Namespace = a.Namespace
 	}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	if err := a.checkContext(cc); err != nil {
+		return nil, "", err
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", a.configError(err)
@@ -73,6 +79,26 @@ func (a Access) RESTConfig() (*rest.Config, string, error) {
 		cfg.Timeout = a.Timeout
 	}
 	return cfg, ns, nil
+}
+
+// checkContext refuses a context the kubeconfig does not hold, naming the
+// ones it does.
+func (a Access) checkContext(cc clientcmd.ClientConfig) error {
+	if a.Context == "" {
+		return nil
+	}
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return a.configError(err)
+	}
+	if _, ok := raw.Contexts[a.Context]; ok {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(raw.Contexts))
+	if len(names) == 0 {
+		return a.Names.Errorf(FieldContext, "no context %q: the kubeconfig holds no context", a.Context)
+	}
+	return a.Names.Errorf(FieldContext, "no context %q in the kubeconfig: expected one of %s", a.Context, strings.Join(names, ", "))
 }
 
 // configError names the input a client configuration failed on.

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	fortiolog "fortio.org/log"
@@ -100,7 +97,7 @@ func runSweep(c *cobra.Command, f *sweepFlags) (err error) {
 		return err
 	}
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := signalContext(c.Context())
 	defer stop()
 	if f.dryRun { // a flag of the backends that can dry-run only
 		return backend.(dryRunner).dryRun(ctx, c.OutOrStdout(), o)
@@ -125,7 +122,7 @@ func runSweep(c *cobra.Command, f *sweepFlags) (err error) {
 		return err
 	case ctx.Err() != nil:
 		return interruptedError{fmt.Sprintf("interrupted: %d of %d steps finished and saved in %s; continue with --resume --out %s",
-			countDone(rec), len(rec.Steps), o.OutDir, o.OutDir)}
+			countDone(rec), len(rec.Steps), o.OutDir, o.OutDir), received()}
 	case err != nil:
 		return err
 	}

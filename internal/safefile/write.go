@@ -6,7 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // WriteFile writes data to path, choosing by what path is now:
@@ -126,6 +130,9 @@ func SyncDir(dir string) error {
 // pipe has nothing to truncate. A named pipe is opened without waiting:
 // one that no process reads is refused instead of blocking forever.
 func writeThrough(path string, data []byte) error {
+	if fd, ok := openDescriptor(path); ok {
+		return writeDescriptor(path, fd, data)
+	}
 	target, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Error{Path: path, Err: ErrDangling}
@@ -167,4 +174,57 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// openDescriptor says whether path leads, through links, to one of this
+// process's open descriptors (/dev/stdout -> /proc/self/fd/1, /dev/fd/3):
+// reopening it would start a second file offset at 0, and a redirected
+// stdout would be overwritten from its start.
+func openDescriptor(path string) (int, bool) {
+	for range 40 { // the kernel's own limit on links followed
+		if fd, ok := descriptorPath(path); ok {
+			return fd, true
+		}
+		info, err := os.Lstat(path)
+		if err != nil || info.Mode()&fs.ModeSymlink == 0 {
+			return 0, false
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return 0, false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return 0, false
+}
+
+func descriptorPath(path string) (int, bool) {
+	self := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/"
+	for _, prefix := range []string{"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/", self} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok {
+			fd, err := strconv.Atoi(rest)
+			return fd, err == nil && fd >= 0
+		}
+	}
+	return 0, false
+}
+
+// writeDescriptor writes to a copy of an open descriptor, at its offset.
+func writeDescriptor(path string, fd int, data []byte) error {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return &Error{Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(dup), path)
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return &Error{Path: path, Err: ErrIsDirectory}
+	}
+	if _, err := f.Write(data); err != nil {
+		return &Error{Path: path, Err: unwrapPathError(err)}
+	}
+	return nil
 }
