@@ -55,13 +55,16 @@ func runReport(c *cobra.Command, dir string, f reportFlags) error {
 	if out == "" {
 		out = dir
 	}
-	if err := report.Check(out); err != nil {
-		if f.out == "" {
-			return badInput("results directory %v", err)
+	checkOut := func() error {
+		if err := report.Check(out); err != nil {
+			if f.out == "" {
+				return badInput("results directory %v", err)
+			}
+			return flagError("out", "%v", err)
 		}
-		return flagError("out", "%v", err)
+		return nil
 	}
-	a, err := analyze(dir, f.target.options(dir))
+	a, err := analyze(dir, f.target.options(dir), checkOut)
 	if err != nil {
 		return err
 	}
