@@ -26,7 +26,9 @@ func TestHostileInputFiles(t *testing.T) {
 
 	plan := func(profile string) []string { return []string{"plan", "--rps-per-pod", "100", "--profile", profile} }
 	restore := func(journal string) []string { return []string{"restore", "--journal", journal} }
-	hpa := func(kubeconfig string) []string { return []string{"hpa", "-n", "shop", "web", "--kubeconfig", kubeconfig} }
+	hpa := func(kubeconfig string) []string {
+		return []string{"hpa", "-n", "shop", "web", "--kubeconfig", kubeconfig}
+	}
 	kubeSweep := []string{"sweep", "--backend", "kubernetes", "-n", "shop", "--deployment", "web", "--target", "http://web.shop.svc:8080/",
 		"--prometheus-url", "http://prometheus:9090", "--out", filepath.Join(base, "never")}
 	var cases []hostile
