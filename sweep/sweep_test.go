@@ -29,6 +29,8 @@ type standIn struct {
 	// cancelAt cancels the sweep's context during this Measure call.
 	cancelAt int
 	cancel   context.CancelFunc
+	// onMeasure, when set, runs at each Measure.
+	onMeasure func()
 }
 
 func newStandIn(t *testing.T) *standIn {
@@ -51,6 +53,9 @@ func (b *standIn) Start(_ context.Context, s results.Setting) error {
 
 func (b *standIn) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Measurement, error) {
 	b.measures++
+	if b.onMeasure != nil {
+		b.onMeasure()
+	}
 	if b.measures == b.cancelAt {
 		b.cancel()
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -207,6 +208,74 @@ func TestWriteFileByWhatThePathIs(t *testing.T) {
 	for _, ok := range []string{regular, n.Null, n.Full, n.LinkToNull, linkToRegular, filepath.Join(n.Dir, "x", "y", "z")} {
 		if err := safefile.CheckWritable(ok); err != nil {
 			t.Errorf("CheckWritable(%s) = %v", ok, err)
+		}
+	}
+}
+
+// A link to one of this process's open descriptors (what /dev/stdout is)
+// is written through that descriptor, at its offset: a redirected stdout
+// keeps what was printed before, a pipe gets the bytes.
+func TestWriteFileThroughAnOpenDescriptor(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pipeLink := filepath.Join(dir, "stdout-pipe")
+	os.Symlink("/proc/self/fd/"+strconv.Itoa(int(w.Fd())), pipeLink)
+	if err := safefile.WriteFile(pipeLink, []byte("profile"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got, _ := io.ReadAll(r); string(got) != "profile" {
+		t.Errorf("the pipe got %q", got)
+	}
+
+	redirected := filepath.Join(dir, "redirected.txt")
+	f, err := os.OpenFile(redirected, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("printed first\n")
+	// Two hops, as /dev/stdout -> /proc/self/fd/1.
+	hop := filepath.Join(dir, "fd")
+	os.Symlink("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), hop)
+	fileLink := filepath.Join(dir, "stdout-file")
+	os.Symlink("fd", fileLink)
+	if err := safefile.WriteFile(fileLink, []byte("then the profile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("and after\n")
+	if got, _ := os.ReadFile(redirected); string(got) != "printed first\nthen the profile\nand after\n" {
+		t.Errorf("the redirected file holds %q", got)
+	}
+	if info, _ := os.Lstat(fileLink); info.Mode()&fs.ModeSymlink == 0 {
+		t.Error("the link was replaced")
+	}
+}
+
+// ReadStream reads pipes too (process substitution), to its bound, and a
+// named pipe nobody writes as empty, without blocking.
+func TestReadStream(t *testing.T) {
+	n := fsguard.MakeNodes(t)
+	start := time.Now()
+	if data, err := safefile.ReadStream(n.FIFO, 1<<20); err != nil || len(data) != 0 {
+		t.Errorf("a pipe nobody writes: %q, %v", data, err)
+	}
+	if time.Since(start) > time.Second {
+		t.Error("blocked on a pipe nobody writes")
+	}
+	r, w, _ := os.Pipe()
+	go func() { w.Write(make([]byte, 2<<20)); w.Close() }()
+	if _, err := safefile.ReadStream("/proc/self/fd/"+strconv.Itoa(int(r.Fd())), 1<<20); !errors.Is(err, safefile.ErrTooLarge) {
+		t.Errorf("a pipe of 2 MiB: %v, want too large", err)
+	}
+	r.Close()
+	for _, refused := range []string{n.Zero, n.Dir} {
+		if _, err := safefile.ReadStream(refused, 1<<20); !errors.Is(err, safefile.ErrNotRegular) {
+			t.Errorf("ReadStream(%s) = %v", refused, err)
 		}
 	}
 }
