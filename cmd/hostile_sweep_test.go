@@ -84,7 +84,9 @@ func TestHostileResume(t *testing.T) {
 		m["backend"] = "kubernetes"
 		m["environment"].(map[string]any)["cluster"] = map[string]any{"namespace": "shop", "deployment": "web"}
 	})
-	resume := func(dir string, more ...string) []string { return append([]string{"sweep", "--resume", "--out", dir}, more...) }
+	resume := func(dir string, more ...string) []string {
+		return append([]string{"sweep", "--resume", "--out", dir}, more...)
+	}
 	cases := []hostile{
 		{name: "--resume without --out", args: []string{"sweep", "--resume"}, want: []string{"--resume: needs --out"}},
 		{name: "--resume on a missing directory", args: resume(filepath.Join(base, "missing")), want: []string{"--resume", "missing", "no such file or directory"}},
