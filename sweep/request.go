@@ -152,7 +152,7 @@ func (r Request) Options(now time.Time) (Options, error) {
 	}
 	// Before any backend starts: a sweep that cannot write its results
 	// leaves nothing behind.
-	_, err = o.existing()
+	_, err = o.existing(true)
 	return o, err
 }
 

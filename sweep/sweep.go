@@ -70,7 +70,10 @@ func Run(ctx context.Context, backend driver.Backend, o Options) (_ *results.Swe
 
 // open starts a new record, or loads the one to resume.
 func (r *runner) open() error {
-	existing, err := r.o.existing()
+	// The directory's ownership was checked by Request.Options, before the
+	// backend opened (the local lab has made lab/ there since); the record
+	// is checked again, as another sweep may have started there.
+	existing, err := r.o.existing(false)
 	if err != nil {
 		return err
 	}
@@ -99,10 +102,10 @@ var (
 
 // existing is the sweep to resume (nil for a new one), or why the results
 // directory cannot take this sweep: a new sweep needs a new or empty
-// directory of ours (results.CheckOutputDir) without a sweep, a resumed
+// directory of ours (results.CheckOutputDir, with checkDir) without a sweep, a resumed
 // one the sweep it continues, swept with the same options and not still
 // running.
-func (o Options) existing() (*results.Sweep, error) {
+func (o Options) existing(checkDir bool) (*results.Sweep, error) {
 	n := o.Names
 	rec, err := results.Load(o.OutDir)
 	if o.Resume {
@@ -123,6 +126,9 @@ func (o Options) existing() (*results.Sweep, error) {
 		return nil, n.Errorf(FieldOutDir, "%s %w: continue it with %s, or choose another directory", o.OutDir, ErrExists, FieldResume)
 	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
 		return nil, n.Errorf(FieldOutDir, "%w", err)
+	}
+	if !checkDir {
+		return nil, nil
 	}
 	if err := results.CheckOutputDir(o.OutDir, sweepFiles, sweepDirs); err != nil {
 		return nil, n.Errorf(FieldOutDir, "%w", err)
