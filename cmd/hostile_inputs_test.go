@@ -31,6 +31,7 @@ func TestHostileInputFiles(t *testing.T) {
 	}
 	kubeSweep := []string{"sweep", "--backend", "kubernetes", "-n", "shop", "--deployment", "web", "--target", "http://web.shop.svc:8080/",
 		"--prometheus-url", "http://prometheus:9090", "--out", filepath.Join(base, "never")}
+	capacity := []string{"capacity", "-n", "shop", "--prometheus-url", "http://127.0.0.1:1"}
 	var cases []hostile
 	for _, f := range []struct{ what, path, want string }{
 		{"a private /dev/zero", n.Zero, "a character device"},
@@ -46,6 +47,9 @@ func TestHostileInputFiles(t *testing.T) {
 			hostile{name: "restore --journal " + f.what, args: restore(f.path), want: []string{"--journal", f.path, f.want}, trees: trees},
 			hostile{name: "hpa --kubeconfig " + f.what, args: hpa(f.path), want: []string{"--kubeconfig", f.path, f.want}, trees: trees},
 			hostile{name: "sweep --backend kubernetes --prometheus-token-file " + f.what, args: append(kubeSweep, "--prometheus-token-file", f.path), want: []string{"--prometheus-token-file", f.path, f.want}, trees: trees},
+			hostile{name: "capacity --profile " + f.what, args: append(capacity, "--profile", f.path), want: []string{"--profile", f.path, f.want}, trees: trees},
+			hostile{name: "capacity --prometheus-token-file " + f.what, args: append(capacity, "--prometheus-token-file", f.path), want: []string{"--prometheus-token-file", f.path, f.want}, trees: trees},
+			hostile{name: "capacity --kubeconfig " + f.what, args: append(capacity, "--kubeconfig", f.path), want: []string{"--kubeconfig", f.path, f.want}, trees: trees},
 		)
 	}
 	cases = append(cases,

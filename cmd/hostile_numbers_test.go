@@ -36,6 +36,7 @@ func TestHostileNumbers(t *testing.T) {
 	tiny := profile("tiny-capacity", "{idle_cores: 0, cores_per_krps: 0.2, max_rps_per_core: 0.001}", memory)
 	heavy := profile("heavy-workers", cpu, "{base_bytes: 62914560, per_worker_per_cluster_bytes: 1000000000}")
 	trees := []string{base}
+	capacity := []string{"capacity", "-n", "shop", "--prometheus-url", "http://127.0.0.1:1"}
 	load := []string{"plan", "--rps-per-pod", "100"}
 	hpa := append(load[:len(load):len(load)], "--app-cpu-request", "1", "--hpa-target", "70")
 	with := func(args []string, more ...string) []string { return append(args[:len(args):len(args)], more...) }
@@ -92,6 +93,14 @@ func TestHostileNumbers(t *testing.T) {
 		{name: "sweep --search-start-rps 1e300", args: []string{"sweep", "--find-max", "--search-start-rps", "1e300"}, want: []string{"--search-start-rps", "at most 1e+06"}},
 		{name: "sweep --concurrency 2147483648", args: []string{"sweep", "--concurrency", "2147483648"}, want: []string{"--concurrency", "1..64"}},
 		{name: "sweep --repeats 1000", args: []string{"sweep", "--repeats", "1000"}, want: []string{"--repeats", "1..10"}},
+		{name: "capacity --headroom 11", args: with(capacity, "--headroom", "11"), want: []string{"--headroom", "between 0 and 10"}},
+		{name: "capacity --memory-limit-ratio 1e308", args: with(capacity, "--memory-limit-ratio", "1e308"), want: []string{"--memory-limit-ratio", "within 1..100"}},
+		{name: "capacity --cpu-limit 1Ei", args: with(capacity, "--cpu-limit", "1Ei"), want: []string{"--cpu-limit", "within 1m..1000"}},
+		{name: "capacity --peak-quantile NaN", args: with(capacity, "--peak-quantile", "NaN"), want: []string{"--peak-quantile", "(0, 1]"}},
+		{name: "capacity --window 9999d", args: with(capacity, "--window", "9999d"), want: []string{"--window", "at most 365d"}},
+		{name: "capacity --window 99999999999y", args: with(capacity, "--window", "99999999999y"), want: []string{"--window"}},
+		{name: "capacity --prometheus-timeout 1000h", args: with(capacity, "--prometheus-timeout", "1000h"), want: []string{"--prometheus-timeout", "at most 1h"}},
+		{name: "capacity --profile with idle_cores: 1e308", args: with(capacity, "--profile", profiles["idle_cores 1e308"]), want: []string{"--profile", "cpu.idle_cores"}},
 	}
 	for what, path := range profiles {
 		field := strings.Fields(what)[0]
@@ -182,6 +191,9 @@ func TestHostileFlagParsing(t *testing.T) {
 		{name: "float: load --max-error-ratio 1%", args: []string{"load", "http://127.0.0.1:1/", "--max-error-ratio", "1%"}, want: []string{"--max-error-ratio: expected a number"}},
 		{name: "int: sweep --load-generators two", args: []string{"sweep", "--backend", "kubernetes", "--load-generators", "two"}, want: []string{"--load-generators: expected an integer"}},
 		{name: "duration: sweep --rollout-timeout 5", args: []string{"sweep", "--rollout-timeout", "5"}, want: []string{"--rollout-timeout: expected a duration"}},
+		{name: "float: capacity --peak-quantile x", args: []string{"capacity", "--peak-quantile", "x"}, want: []string{"--peak-quantile: expected a number"}},
+		{name: "duration: capacity --prometheus-timeout soon", args: []string{"capacity", "--prometheus-timeout", "soon"}, want: []string{"--prometheus-timeout: expected a duration"}},
+		{name: "string list: capacity --namespaces", args: []string{"capacity", "--namespaces"}, want: []string{"--namespaces: expected comma-separated values after the flag"}},
 		{name: "unknown flag", args: []string{"plan", "--rsp", "3"}, want: []string{"unknown flag: --rsp"}},
 		{name: "unknown shorthand", args: []string{"plan", "-z"}, want: []string{"unknown shorthand flag"}},
 	}

@@ -201,8 +201,16 @@ func TestHostileOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	mdDir := copyResults(t, filepath.Join(base, "md-dir"))
+	mkdirs(t, filepath.Join(mdDir, "report.md"))
+	markedBadPatches := filepath.Join(base, "marked-patches")
+	writeFiles(t, map[string]string{filepath.Join(markedBadPatches, results.MarkerFile): "", filepath.Join(markedBadPatches, "patches"): "x"})
+
 	trees := []string{base, n.Dir}
 	fit := func(out string) []string { return []string{"fit", src, "-o", out} }
+	capacity := func(out string) []string {
+		return []string{"capacity", "-n", "shop", "--prometheus-url", "http://127.0.0.1:1", "--out", out}
+	}
 	runHostile(t, []hostile{
 		{name: "fit -o a private /dev/full: ENOSPC, the node stays", args: fit(n.Full), want: []string{"--output", n.Full, "no space left on device"}, trees: trees},
 		{name: "fit -o a directory", args: fit(n.Dir), want: []string{"--output", n.Dir, "is a directory"}, trees: trees},
@@ -226,6 +234,10 @@ func TestHostileOutputs(t *testing.T) {
 		{name: "sweep --out a directory of ours whose steps/ is a file", args: []string{"sweep", "--out", markedBadSteps}, want: []string{"--out", "steps", "where proxysizer writes a directory"}, trees: trees},
 		{name: "sweep --out a directory whose sweep.json is a named pipe", args: []string{"sweep", "--out", sweepFIFO}, want: []string{"--out", "sweep.json", "a named pipe"}, trees: trees},
 		{name: "sweep --out an existing sweep", args: []string{"sweep", "--out", src}, want: []string{"--out", "already holds a sweep", "--resume"}, trees: trees},
+		{name: "capacity --out a directory of unrelated files", args: capacity(unrelated), want: []string{"--out", "holds files proxysizer did not write"}, trees: trees},
+		{name: "capacity --out a regular file", args: capacity(regular), want: []string{"--out", "not a directory"}, trees: trees},
+		{name: "capacity --out a directory of ours whose patches/ is a file", args: capacity(markedBadPatches), want: []string{"--out", "patches", "where proxysizer writes a directory"}, trees: trees},
+		{name: "capacity --out a results directory whose report.md is a directory", args: capacity(mdDir), want: []string{"--out", "report.md", "is a directory where proxysizer writes a file"}, trees: trees},
 	})
 }
 

@@ -135,7 +135,7 @@ func (k *sweepKubeFlags) check(o sweep.Options) error {
 	}
 	if k.promTokenFile != "" {
 		if err := safefile.CheckReadable(k.promTokenFile, safefile.MaxToken); err != nil {
-			return flagError("prometheus-token-file", "expected a readable token file: %v", err)
+			return flagError("prometheus-token-file", "expected a readable file: %v", err)
 		}
 	}
 	if _, err := k.nodeSelector(); err != nil {

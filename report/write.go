@@ -2,9 +2,7 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -77,9 +75,6 @@ func Write(dir string, in Input) (Paths, error) {
 	if err := in.Validate(); err != nil {
 		return Paths{}, err
 	}
-	if err := Check(dir); err != nil {
-		return Paths{}, err
-	}
 	p := Paths{HTML: filepath.Join(dir, HTMLFile), Markdown: filepath.Join(dir, MarkdownFile), CSV: filepath.Join(dir, CSVFile),
 		SMP: filepath.Join(dir, SMPFile), FortioDir: filepath.Join(dir, FortioDir)}
 	var html bytes.Buffer
@@ -94,15 +89,15 @@ func Write(dir string, in Input) (Paths, error) {
 		}
 		made[ProfileFile], p.Profile = profile, filepath.Join(dir, ProfileFile)
 	}
-	st, err := newStage(dir)
+	st, err := results.NewStage(dir, files, dirs)
 	if err != nil {
 		return p, err
 	}
-	defer st.discard()
-	if err := os.Mkdir(filepath.Join(st.dir, FortioDir), 0o755); err != nil {
+	defer st.Discard()
+	if err := os.Mkdir(filepath.Join(st.Dir(), FortioDir), 0o755); err != nil {
 		return p, err
 	}
-	copied, err := exportFortio(in, filepath.Join(st.dir, FortioDir))
+	copied, err := exportFortio(in, filepath.Join(st.Dir(), FortioDir))
 	if err != nil {
 		return p, fmt.Errorf("fortio export: %w", err)
 	}
@@ -111,7 +106,7 @@ func Write(dir string, in Input) (Paths, error) {
 		return p, err
 	}
 	for name, data := range made {
-		if err := safefile.WriteFile(filepath.Join(st.dir, name), data, 0o644); err != nil {
+		if err := safefile.WriteFile(filepath.Join(st.Dir(), name), data, 0o644); err != nil {
 			return p, err
 		}
 	}
@@ -119,104 +114,5 @@ func Write(dir string, in Input) (Paths, error) {
 	if in.Fit == nil {
 		names = names[:len(names)-1] // no profile.yaml: an older one stays
 	}
-	return p, st.commit(names)
-}
-
-// stage is a hidden directory inside the report's directory where the
-// files are made, so that moving them into place is a rename.
-type stage struct {
-	dir, into string
-	// created is the topmost directory made for the report ("" when into
-	// existed); marker is the mark of ours made in an existing into.
-	created, marker string
-	committed       bool
-}
-
-func newStage(into string) (*stage, error) {
-	s := &stage{into: into, created: topMissing(into)}
-	marker := filepath.Join(into, results.MarkerFile)
-	if _, err := os.Lstat(marker); errors.Is(err, fs.ErrNotExist) && s.created == "" {
-		s.marker = marker
-	}
-	if err := results.ClaimOutputDir(into); err != nil {
-		s.discard()
-		return nil, err
-	}
-	if _, err := os.Lstat(marker); err != nil {
-		s.marker = "" // a results directory: no mark was needed
-	}
-	var err error
-	if s.dir, err = os.MkdirTemp(into, ".report-tmp-"); err != nil {
-		s.discard()
-		return nil, err
-	}
-	return s, nil
-}
-
-// topMissing is the topmost missing directory of path, "" if it exists.
-func topMissing(path string) string {
-	top := ""
-	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
-		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
-			return top
-		}
-		top = p
-		if filepath.Dir(p) == p {
-			return top
-		}
-	}
-}
-
-// commit moves each staged name over its target; the first failure puts
-// back every target already replaced.
-func (s *stage) commit(names []string) error {
-	type moved struct{ name, backup string }
-	var done []moved
-	rollback := func() {
-		for i := len(done) - 1; i >= 0; i-- {
-			target := filepath.Join(s.into, done[i].name)
-			os.Rename(target, filepath.Join(s.dir, done[i].name))
-			if done[i].backup != "" {
-				os.Rename(done[i].backup, target)
-			}
-		}
-	}
-	for _, name := range names {
-		target, staged := filepath.Join(s.into, name), filepath.Join(s.dir, name)
-		m := moved{name: name}
-		if _, err := os.Lstat(target); err == nil {
-			m.backup = filepath.Join(s.dir, ".old-"+name)
-			if err := os.Rename(target, m.backup); err != nil {
-				rollback()
-				return err
-			}
-		}
-		if err := os.Rename(staged, target); err != nil {
-			if m.backup != "" {
-				os.Rename(m.backup, target)
-			}
-			rollback()
-			return err
-		}
-		done = append(done, m)
-	}
-	s.committed = true
-	return safefile.SyncDir(s.into)
-}
-
-// discard removes the staging directory (with the replaced files), and the
-// report's directory itself when it was made for a report never written.
-func (s *stage) discard() {
-	if s.dir != "" {
-		os.RemoveAll(s.dir)
-	}
-	if s.committed {
-		return
-	}
-	if s.created != "" {
-		os.RemoveAll(s.created)
-	}
-	if s.marker != "" {
-		os.Remove(s.marker)
-	}
+	return p, st.Commit(names)
 }

@@ -18,17 +18,17 @@ func TestCommitRollsBack(t *testing.T) {
 	os.WriteFile(filepath.Join(into, HTMLFile), []byte("old html"), 0o644)
 	os.WriteFile(filepath.Join(into, MarkdownFile), []byte("old md"), 0o644)
 	before := fsguard.Snap(t, into)
-	st, err := newStage(into)
+	st, err := results.NewStage(into, files, dirs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(st.dir, HTMLFile), []byte("new html"), 0o644)
-	os.WriteFile(filepath.Join(st.dir, MarkdownFile), []byte("new md"), 0o644)
+	os.WriteFile(filepath.Join(st.Dir(), HTMLFile), []byte("new html"), 0o644)
+	os.WriteFile(filepath.Join(st.Dir(), MarkdownFile), []byte("new md"), 0o644)
 	// steps.csv was never staged: its move fails after two succeeded.
-	if err := st.commit([]string{HTMLFile, MarkdownFile, CSVFile}); err == nil {
+	if err := st.Commit([]string{HTMLFile, MarkdownFile, CSVFile}); err == nil {
 		t.Fatal("commit of a missing file succeeded")
 	}
-	st.discard()
+	st.Discard()
 	before.AssertUnchanged(t)
 }
 
