@@ -37,6 +37,10 @@ type runner struct {
 // registration, sees is gone (results.Sweep.Stale, results.RepairCrashed).
 func Run(ctx context.Context, backend driver.Backend, o Options) (_ *results.Sweep, err error) {
 	r := &runner{o: o, backend: backend, started: time.Now()}
+	// Repair what killed sweeps left, as their cleanup would; a record
+	// that cannot be repaired is another directory's problem, not this
+	// sweep's.
+	_, _ = results.RepairCrashed()
 	if err := r.open(); err != nil {
 		return nil, err
 	}
