@@ -40,9 +40,38 @@ func WriteJSON(path string, v any) error {
 	return WriteFileAtomic(path, append(data, '\n'))
 }
 
-// Save writes dir/sweep.json atomically.
+// Save writes dir/sweep.json atomically, inside dir (WriteRunFile).
 func Save(dir string, s *Sweep) error {
-	return WriteJSON(filepath.Join(dir, FileName), s)
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteRunFile(dir, FileName, append(data, '\n'))
+}
+
+// WriteRunFile writes a file of the results directory dir (name relative
+// to it: steps/000-c1-l500m-200rps.json) atomically and only inside it: a
+// link planted there, or a subdirectory linking out, never turns the write
+// into one elsewhere. dir is made if it does not exist.
+func WriteRunFile(dir, name string, data []byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return safefile.WriteFileIn(root, name, data, 0o644)
+}
+
+// WriteRunJSON is WriteRunFile of v as indented JSON.
+func WriteRunJSON(dir, name string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteRunFile(dir, name, append(data, '\n'))
 }
 
 // Load reads dir/sweep.json and checks that this build can read it and

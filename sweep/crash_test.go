@@ -2,13 +2,17 @@ package sweep
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/fsguard"
 	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -94,4 +98,23 @@ func TestResumeReadsTheRecordedOptions(t *testing.T) {
 	if !reflect.DeepEqual(o.record(), first.record()) || o.Search.MaxSteps != 7 || o.Resumed == nil || o.Backend != "local" {
 		t.Errorf("resumed options %+v (search %+v), want the recorded %+v", o.record(), o.Search, first.record())
 	}
+}
+
+// A sweep writes only inside its results directory: a link someone
+// planted there (a step directory pointing elsewhere) fails the sweep
+// instead of turning its writes, as root, into writes elsewhere.
+func TestWritesStayInsideTheResultsDirectory(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	base := t.TempDir()
+	dir, outside := filepath.Join(base, "results"), filepath.Join(base, "outside")
+	os.MkdirAll(dir, 0o755)
+	os.MkdirAll(outside, 0o755)
+	os.WriteFile(filepath.Join(outside, "keep"), []byte("keep me"), 0o644)
+	os.Symlink(outside, filepath.Join(dir, "steps"))
+	before := fsguard.Snap(t, outside)
+	rec, err := Run(context.Background(), newStandIn(t), options(dir))
+	if !errors.Is(err, safefile.ErrOutside) || rec.Status != results.SweepFailed {
+		t.Errorf("Run = %v (status %s), want the step files refused outside the directory", err, rec.Status)
+	}
+	before.AssertUnchanged(t)
 }

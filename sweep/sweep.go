@@ -325,8 +325,8 @@ func (r *runner) writeStepFiles(st *results.Step, res *loadgen.Result) error {
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(r.o.OutDir, st.FortioFile), fortio); err != nil {
+	if err := results.WriteRunFile(r.o.OutDir, st.FortioFile, fortio); err != nil {
 		return err
 	}
-	return results.WriteJSON(filepath.Join(r.o.OutDir, st.File), st)
+	return results.WriteRunJSON(r.o.OutDir, st.File, st)
 }

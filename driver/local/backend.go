@@ -97,6 +97,9 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if err := os.MkdirAll(b.cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := checkWorkDir(b.cfg.WorkDir); err != nil {
+		return nil, err
+	}
 	if err := b.findProxy(ctx); err != nil {
 		return nil, err
 	}
@@ -232,22 +235,24 @@ func (b *Backend) Start(ctx context.Context, s results.Setting) error {
 	}
 	b.setting = s
 	dir := filepath.Join(b.cfg.WorkDir, s.Key())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	config, err := b.cfg.Proxy.Config(b.ports, s.Concurrency, dir)
 	if err != nil {
 		return err
 	}
 	configPath := filepath.Join(dir, b.cfg.Proxy.ConfigName())
-	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+	if err := writeIn(b.cfg.WorkDir, filepath.Join(s.Key(), b.cfg.Proxy.ConfigName()), config); err != nil {
 		return err
 	}
+	logFile, err := createIn(b.cfg.WorkDir, filepath.Join(s.Key(), "proxy.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	procs, err := b.makeCgroup(s)
 	if err != nil {
 		return err
 	}
-	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, filepath.Join(dir, "proxy.log"), dir)
+	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, logFile, dir)
 	if err != nil {
 		b.Stop(ctx)
 		return err

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -191,8 +192,9 @@ func inRootError(shown string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return &fs.PathError{Op: "open", Path: shown, Err: fs.ErrNotExist}
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Err != nil && pe.Err.Error() == "path escapes from parent" {
+	// os.Root's own error is not exported; it may come wrapped twice
+	// (mkdirat: statat: ...).
+	if strings.HasSuffix(err.Error(), "path escapes from parent") {
 		return &Error{Path: shown, Err: ErrOutside}
 	}
 	return err

@@ -279,3 +279,34 @@ func TestReadStream(t *testing.T) {
 		}
 	}
 }
+
+// Inside a directory of ours, a write replaces a link rather than follow
+// it, and a subdirectory linking out is refused.
+func TestWriteFileInStaysInside(t *testing.T) {
+	base := t.TempDir()
+	dir, outside := filepath.Join(base, "results"), filepath.Join(base, "outside")
+	os.MkdirAll(filepath.Join(dir, "baseline"), 0o755)
+	os.MkdirAll(outside, 0o755)
+	victim := filepath.Join(outside, "crontab")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	os.Symlink(victim, filepath.Join(dir, "baseline", "200rps.fortio.json"))
+	os.Symlink(outside, filepath.Join(dir, "steps"))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	before := fsguard.Snap(t, outside)
+	if err := safefile.WriteFileIn(root, "baseline/200rps.fortio.json", []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Lstat(filepath.Join(dir, "baseline", "200rps.fortio.json")); !info.Mode().IsRegular() {
+		t.Errorf("the planted link is still %v", info.Mode())
+	}
+	for _, name := range []string{"steps/000.json", "../outside/x", "/tmp/x"} {
+		if err := safefile.WriteFileIn(root, name, []byte("{}"), 0o644); !errors.Is(err, safefile.ErrOutside) {
+			t.Errorf("WriteFileIn(%q) = %v, want %v", name, err, safefile.ErrOutside)
+		}
+	}
+	before.AssertUnchanged(t)
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -225,6 +226,58 @@ func writeDescriptor(path string, fd int, data []byte) error {
 	}
 	if _, err := f.Write(data); err != nil {
 		return &Error{Path: path, Err: unwrapPathError(err)}
+	}
+	return nil
+}
+
+// WriteFileIn writes name inside root atomically, and only inside it: a
+// parent directory that is a link out of root is refused, and a link at
+// name itself is replaced, not followed. For the files of a directory
+// proxysizer owns (a results directory), where a link planted by someone
+// else must not turn a write into one elsewhere.
+func WriteFileIn(root *os.Root, name string, data []byte, perm os.FileMode) error {
+	shown := filepath.Join(root.Name(), name)
+	if !filepath.IsLocal(name) {
+		return &Error{Path: shown, Err: ErrOutside}
+	}
+	dir := filepath.Dir(name)
+	if dir != "." {
+		if err := root.MkdirAll(dir, 0o755); err != nil {
+			return inRootError(shown, err)
+		}
+	}
+	if info, err := root.Lstat(name); err == nil && info.IsDir() {
+		return &Error{Path: shown, Err: ErrIsDirectory}
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d-%d", filepath.Base(name), os.Getpid(), time.Now().UnixNano()))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return inRootError(shown, err)
+	}
+	defer root.Remove(tmp) // fails once renamed
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &Error{Path: shown, Err: unwrapPathError(err)}
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		return inRootError(shown, err)
+	}
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, syscall.EINVAL) {
+		return err
 	}
 	return nil
 }
