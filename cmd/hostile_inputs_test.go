@@ -49,6 +49,7 @@ func TestHostileInputFiles(t *testing.T) {
 			hostile{name: "sweep --backend kubernetes --prometheus-token-file " + f.what, args: append(kubeSweep, "--prometheus-token-file", f.path), want: []string{"--prometheus-token-file", f.path, f.want}, trees: trees},
 			hostile{name: "capacity --profile " + f.what, args: append(capacity, "--profile", f.path), want: []string{"--profile", f.path, f.want}, trees: trees},
 			hostile{name: "capacity --prometheus-token-file " + f.what, args: append(capacity, "--prometheus-token-file", f.path), want: []string{"--prometheus-token-file", f.path, f.want}, trees: trees},
+			hostile{name: "hpa --replay --prometheus-token-file " + f.what, args: []string{"hpa", "-n", "shop", "web", "--replay", "--prometheus-url", "http://127.0.0.1:1", "--prometheus-token-file", f.path}, want: []string{"--prometheus-token-file", f.path, f.want}, trees: trees},
 			hostile{name: "capacity --kubeconfig " + f.what, args: append(capacity, "--kubeconfig", f.path), want: []string{"--kubeconfig", f.path, f.want}, trees: trees},
 		)
 	}

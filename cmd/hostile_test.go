@@ -208,6 +208,9 @@ func TestHostileOutputs(t *testing.T) {
 
 	trees := []string{base, n.Dir}
 	fit := func(out string) []string { return []string{"fit", src, "-o", out} }
+	replay := func(out string) []string {
+		return []string{"hpa", "-n", "shop", "web", "--replay", "--prometheus-url", "http://127.0.0.1:1", "--replay-out", out}
+	}
 	capacity := func(out string) []string {
 		return []string{"capacity", "-n", "shop", "--prometheus-url", "http://127.0.0.1:1", "--out", out}
 	}
@@ -234,6 +237,9 @@ func TestHostileOutputs(t *testing.T) {
 		{name: "sweep --out a directory of ours whose steps/ is a file", args: []string{"sweep", "--out", markedBadSteps}, want: []string{"--out", "steps", "where proxysizer writes a directory"}, trees: trees},
 		{name: "sweep --out a directory whose sweep.json is a named pipe", args: []string{"sweep", "--out", sweepFIFO}, want: []string{"--out", "sweep.json", "a named pipe"}, trees: trees},
 		{name: "sweep --out an existing sweep", args: []string{"sweep", "--out", src}, want: []string{"--out", "already holds a sweep", "--resume"}, trees: trees},
+		{name: "hpa --replay-out a directory", args: replay(n.Dir), want: []string{"--replay-out", "is a directory"}, trees: trees},
+		{name: "hpa --replay-out a link to nothing", args: replay(n.Dangling), want: []string{"--replay-out", "symbolic link to a file that does not exist"}, trees: trees},
+		{name: "hpa --replay-out below a regular file", args: replay(filepath.Join(regular, "page.html")), want: []string{"--replay-out", "existing directory"}, trees: trees},
 		{name: "capacity --out a directory of unrelated files", args: capacity(unrelated), want: []string{"--out", "holds files proxysizer did not write"}, trees: trees},
 		{name: "capacity --out a regular file", args: capacity(regular), want: []string{"--out", "not a directory"}, trees: trees},
 		{name: "capacity --out a directory of ours whose patches/ is a file", args: capacity(markedBadPatches), want: []string{"--out", "patches", "where proxysizer writes a directory"}, trees: trees},
