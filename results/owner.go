@@ -105,7 +105,7 @@ func Register(dir string) (func(), error) {
 	}
 	o := CurrentOwner()
 	path := filepath.Join(RegistryDir(), fmt.Sprintf("%d-%d.json", o.PID, o.StartTicks))
-	if err := os.MkdirAll(RegistryDir(), 0o700); err != nil {
+	if err := safefile.PrivateDir(RegistryDir()); err != nil {
 		return nil, err
 	}
 	if err := WriteJSON(path, registration{Owner: o, Dir: abs}); err != nil {
@@ -118,6 +118,12 @@ func Register(dir string) (func(), error) {
 // gone and whose sweep.json still says running, and forgets its
 // registration. It returns one line per repaired sweep.
 func RepairCrashed() ([]string, error) {
+	if _, err := os.Stat(RegistryDir()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err := safefile.PrivateDir(RegistryDir()); err != nil {
+		return nil, err
+	}
 	files, _ := filepath.Glob(filepath.Join(RegistryDir(), "*.json"))
 	var done []string
 	var errs []error

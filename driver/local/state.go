@@ -40,7 +40,7 @@ func newState() (*state, error) {
 }
 
 func (s *state) save() error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	if err := safefile.PrivateDir(filepath.Dir(s.path)); err != nil {
 		return err
 	}
 	return results.WriteJSON(s.path, s)

@@ -310,3 +310,21 @@ func TestWriteFileInStaysInside(t *testing.T) {
 	}
 	before.AssertUnchanged(t)
 }
+
+// A state directory at a predictable name is used only if it is this
+// user's own: a link planted there, or a directory others can write, is
+// refused.
+func TestPrivateDir(t *testing.T) {
+	base := t.TempDir()
+	if err := safefile.PrivateDir(filepath.Join(base, "new")); err != nil {
+		t.Errorf("a new directory: %v", err)
+	}
+	os.Symlink(base, filepath.Join(base, "planted"))
+	os.Mkdir(filepath.Join(base, "open"), 0o777)
+	os.Chmod(filepath.Join(base, "open"), 0o777)
+	for _, refused := range []string{filepath.Join(base, "planted"), filepath.Join(base, "open")} {
+		if err := safefile.PrivateDir(refused); err == nil {
+			t.Errorf("PrivateDir(%s) = nil", refused)
+		}
+	}
+}

@@ -281,3 +281,28 @@ func WriteFileIn(root *os.Root, name string, data []byte, perm os.FileMode) erro
 	}
 	return nil
 }
+
+// PrivateDir makes dir (mode 0700) if it is missing and checks that it is
+// this user's own directory: not a link, owned by this user, writable by
+// no one else. For a state directory at a predictable name under /tmp,
+// where another user could have planted a link to turn root's writes into
+// writes elsewhere.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	switch {
+	case !info.IsDir():
+		return &Error{Path: dir, Err: fmt.Errorf("is %s, not a private directory", Kind(info.Mode()))}
+	case ok && int(st.Uid) != os.Geteuid():
+		return &Error{Path: dir, Err: fmt.Errorf("belongs to user %d, not to this user (%d)", st.Uid, os.Geteuid())}
+	case info.Mode().Perm()&0o022 != 0:
+		return &Error{Path: dir, Err: fmt.Errorf("is writable by others (mode %v)", info.Mode().Perm())}
+	}
+	return nil
+}
