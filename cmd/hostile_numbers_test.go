@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/proxysizer/proxysizer/internal/testenv"
 )
 
 // Class: numbers. Every numeric input has a range; every figure computed
@@ -37,6 +39,7 @@ func TestHostileNumbers(t *testing.T) {
 	heavy := profile("heavy-workers", cpu, "{base_bytes: 62914560, per_worker_per_cluster_bytes: 1000000000}")
 	trees := []string{base}
 	capacity := []string{"capacity", "-n", "shop", "--prometheus-url", "http://127.0.0.1:1"}
+	closed := testenv.ClosedPortURL(t)
 	load := []string{"plan", "--rps-per-pod", "100"}
 	hpa := append(load[:len(load):len(load)], "--app-cpu-request", "1", "--hpa-target", "70")
 	with := func(args []string, more ...string) []string { return append(args[:len(args):len(args)], more...) }
@@ -93,6 +96,20 @@ func TestHostileNumbers(t *testing.T) {
 		{name: "sweep --search-start-rps 1e300", args: []string{"sweep", "--find-max", "--search-start-rps", "1e300"}, want: []string{"--search-start-rps", "at most 1e+06"}},
 		{name: "sweep --concurrency 2147483648", args: []string{"sweep", "--concurrency", "2147483648"}, want: []string{"--concurrency", "1..64"}},
 		{name: "sweep --repeats 1000", args: []string{"sweep", "--repeats", "1000"}, want: []string{"--repeats", "1..10"}},
+		{name: "load --payload-size 99999999999", args: []string{"load", closed, "--payload-size", "99999999999"}, want: []string{"--payload-size", "16 MiB"}},
+		{name: "load --connections 100000000", args: []string{"load", closed, "--connections", "100000000"}, want: []string{"--connections", "1..10000"}},
+		{name: "load --qps 1e300", args: []string{"load", closed, "--qps", "1e300"}, want: []string{"--qps", "positive rate or max"}},
+		{name: "load --duration 1000h", args: []string{"load", closed, "--duration", "1000h"}, want: []string{"--duration", "at most 24h"}},
+		{name: "load --warmup 2h", args: []string{"load", closed, "--warmup", "2h"}, want: []string{"--warmup", "within 0..1h"}},
+		{name: "load --request-timeout 2h", args: []string{"load", closed, "--request-timeout", "2h"}, want: []string{"--request-timeout", "at most 1h"}},
+		{name: "load --find-max --max-steps 0", args: []string{"load", closed, "--find-max", "--max-steps", "0"}, want: []string{"--max-steps", "0 is not the default"}},
+		{name: "load --find-max --max-time 0s", args: []string{"load", closed, "--find-max", "--max-time", "0s"}, want: []string{"--max-time", "0 is not the default"}},
+		{name: "load --find-max --precision 0", args: []string{"load", closed, "--find-max", "--precision", "0"}, want: []string{"--precision", "0 is not the default"}},
+		{name: "load --find-max --max-steps 100000", args: []string{"load", closed, "--find-max", "--max-steps", "100000"}, want: []string{"--max-steps", "1..1000"}},
+		{name: "load --find-max --start-qps 1e300", args: []string{"load", closed, "--find-max", "--start-qps", "1e300"}, want: []string{"--start-qps", "at most 1e+09"}},
+		{name: "load --find-max --max-qps NaN", args: []string{"load", closed, "--find-max", "--max-qps", "NaN"}, want: []string{"--max-qps"}},
+		{name: "load --find-max --precision NaN", args: []string{"load", closed, "--find-max", "--precision", "NaN"}, want: []string{"--precision", "between 0 and 1"}},
+		{name: "load --find-max --max-time 1000h", args: []string{"load", closed, "--find-max", "--max-time", "1000h"}, want: []string{"--max-time", "at most 24h"}},
 		{name: "capacity --headroom 11", args: with(capacity, "--headroom", "11"), want: []string{"--headroom", "between 0 and 10"}},
 		{name: "capacity --memory-limit-ratio 1e308", args: with(capacity, "--memory-limit-ratio", "1e308"), want: []string{"--memory-limit-ratio", "within 1..100"}},
 		{name: "capacity --cpu-limit 1Ei", args: with(capacity, "--cpu-limit", "1Ei"), want: []string{"--cpu-limit", "within 1m..1000"}},

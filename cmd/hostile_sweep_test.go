@@ -2,11 +2,15 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,5 +166,38 @@ func TestPanicExitsOneAfterCleanUp(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Error("slow")
+	}
+}
+
+// A load run in which every call failed exits 1, after its figures are
+// printed and saved; the summary says it was not interrupted.
+func TestLoadEveryCallFailedExitsOne(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	for _, args := range [][]string{
+		{"load", srv.URL + "/", "--qps", "50", "--duration", "400ms", "--warmup", "0s", "--connections", "1", "--no-progress", "--out", out},
+		{"load", srv.URL + "/", "--find-max", "--start-qps", "50", "--max-qps", "60", "--duration", "300ms", "--warmup", "0s", "--connections", "1", "--max-steps", "2", "--fail-retries", "0", "--no-progress", "--out", out},
+	} {
+		code, stdout, stderr := run(t, args...)
+		if code != exitFailure || !strings.Contains(stderr, "every call failed") || stdout == "" {
+			t.Errorf("%v: exit %d, stderr %q, %d bytes of stdout; want 1, the figures printed", args[2:4], code, stderr, len(stdout))
+		}
+		var summary map[string]any
+		data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err != nil || json.Unmarshal(data, &summary) != nil || summary["interrupted"] != false {
+			t.Errorf("%v: summary.json %v %s", args[2:4], err, headLines(string(data), 5))
+		}
+		if _, err := os.Stat(filepath.Join(out, results.MarkerFile)); err != nil {
+			t.Errorf("--out not marked as proxysizer's: %v", err)
+		}
+	}
+}
+
+func TestInterruptedExitCodes(t *testing.T) {
+	for sig, want := range map[os.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143, nil: 130} {
+		if got := (interruptedError{"x", sig}).ExitCode(); got != want {
+			t.Errorf("%v: exit %d, want %d", sig, got, want)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/proxysizer/proxysizer/internal/fsguard"
 	"github.com/proxysizer/proxysizer/internal/sweeptest"
+	"github.com/proxysizer/proxysizer/internal/testenv"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -201,6 +202,9 @@ func TestHostileOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	markedSummaryDir := filepath.Join(base, "marked-summary")
+	writeFiles(t, map[string]string{filepath.Join(markedSummaryDir, results.MarkerFile): ""})
+	mkdirs(t, filepath.Join(markedSummaryDir, "summary.json"))
 	mdDir := copyResults(t, filepath.Join(base, "md-dir"))
 	mkdirs(t, filepath.Join(mdDir, "report.md"))
 	markedBadPatches := filepath.Join(base, "marked-patches")
@@ -208,6 +212,7 @@ func TestHostileOutputs(t *testing.T) {
 
 	trees := []string{base, n.Dir}
 	fit := func(out string) []string { return []string{"fit", src, "-o", out} }
+	load := func(out string) []string { return []string{"load", testenv.ClosedPortURL(t), "--out", out} }
 	replay := func(out string) []string {
 		return []string{"hpa", "-n", "shop", "web", "--replay", "--prometheus-url", "http://127.0.0.1:1", "--replay-out", out}
 	}
@@ -237,6 +242,10 @@ func TestHostileOutputs(t *testing.T) {
 		{name: "sweep --out a directory of ours whose steps/ is a file", args: []string{"sweep", "--out", markedBadSteps}, want: []string{"--out", "steps", "where proxysizer writes a directory"}, trees: trees},
 		{name: "sweep --out a directory whose sweep.json is a named pipe", args: []string{"sweep", "--out", sweepFIFO}, want: []string{"--out", "sweep.json", "a named pipe"}, trees: trees},
 		{name: "sweep --out an existing sweep", args: []string{"sweep", "--out", src}, want: []string{"--out", "already holds a sweep", "--resume"}, trees: trees},
+		{name: "load --out a directory of unrelated files", args: load(unrelated), want: []string{"--out", "holds files proxysizer did not write", "and 1 more"}, trees: trees},
+		{name: "load --out a regular file", args: load(regular), want: []string{"--out", "not a directory"}, trees: trees},
+		{name: "load --out a directory of ours whose summary.json is a directory", args: load(markedSummaryDir), want: []string{"--out", "summary.json", "is a directory where proxysizer writes a file"}, trees: trees},
+		{name: "load --find-max --out a directory of unrelated files", args: append(load(unrelated), "--find-max"), want: []string{"--out", "holds files proxysizer did not write"}, trees: trees},
 		{name: "hpa --replay-out a directory", args: replay(n.Dir), want: []string{"--replay-out", "is a directory"}, trees: trees},
 		{name: "hpa --replay-out a link to nothing", args: replay(n.Dangling), want: []string{"--replay-out", "symbolic link to a file that does not exist"}, trees: trees},
 		{name: "hpa --replay-out below a regular file", args: replay(filepath.Join(regular, "page.html")), want: []string{"--replay-out", "existing directory"}, trees: trees},

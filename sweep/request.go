@@ -40,8 +40,8 @@ const (
 	// that none exhausts the machine before the first step (a payload is
 	// allocated once per connection, a connection holds buffers).
 	MaxRate           = 1e6 // inbound RPS of one step
-	MaxConnections    = 10_000
-	MaxPayloadSize    = 16 << 20 // 16 MiB
+	MaxConnections    = loadgen.MaxConnections
+	MaxPayloadSize    = loadgen.MaxPayloadSize
 	MaxDuration       = 24 * time.Hour
 	MaxWarmup         = time.Hour
 	MaxSLOP99         = time.Hour
