@@ -12,6 +12,6 @@
 //
 // Like the VPA recommender's logic it is pure: Analyze reads a Fleet (what
 // capacity/collect gathered from the cluster and Prometheus) and does no
-// I/O; the renderers write to an io.Writer, and WriteDir writes a report
+// I/O; the renderers write to an io.Writer, and WriteFiles writes a report
 // directory with the patches for review.
 package capacity

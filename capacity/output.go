@@ -78,9 +78,9 @@ func WriteTable(w io.Writer, r *Report) error {
 	return nil
 }
 
-// writeSummary is the one paragraph of a run that wrote every format into
+// WriteSummary is the one paragraph of a run that wrote every format into
 // files: the fleet's totals, then each file written.
-func writeSummary(w io.Writer, r *Report, written []string) {
+func WriteSummary(w io.Writer, r *Report, written []string) {
 	fmt.Fprintf(w, "Capacity plan of %d workload(s): %d sized; CPU requested %.2f cores, recommended %.2f; memory requested %.0f MiB, recommended %.0f MiB\n",
 		len(r.Workloads), r.Total.Sized, r.Total.CPURequestedMillicores/1000, r.Total.CPURecommendedMillicores/1000,
 		r.Total.MemoryRequestedBytes/(1<<20), r.Total.MemoryRecommendedBytes/(1<<20))

@@ -16,6 +16,7 @@ import (
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // The inputs of a run beside Prometheus' (prom.Field*) and Istio's
@@ -225,7 +226,7 @@ func (job *Job) load(ctx context.Context, src Sources) (*Set, string, error) {
 	r, n := job.req, job.req.Names
 	var mesh *Mesh
 	if r.MeshConfig != "" {
-		data, err := os.ReadFile(r.MeshConfig)
+		data, err := safefile.ReadStream(r.MeshConfig, safefile.MaxManifest)
 		if err != nil {
 			return nil, "", n.Errorf(FieldMeshConfig, "%v", err)
 		}

@@ -38,14 +38,14 @@ func (r HPARequest) Options() (HPAOptions, error) {
 	if r.Given[sizing.FieldSidecarCPUUsage] {
 		m, err := quantity.ParseMillicores(r.SidecarCPUUsage)
 		if err != nil {
-			return o, n.Errorf(sizing.FieldSidecarCPUUsage, "expected a CPU quantity > 0 such as 180m, got %q", r.SidecarCPUUsage)
+			return o, n.Errorf(sizing.FieldSidecarCPUUsage, "expected a CPU quantity within %s such as 180m, got %q", quantity.CPURange, r.SidecarCPUUsage)
 		}
 		o.SidecarCPUAtTargetMillicores = float64(m)
 	}
 	if r.Given[sizing.FieldSidecarCPURequest] {
 		m, err := quantity.ParseMillicores(r.SidecarCPURequest)
 		if err != nil {
-			return o, n.Errorf(sizing.FieldSidecarCPURequest, "expected a CPU quantity > 0 such as 100m, got %q", r.SidecarCPURequest)
+			return o, n.Errorf(sizing.FieldSidecarCPURequest, "expected a CPU quantity within %s such as 100m, got %q", quantity.CPURange, r.SidecarCPURequest)
 		}
 		o.SidecarCPURequestMillicores = m
 	}

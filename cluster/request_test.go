@@ -36,9 +36,9 @@ func TestHPARequestOptions(t *testing.T) {
 		t.Errorf("nothing given: %+v %v", o, err)
 	}
 	_, err = HPARequest{Name: "web", SidecarCPUUsage: "lots", Given: given, Names: flags}.Options()
-	wantInputError(t, err, `--sidecar-cpu-usage: expected a CPU quantity > 0 such as 180m, got "lots"`)
+	wantInputError(t, err, `--sidecar-cpu-usage: expected a CPU quantity within 1m..1000 such as 180m, got "lots"`)
 	_, err = HPARequest{Name: "web", SidecarCPUUsage: "1", SidecarCPURequest: "-1", Given: given}.Options()
-	wantInputError(t, err, `sidecar CPU request: expected a CPU quantity > 0 such as 100m, got "-1"`)
+	wantInputError(t, err, `sidecar CPU request: expected a CPU quantity within 1m..1000 such as 100m, got "-1"`)
 	_, err = HPARequest{Name: "web", SidecarCPUUsage: "1", SidecarCPURequest: "1", AppContainer: "A B", Given: given}.Options()
 	wantInputError(t, err, `app container: expected a container name, got "A B"`)
 	_, err = HPARequest{Name: "Web_1"}.Options()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -95,7 +94,7 @@ pod: quantile_over_time(0.99, (avg by (workload) (rate(x[5m])))[7d:5m]).`,
 		if len(scope.Namespaces) == 0 && !r.AllNamespaces {
 			scope.Namespaces = []string{clients.Namespace}
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout)
 		defer cancel()
 		plan, err := collect.Plan(ctx, collect.Sources{Kube: clients.Typed, Dynamic: clients.Dynamic, Prometheus: pc}, scope, opts)
 		if err != nil {
@@ -123,8 +122,8 @@ func capacityOutput(format, dir string, formatGiven bool) error {
 		return flagError("out", "writes every format: give either -o or --out")
 	}
 	if dir != "" {
-		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-			return flagError("out", "expected a directory, got the file %q", dir)
+		if err := capacity.CheckOutputDir(dir); err != nil {
+			return flagError("out", "%v", err)
 		}
 	}
 	return nil
@@ -159,5 +158,14 @@ func writeCapacityDir(out io.Writer, dir string, plan *collect.Result) error {
 	if err := charts.RenderCapacity(&html, plan.Report); err != nil {
 		return err
 	}
-	return capacity.WriteDir(out, dir, plan.Fleet, plan.Report, capacity.File{Path: capacity.HTMLFile, Content: html.Bytes()})
+	files, err := capacity.Files(plan.Fleet, plan.Report)
+	if err != nil {
+		return err
+	}
+	written, err := capacity.WriteFiles(dir, append(files, capacity.File{Path: capacity.HTMLFile, Content: html.Bytes()}))
+	if err != nil {
+		return flagError("out", "%v", err)
+	}
+	capacity.WriteSummary(out, plan.Report, written)
+	return nil
 }

@@ -89,7 +89,7 @@ cluster cannot be read.`,
 			}
 			src.Kube, src.Dynamic, src.Namespace = clients.Typed, clients.Dynamic, clients.Namespace
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout)
 		defer cancel()
 		report, err := job.Report(ctx, src)
 		if err != nil {

@@ -17,8 +17,10 @@ import (
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
+	"github.com/proxysizer/proxysizer/sweep"
 )
 
 func init() { register(newFitCmd) }
@@ -83,14 +85,14 @@ func (t *targetFlags) register(fl *pflag.FlagSet) {
 }
 
 func (t targetFlags) validate(c *cobra.Command) error {
-	if c.Flags().Changed("target-rps") && !positive(t.targetRPS) {
-		return flagError("target-rps", "expected inbound RPS > 0, got %v", t.targetRPS)
+	if c.Flags().Changed("target-rps") && (!positive(t.targetRPS) || t.targetRPS > sizing.MaxRPSPerPod) {
+		return flagError("target-rps", "expected inbound RPS per pod > 0 and at most %g, got %v", float64(sizing.MaxRPSPerPod), t.targetRPS)
 	}
-	if !nonNegative(t.headroom) || t.headroom > 10 {
-		return flagError("headroom", "expected a fraction between 0 and 10, got %v", t.headroom)
+	if !nonNegative(t.headroom) || t.headroom > sizing.MaxHeadroom {
+		return flagError("headroom", "expected a fraction between 0 and %d, got %v", sizing.MaxHeadroom, t.headroom)
 	}
-	if t.sloP99 < 0 {
-		return flagError("slo-p99", "expected a positive duration, got %v", t.sloP99)
+	if t.sloP99 < 0 || t.sloP99 > sweep.MaxSLOP99 {
+		return flagError("slo-p99", "expected a positive duration of at most %v, got %v", sweep.MaxSLOP99, t.sloP99)
 	}
 	return nil
 }
@@ -99,11 +101,15 @@ func (t targetFlags) options(dir string) analysis.Options {
 	return analysis.Options{Source: dir, TargetInboundRPS: t.targetRPS, Headroom: t.headroom, SLOP99: t.sloP99, Names: planFlagNames()}
 }
 
-// analyze loads the sweep in dir and analyzes it.
-func analyze(dir string, o analysis.Options) (*analysis.Analysis, error) {
+// analyze loads the sweep in dir and analyzes it; checkOutputs runs in
+// between, once the input is known good and before any work.
+func analyze(dir string, o analysis.Options, checkOutputs func() error) (*analysis.Analysis, error) {
 	rec, err := results.Load(dir)
 	if err != nil {
 		return nil, badInput("%v", err)
+	}
+	if err := checkOutputs(); err != nil {
+		return nil, err
 	}
 	return analysis.Analyze(rec, o)
 }
@@ -115,9 +121,23 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if err := f.target.validate(c); err != nil {
 		return nil, err
 	}
+	profile := f.out
+	checkProfile := func() error {
+		if f.out == "" {
+			if err := results.CheckOutputDir(dir, []string{analysis.ProfileFile}, nil); err != nil {
+				return badInput("results directory %v", err)
+			}
+		} else if err := safefile.CheckWritable(profile); err != nil {
+			return flagError("output", "%v", err)
+		}
+		return nil
+	}
+	if profile == "" {
+		profile = filepath.Join(dir, analysis.ProfileFile)
+	}
 	o := f.target.options(dir)
 	o.ProfileName = f.name
-	a, err := analyze(dir, o)
+	a, err := analyze(dir, o, checkProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +147,8 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if a.NotFitted != nil {
 		return nil, a.NotFitted
 	}
-	profile := f.out
-	if profile == "" {
-		profile = filepath.Join(dir, analysis.ProfileFile)
-	}
 	if err := a.WriteProfile(profile); err != nil {
-		return nil, err
+		return nil, flagError("output", "%v", err)
 	}
 	return &fitResult{Report: a.Fit, Choice: a.Choice, ProfileFile: profile, PlanCommand: planCommand(a, profile)}, nil
 }

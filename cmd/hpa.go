@@ -77,7 +77,7 @@ sync, --replay-out the page with the chart.`,
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout)
 		defer cancel()
 		v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, hpa.Name)
 		if err != nil {

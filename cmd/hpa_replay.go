@@ -19,6 +19,7 @@ import (
 	"github.com/proxysizer/proxysizer/hpareplay"
 	"github.com/proxysizer/proxysizer/hpareplay/collect"
 	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -77,6 +78,9 @@ func (f *replayFlags) checkMode(fl *pflag.FlagSet, output string) error {
 		if st, err := os.Stat(filepath.Dir(f.page)); err != nil || !st.IsDir() {
 			return flagError(replayOut, "expected a file in an existing directory, got %q", f.page)
 		}
+		if err := safefile.CheckWritable(f.page); err != nil {
+			return flagError(replayOut, "expected a file to write: %v", err)
+		}
 	}
 	return nil
 }
@@ -102,7 +106,7 @@ func (f *replayFlags) run(c *cobra.Command, kube kubeReadFlags, hpa cluster.HPAR
 	}
 	opts.Namespace = clients.Namespace
 	// five range queries (more in parts for a long window) after the reads
-	ctx, cancel := context.WithTimeout(c.Context(), kube.timeout+5*r.Prometheus.QueryTimeout)
+	ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout+5*r.Prometheus.QueryTimeout)
 	defer cancel()
 	res, err := collect.Replay(ctx, collect.Sources{Kube: clients.Typed, Prometheus: pc}, opts)
 	if err != nil {
@@ -114,7 +118,7 @@ func (f *replayFlags) run(c *cobra.Command, kube kubeReadFlags, hpa cluster.HPAR
 			return err
 		}
 		if err := results.WriteFileAtomic(f.page, page.Bytes()); err != nil {
-			return fmt.Errorf("writing the replay page: %w", err)
+			return flagError(replayOut, "writing the replay page: %v", err)
 		}
 	}
 	return writeReplay(c.OutOrStdout(), output, res)

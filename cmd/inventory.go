@@ -59,7 +59,7 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout)
 		defer cancel()
 		inv, err := cluster.ReadInventory(ctx, clients.Typed, clients.Dynamic, clients.Namespace, opts)
 		if err != nil {

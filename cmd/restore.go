@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +29,7 @@ does nothing. Use it after the sweep was killed (kill -9, a lost node).`,
 		Args: cobra.NoArgs,
 	}
 	fl := c.Flags()
-	k.register(fl, cluster.DefaultRolloutTimeout, "how long to wait for the restoring rollout")
+	k.register(fl, cluster.DefaultRolloutTimeout, "how long the restore may take, the restoring rollout included")
 	f := newFieldFlags(fl)
 	f.bind(cluster.FieldJournal, &r.Journal, "journal", "the sweep's journal file")
 	f.bind(cluster.FieldDeployment, &r.Deployment, "deployment", "the swept Deployment, to use its default journal (with -n)")
@@ -47,9 +46,10 @@ does nothing. Use it after the sweep was killed (kill -9, a lost node).`,
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), k.timeout+time.Minute)
+		// --timeout bounds the whole restore, each request within it.
+		ctx, cancel := context.WithTimeout(c.Context(), k.Timeout)
 		defer cancel()
-		u, err := kube.Undo(ctx, clients.Typed, journal, k.timeout)
+		u, err := kube.Undo(ctx, clients.Typed, journal, k.Timeout)
 		u.Write(c.OutOrStdout(), journal)
 		return err
 	}

@@ -32,6 +32,10 @@ const (
 	FieldAuthzUpstreams input.Field = "authz upstreams"
 )
 
+// MaxWindow bounds the history read: a year, beyond any Prometheus
+// retention a fleet keeps.
+const MaxWindow = 365 * 24 * time.Hour
+
 // Request is a capacity plan as a person asks for it: the namespaces (one,
 // a list, or all), Prometheus, the window and the rates as Prometheus
 // durations, the end of the window as RFC 3339 text, the sizing knobs as
@@ -129,8 +133,8 @@ func (r Request) namespaces() ([]string, error) {
 func (r Request) telemetry(now time.Time) (prom.FleetQuery, error) {
 	n := r.Names
 	window, err := model.ParseDuration(r.Window)
-	if err != nil || window <= 0 {
-		return prom.FleetQuery{}, n.Errorf(FieldWindow, "expected a duration > 0 such as 7d or 36h, got %q", r.Window)
+	if err != nil || window <= 0 || time.Duration(window) > MaxWindow {
+		return prom.FleetQuery{}, n.Errorf(FieldWindow, "expected a duration > 0 and at most %dd, such as 7d or 36h, got %q", MaxWindow/(24*time.Hour), r.Window)
 	}
 	rate, err := model.ParseDuration(r.RateWindow)
 	if err != nil || rate <= 0 || rate > window {
@@ -151,11 +155,11 @@ func (r Request) telemetry(now time.Time) (prom.FleetQuery, error) {
 // knobs checks the sizing knobs as plan does.
 func (r Request) knobs(o *capacity.Options) error {
 	n := r.Names
-	if !psmodel.NonNegative(r.Headroom) || r.Headroom > 10 {
-		return n.Errorf(sizing.FieldHeadroom, "expected a fraction between 0 and 10 (0.15 = 15%%), got %v", r.Headroom)
+	if !psmodel.NonNegative(r.Headroom) || r.Headroom > sizing.MaxHeadroom {
+		return n.Errorf(sizing.FieldHeadroom, "expected a fraction between 0 and %d (0.15 = 15%%), got %v", sizing.MaxHeadroom, r.Headroom)
 	}
-	if !psmodel.Finite(r.MemoryLimitRatio) || r.MemoryLimitRatio < 1 {
-		return n.Errorf(sizing.FieldMemoryLimitRatio, "expected a number >= 1 (the limit cannot be below the request), got %v", r.MemoryLimitRatio)
+	if !psmodel.Finite(r.MemoryLimitRatio) || r.MemoryLimitRatio < 1 || r.MemoryLimitRatio > sizing.MaxMemoryLimitRatio {
+		return n.Errorf(sizing.FieldMemoryLimitRatio, "expected a number within 1..%d (the limit cannot be below the request), got %v", sizing.MaxMemoryLimitRatio, r.MemoryLimitRatio)
 	}
 	o.Headroom, o.MemoryLimitRatio = r.Headroom, r.MemoryLimitRatio
 	switch r.CPULimit {
@@ -166,7 +170,7 @@ func (r Request) knobs(o *capacity.Options) error {
 	default:
 		m, err := quantity.ParseMillicores(r.CPULimit)
 		if err != nil {
-			return n.Errorf(sizing.FieldCPULimit, "expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got %q", r.CPULimit)
+			return n.Errorf(sizing.FieldCPULimit, "expected auto, none, or a CPU quantity within %s such as 2 or 1500m, got %q", quantity.CPURange, r.CPULimit)
 		}
 		o.CPULimit = sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: m}
 	}

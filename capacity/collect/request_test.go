@@ -86,8 +86,9 @@ func TestRequestProblemsNameTheirFields(t *testing.T) {
 		{"a bad Istio namespace", with(func(r *Request) { r.IstioNamespace = "Istio" }), `Istio namespace: expected a namespace name, got "Istio"`},
 		{"a bare authz service", with(func(r *Request) { r.AuthzUpstreams = []string{"authz"} }), "authz upstreams: expected a service as NAME.NAMESPACE"},
 		{"a negative headroom", with(func(r *Request) { r.Headroom = -1 }), "headroom: expected a fraction between 0 and 10"},
-		{"a memory limit below the request", with(func(r *Request) { r.MemoryLimitRatio = 0.5 }), "memory limit ratio: expected a number >= 1"},
-		{"a CPU limit of lots", with(func(r *Request) { r.CPULimit = "lots" }), `--cpu-limit: expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got "lots"`},
+		{"a memory limit below the request", with(func(r *Request) { r.MemoryLimitRatio = 0.5 }), "memory limit ratio: expected a number within 1..100"},
+		{"a window of 9999d", with(func(r *Request) { r.Window = "9999d" }), `--window: expected a duration > 0 and at most 365d, such as 7d or 36h, got "9999d"`},
+		{"a CPU limit of lots", with(func(r *Request) { r.CPULimit = "lots" }), `--cpu-limit: expected auto, none, or a CPU quantity within 1m..1000 such as 2 or 1500m, got "lots"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := tt.r.Check(time.Now())

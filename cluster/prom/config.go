@@ -2,10 +2,12 @@ package prom
 
 import (
 	"net/url"
-	"os"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // The inputs of a Config, as its problems name them.
@@ -19,6 +21,10 @@ const (
 // history (the fleet queries, a replay's ranges): Prometheus' own default
 // --query.timeout, where DefaultQueryTimeout suits a sweep's short reads.
 const AnalysisQueryTimeout = 2 * time.Minute
+
+// MaxQueryTimeout bounds a query's timeout: an hour, beyond any query the
+// tool sends (Prometheus' own default is 2 minutes).
+const MaxQueryTimeout = time.Hour
 
 // DefaultConfig is a Config for reading history: no Prometheus yet, and
 // AnalysisQueryTimeout.
@@ -35,7 +41,8 @@ func (c Config) Connect(n input.Names) (*Client, error) {
 }
 
 // Check checks the configuration's form, not whether Prometheus answers:
-// an http(s) URL, a token file that is a file, a query timeout > 0. An
+// an http(s) URL, a token file that is a regular file of bounded size, a
+// query timeout > 0 and at most MaxQueryTimeout. An
 // empty URL is no Prometheus, and then a token file or a timeout given
 // (given) is a problem. Each problem is an *input.Error named through n.
 func (c Config) Check(given map[input.Field]bool, n input.Names) error {
@@ -51,12 +58,12 @@ func (c Config) Check(given map[input.Field]bool, n input.Names) error {
 		return n.Errorf(FieldURL, "expected an http(s) URL, got %q", c.URL)
 	}
 	if c.TokenFile != "" {
-		if st, err := os.Stat(c.TokenFile); err != nil || st.IsDir() {
-			return n.Errorf(FieldTokenFile, "expected a readable file, got %q", c.TokenFile)
+		if err := safefile.CheckReadable(c.TokenFile, safefile.MaxToken); err != nil {
+			return n.Errorf(FieldTokenFile, "expected a readable file: %v", err)
 		}
 	}
-	if c.QueryTimeout <= 0 {
-		return n.Errorf(FieldQueryTimeout, "expected a duration > 0 such as 2m, got %s", c.QueryTimeout)
+	if c.QueryTimeout <= 0 || c.QueryTimeout > MaxQueryTimeout {
+		return n.Errorf(FieldQueryTimeout, "expected a duration > 0 and at most %s, such as 2m, got %s", model.Duration(MaxQueryTimeout), c.QueryTimeout)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/proxysizer/proxysizer/internal/input"
 )
@@ -13,6 +14,10 @@ import (
 func TestConfigCheck(t *testing.T) {
 	token := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(token, []byte("t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, make([]byte, 65<<10), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	flags := input.Names{FieldURL: "--prometheus-url", FieldTokenFile: "--prometheus-token-file", FieldQueryTimeout: "--prometheus-timeout"}
@@ -33,7 +38,9 @@ func TestConfigCheck(t *testing.T) {
 		{"no host", Config{URL: "http://", QueryTimeout: AnalysisQueryTimeout}, nil, "--prometheus-url: expected an http(s) URL"},
 		{"a missing token file", Config{URL: ok.URL, TokenFile: token + ".none", QueryTimeout: AnalysisQueryTimeout}, nil, "--prometheus-token-file: expected a readable file"},
 		{"a directory for the token", Config{URL: ok.URL, TokenFile: filepath.Dir(token), QueryTimeout: AnalysisQueryTimeout}, nil, "--prometheus-token-file: expected a readable file"},
-		{"a zero timeout", Config{URL: ok.URL}, nil, "--prometheus-timeout: expected a duration > 0 such as 2m, got 0s"},
+		{"a token of 65 KiB", Config{URL: ok.URL, TokenFile: big, QueryTimeout: AnalysisQueryTimeout}, nil, "--prometheus-token-file: expected a readable file: " + big + ": too large: more than 64 KiB"},
+		{"a zero timeout", Config{URL: ok.URL}, nil, "--prometheus-timeout: expected a duration > 0 and at most 1h, such as 2m, got 0s"},
+		{"a timeout of a day", Config{URL: ok.URL, QueryTimeout: 24 * time.Hour}, nil, "--prometheus-timeout: expected a duration > 0 and at most 1h"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.c.Check(tt.given, flags)
