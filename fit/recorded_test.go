@@ -29,10 +29,11 @@ func TestRecordedHAProxyLeaveOneRateOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Overall.HeldOut) != 4 {
-		t.Fatalf("%d held-out rates, want 4", len(r.Overall.HeldOut))
+	overall := r.Overall.ChosenFit()
+	if len(overall.HeldOut) != 4 {
+		t.Fatalf("%d held-out rates, want 4", len(overall.HeldOut))
 	}
-	for _, h := range r.Overall.HeldOut {
+	for _, h := range overall.HeldOut {
 		t.Logf("profile cost: rate %4.0f (%2d steps): measured %.4f cores, predicted %.4f, error %.1f%%", h.Rate, h.Points, h.Measured, h.Predicted, h.RelError*100)
 		if h.RelError > 0.10 {
 			t.Errorf("held-out rate %.0f predicted %.4f cores against %.4f measured: %.1f%% off, more than 10%%", h.Rate, h.Predicted, h.Measured, h.RelError*100)
@@ -46,8 +47,9 @@ func TestRecordedHAProxyLeaveOneRateOut(t *testing.T) {
 			continue
 		}
 		fitted++
-		t.Logf("%s: %d steps, %.4f ± %.4f cores per 1000 RPS, leave-one-rate-out max error %.1f%%, throttled from %.0f",
-			key, s.CPU.Points, s.CPU.CoresPerKRPS, *s.CPU.CoresPerKRPSCI, s.CPU.MaxHeldOutErr*100, s.ThrottlingFromRPS)
+		line, concave := s.CPU.Line(), s.CPU.Concave()
+		t.Logf("%s: %d steps, line %s (held-out %.1f%%), concave %s (held-out %.1f%%, judged %t), chosen %s, throttled from %.0f",
+			key, s.CPU.Points, line.Cost.Formula(), line.MaxHeldOutErr*100, concave.Cost.Formula(), concave.MaxHeldOutErr*100, concave.Judged, s.CPU.Chosen, s.ThrottlingFromRPS)
 	}
 	if fitted != 4 {
 		t.Errorf("%d of 4 settings fitted", fitted)

@@ -100,12 +100,17 @@ func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPer
 		// app millicores = appCoresPerKRPS x inbound RPS, so inbound RPS =
 		// app / appCoresPerKRPS (both per 1000).
 		inbound := appAbsoluteTargetMillicores / appCoresPerKRPS
+		sidecarRPS := inbound * hops
+		// The sidecar's CPU as a line in the app's, tangent to the cost
+		// curve where the app reaches its target: exact there, and the
+		// curve itself for a linear cost.
+		per := cost.MarginalCoresPerKRPS(sidecarRPS) * hops / appCoresPerKRPS
 		return SidecarCPUAtTarget{
-			BaseMillicores:  cost.IdleCores * 1000,
-			PerAppMillicore: cost.CoresPerKRPS * hops / appCoresPerKRPS,
-			Basis: SidecarCPUBasis{Kind: BasisAppCost, AppCoresPerKRPS: appCoresPerKRPS, InboundRPSAtTarget: inbound, SidecarRPSAtTarget: inbound * hops,
+			BaseMillicores:  cost.CoresAt(sidecarRPS)*1000 - per*appAbsoluteTargetMillicores,
+			PerAppMillicore: per,
+			Basis: SidecarCPUBasis{Kind: BasisAppCost, AppCoresPerKRPS: appCoresPerKRPS, InboundRPSAtTarget: inbound, SidecarRPSAtTarget: sidecarRPS,
 				Text: fmt.Sprintf("the app's %.3f cores per 1000 inbound RPS: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
-					appCoresPerKRPS, inbound, inbound*hops)},
+					appCoresPerKRPS, inbound, sidecarRPS)},
 		}
 	}
 	return SidecarCPUAtTarget{

@@ -101,8 +101,8 @@ func TestConcurrencyFollowsPeakAndLimit(t *testing.T) {
 func TestMeasuredCostPerConcurrencyIsUsed(t *testing.T) {
 	in := baseInput()
 	in.Profile.CPU.ByConcurrency = []profiles.ConcurrencyCost{
-		{Concurrency: 2, CPULimitMillicores: 500, IdleCores: 0.01, CoresPerKRPS: 0.5, MaxRPS: 1000},
-		{Concurrency: 2, CPULimitMillicores: 0, IdleCores: 0.02, CoresPerKRPS: 0.3, MaxRPS: 3000},
+		{Concurrency: 2, CPULimitMillicores: 500, CPUCost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.5}, MaxRPS: 1000},
+		{Concurrency: 2, CPULimitMillicores: 0, CPUCost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.3}, MaxRPS: 3000},
 	}
 	in.CPULimit = CPULimit{Mode: CPULimitNone}
 	in.Concurrency = 2
