@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
@@ -37,6 +38,9 @@ type Options struct {
 	// Config is the configuration size the proxy will hold, for its memory;
 	// zero assumes sizing's defaults (and says so).
 	Config model.Config
+	// Names shows the inputs the choice's plan names in the caller's words
+	// (sizing.Input.Names).
+	Names input.Names
 }
 
 // Analysis is a sweep with everything drawn from it.

@@ -113,7 +113,7 @@ func planChoice(r *fit.Report, b sizing.MeasuredChoice, targetRPS, perInbound fl
 	return sizing.Recommend(sizing.Input{
 		AppRPSPerPod: targetRPS, Fanout: model.Fanout{Outbound: perInbound - 1},
 		Profile: r.Profile, Config: cfg, ConfigDefault: defaulted,
-		Concurrency: b.Concurrency, Headroom: o.Headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio,
+		Concurrency: b.Concurrency, Headroom: o.Headroom, CPULimit: limit, MemoryLimitRatio: sizing.DefaultMemoryLimitRatio, Names: o.Names,
 	})
 }
 

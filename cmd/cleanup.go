@@ -21,7 +21,7 @@ cgroups and kills any process group recorded in the dead sweep's state file.
 Sweeps that are still running are left alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			h, _ := local.DetectHierarchy("/sys/fs/cgroup") // without cgroups there are only processes to clean
+			h, _ := local.DetectHierarchy(local.DefaultCgroupRoot) // without cgroups there are only processes to clean
 			done, err := local.Cleanup(h)
 			for _, line := range done {
 				fmt.Fprintln(c.OutOrStdout(), line)

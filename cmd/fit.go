@@ -118,7 +118,7 @@ func (t targetFlags) validate(c *cobra.Command) error {
 }
 
 func (t targetFlags) options(dir string) analysis.Options {
-	return analysis.Options{Source: dir, TargetInboundRPS: t.targetRPS, Headroom: t.headroom, SLOP99: t.sloP99,
+	return analysis.Options{Source: dir, TargetInboundRPS: t.targetRPS, Headroom: t.headroom, SLOP99: t.sloP99, Names: planFlagNames(),
 		AllowConcurrencyAboveLimit: t.allowAboveLimit, Config: model.Config{Clusters: t.clusters, Endpoints: t.endpoints}}
 }
 

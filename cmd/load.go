@@ -15,7 +15,6 @@ import (
 
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/proxysizer/proxysizer/loadgen"
 )
@@ -406,15 +405,4 @@ func writeSearchReport(w io.Writer, output string, r findMaxReport) error {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, which gets a refreshing
-// progress line instead of plain lines.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -106,19 +107,24 @@ func list(w io.Writer, title string, items []string) {
 }
 
 func latencyText(p sizing.Plan) string {
-	var parts []string
+	if figures := latencyFigures(p.Latency, "+"); len(figures) > 0 || p.Latency.Note == "" {
+		return strings.Join(figures, ", ")
+	}
+	return "not published"
+}
+
+// latencyFigures lists the published quantiles: "+2.65 ms p90".
+func latencyFigures(l profiles.LatencyAdded, sign string) []string {
+	var out []string
 	for _, q := range []struct {
 		name string
 		v    float64
-	}{{"p50", p.Latency.P50}, {"p90", p.Latency.P90}, {"p99", p.Latency.P99}} {
+	}{{"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}} {
 		if q.v > 0 {
-			parts = append(parts, fmt.Sprintf("+%s ms %s", num(q.v), q.name))
+			out = append(out, fmt.Sprintf("%s%s ms %s", sign, num(q.v), q.name))
 		}
 	}
-	if len(parts) == 0 && p.Latency.Note != "" {
-		return "not published"
-	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
 // num prints a figure without trailing zeros: 500, 63.6, 0.228.

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -20,8 +21,9 @@ func newProfilesCmd() *cobra.Command {
 		Long: `Cost profiles hold what a proxy costs: CPU per 1000 RPS (per concurrency where
 measured), capacity per worker, memory from configuration size and workers,
 and latency added. Reference profiles are Istio's published figures, one per
-row of its "Performance and scalability" pages; measured profiles come from
-'proxysizer fit' over a sweep and use the same format.`,
+row of its "Performance and scalability" pages (each figure's source:
+docs/sources.md); measured profiles come from 'proxysizer fit' over a sweep
+and use the same format.`,
 	}
 	c.AddCommand(newProfilesListCmd(), newProfilesShowCmd())
 	return c
@@ -81,13 +83,8 @@ func newProfilesShowCmd() *cobra.Command {
 }
 
 func profileLatency(p profiles.Profile) string {
-	switch {
-	case p.Latency.P90 > 0 && p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p90, %s ms p99", num(p.Latency.P90), num(p.Latency.P99))
-	case p.Latency.P90 > 0:
-		return fmt.Sprintf("%s ms p90", num(p.Latency.P90))
-	case p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p99", num(p.Latency.P99))
+	if figures := latencyFigures(p.Latency, ""); len(figures) > 0 {
+		return strings.Join(figures, ", ")
 	}
 	return "not published"
 }

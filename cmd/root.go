@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 // version is stamped by the Makefile with -ldflags "-X ...cmd.version=...".
@@ -58,12 +60,13 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "proxysizer: %s\n", oneLine(err.Error()))
 	var ue usageError
+	var bad *input.Error
 	var ie interruptedError
 	var coded interface{ ExitCode() int }
 	switch {
 	case errors.As(err, &coded):
 		return coded.ExitCode()
-	case errors.As(err, &ue) || isCobraUsageError(err):
+	case errors.As(err, &ue) || errors.As(err, &bad) || isCobraUsageError(err):
 		return exitBadInput
 	case errors.As(err, &ie):
 		return exitInterrupted

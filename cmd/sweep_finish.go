@@ -22,7 +22,7 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 	if err := writeSweepSummary(out, rec, dir); err != nil {
 		return err
 	}
-	a, err := analysis.Analyze(rec, analysis.Options{Source: dir, Headroom: sizing.DefaultHeadroom, SLOP99: f.sloP99})
+	a, err := analysis.Analyze(rec, analysis.Options{Source: dir, Headroom: sizing.DefaultHeadroom, SLOP99: f.req.SLOP99, Names: planFlagNames()})
 	if err != nil {
 		return err
 	}

@@ -13,15 +13,16 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/sweep"
 )
 
-// dryRunKube reads the Deployment (and only reads) and prints what a
+// dryRun reads the Deployment (and only reads) and prints what a
 // kubernetes sweep would do: each setting's patch, the restoring patch, the
 // load pods and the steps. It creates nothing, not even the results directory.
-func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Options) error {
-	ctrl, err := cluster.New(f.kube.backendConfig(io.Discard).Config)
+func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Options) error {
+	ctrl, err := cluster.New(k.backendConfig(io.Discard).Config)
 	if err != nil {
 		return fmt.Errorf("kubernetes backend: %w", err)
 	}
@@ -33,7 +34,7 @@ func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Option
 		return err
 	}
 	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
-		f.kube.loadGenerators, f.kube.loadImage, f.kube.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
+		k.loadGenerators, k.loadImage, k.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
 	return err
 }
 
@@ -50,6 +51,8 @@ type sweepKubeFlags struct {
 	envoyStatsPort                   int
 	promURL, promTokenFile           string
 	promScrapeInterval               time.Duration
+	// own are the names of the flags above (and --dry-run).
+	own []string
 }
 
 func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
@@ -69,30 +72,16 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 	fl.DurationVar(&k.promScrapeInterval, "prometheus-scrape-interval", 0, "kubernetes: the cAdvisor scrape interval (default: read from Prometheus' configuration, else 15s)")
 }
 
-// checkBackendFlags rejects flags of the other backend, and checks the
-// kubernetes backend's.
-func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
-	kubeOnly := []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
-		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
-		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval", "dry-run"}
-	if f.backend == "local" {
-		for _, name := range kubeOnly {
-			if set(name) {
-				return flagError(name, "only used with --backend kubernetes")
-			}
-		}
-		return nil
+func (k *sweepKubeFlags) ownFlags() []flagUse {
+	var out []flagUse
+	for _, name := range k.own {
+		out = append(out, flagUse{name, "only used with --backend kubernetes"})
 	}
-	for name, why := range map[string]string{
-		"proxy": "the sidecar is Istio's Envoy", "proxy-cmd": "the sidecar is Istio's Envoy",
-		"no-cpu-limit": "Kubernetes enforces the limits", "no-pin": "the pods are placed by the scheduler",
-		"outbound-per-request": "the app's own calls are measured from Envoy's counters",
-	} {
-		if set(name) {
-			return flagError(name, "only used with the local backend: %s", why)
-		}
-	}
-	k := f.kube
+	return out
+}
+
+// check checks the kubernetes backend's flags.
+func (k *sweepKubeFlags) check(o sweep.Options) error {
 	switch {
 	case k.deployment == "":
 		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
@@ -136,10 +125,21 @@ func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
 	if _, err := k.nodeSelector(); err != nil {
 		return err
 	}
-	if f.findMax && f.duration < 2*time.Second {
-		return flagError("duration", "expected at least 2s per step on a cluster, got %v", f.duration)
+	if o.FindMax && o.Load.Duration < 2*time.Second {
+		return flagError("duration", "expected at least 2s per step on a cluster, got %v", o.Load.Duration)
 	}
 	return nil
+}
+
+func (k *sweepKubeFlags) open(ctx context.Context, log io.Writer, o sweep.Options) (driver.Backend, error) {
+	b, err := kube.NewBackend(ctx, k.backendConfig(log))
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes backend: %w", err)
+	}
+	_, env := b.Describe()
+	fmt.Fprintf(log, "proxysizer sweep: deployment %s/%s on Kubernetes %s, %d load generator(s), metrics from %s; results in %s\n",
+		env.Cluster.Namespace, env.Cluster.Deployment, env.Cluster.ServerVersion, k.loadGenerators, env.Cluster.MetricsSource, o.OutDir)
+	return b, nil
 }
 
 func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {

@@ -92,13 +92,13 @@ func (c CPUCost) Formula() string {
 
 // Validate reports a curve that cannot size anything.
 func (c CPUCost) Validate() error {
-	if !finiteNonNegative(c.IdleCores) {
+	if !NonNegative(c.IdleCores) {
 		return fmt.Errorf("idle cores must be a finite number >= 0, got %v", c.IdleCores)
 	}
-	if !finite(c.CoresPerKRPS) || c.CoresPerKRPS <= 0 {
+	if !Finite(c.CoresPerKRPS) || c.CoresPerKRPS <= 0 {
 		return fmt.Errorf("cores per 1000 RPS must be a finite number > 0, got %v", c.CoresPerKRPS)
 	}
-	if !finiteNonNegative(c.Exponent) || c.Exponent > 1 {
+	if !NonNegative(c.Exponent) || c.Exponent > 1 {
 		return fmt.Errorf("exponent must be within (0, 1] (0 or absent: a line), got %v", c.Exponent)
 	}
 	if u := c.Uncertainty; u != nil {

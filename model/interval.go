@@ -34,14 +34,14 @@ type CostUncertainty struct {
 
 func (u CostUncertainty) validate() error {
 	switch {
-	case !finiteNonNegative(u.ResidualSD):
+	case !NonNegative(u.ResidualSD):
 		return fmt.Errorf("residual_sd_cores must be a finite number >= 0, got %v", u.ResidualSD)
 	case u.DoF < 1 || u.Points <= u.DoF:
 		return fmt.Errorf("dof must be within 1..points-1, got dof %d for %d points", u.DoF, u.Points)
 	}
 	for i := range u.Covariance {
 		for j := range u.Covariance[i] {
-			if !finite(u.Covariance[i][j]) {
+			if !Finite(u.Covariance[i][j]) {
 				return fmt.Errorf("covariance[%d][%d] is not finite", i, j)
 			}
 		}

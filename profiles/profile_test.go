@@ -11,7 +11,8 @@ import (
 	"github.com/proxysizer/proxysizer/model"
 )
 
-// One reference profile per row of facts.md section 3, with its figures.
+// One reference profile per row of the published costs (docs/sources.md,
+// "Published sidecar costs"), with its figures.
 func TestReferenceProfilesMatchPublishedFigures(t *testing.T) {
 	want := map[string]struct {
 		cores   float64
@@ -174,5 +175,26 @@ func TestLoadRejectsBadProfiles(t *testing.T) {
 	}
 	if _, err := Load("istio-9.9"); !errors.Is(err, ErrUnknown) {
 		t.Errorf("unknown name error %v is not ErrUnknown", err)
+	}
+}
+
+// Every reference profile points to docs/sources.md, and that page lists it
+// in its table of published costs: users have the sources, not only a name.
+func TestReferenceProfilesCiteTheSourcesPage(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "docs", "sources.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range refs {
+		if !strings.Contains(strings.Join(p.Provenance.Notes, "\n"), "docs/sources.md") {
+			t.Errorf("%s: no note points to docs/sources.md: %q", p.Name, p.Provenance.Notes)
+		}
+		if !strings.Contains(string(page), "| `"+p.Name+"`") {
+			t.Errorf("docs/sources.md has no row for %s", p.Name)
+		}
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/proxysizer/proxysizer/model"
-
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -36,6 +36,8 @@ type Plan struct {
 
 	Assumptions []string `json:"assumptions"`
 	Warnings    []string `json:"warnings"`
+
+	names input.Names // how reasons name the inputs: Input.Names
 }
 
 // ProfileRef names the profile a plan used and what it describes.
@@ -100,6 +102,7 @@ func Recommend(in Input) (Plan, error) {
 		Latency:          in.Profile.Latency,
 		Assumptions:      []string{},
 		Warnings:         []string{},
+		names:            in.Names,
 	}
 	p.PeakSidecarRPS = p.SidecarRPSPerPod * (1 + in.Headroom)
 
@@ -142,7 +145,7 @@ func (p *Plan) chooseConcurrency(in Input) {
 	}
 	if in.Concurrency > 0 {
 		p.Concurrency = in.Concurrency
-		p.ConcurrencyReason = fmt.Sprintf("fixed by --concurrency %d", in.Concurrency)
+		p.ConcurrencyReason = in.Names.Sprintf("fixed by %s %d", FieldConcurrency, in.Concurrency)
 		if limitCores > 0 && in.Concurrency > limitCores {
 			p.warn("concurrency %d is above ceil(CPU limit) = %d: the workers share %s of quota and are throttled together under load; use at most %d workers or raise the limit",
 				in.Concurrency, limitCores, quantity.Millicores(in.CPULimit.Millicores), limitCores)
@@ -187,11 +190,11 @@ func (p *Plan) sizeCPU(in Input, cost model.CPUCost, basis string) {
 	switch in.CPULimit.Mode {
 	case CPULimitNone:
 		s.CPULimitMillicores = 0
-		s.Reasons.CPULimit = "no limit (--cpu-limit none): no CFS throttling; the proxy may use idle node CPU; concurrency is set explicitly because Istio would otherwise start one worker per node core"
+		s.Reasons.CPULimit = in.Names.Sprintf("no limit (%s none): no CFS throttling; the proxy may use idle node CPU; concurrency is set explicitly because Istio would otherwise start one worker per node core", FieldCPULimit)
 		p.warn("no CPU limit: unless concurrency is set, Istio 1.18+ reads ISTIO_CPU_LIMIT from the downward API, which is then the node's allocatable CPU, and starts one worker per node core; the manifests set concurrency %d", p.Concurrency)
 	case CPULimitFixed:
 		s.CPULimitMillicores = in.CPULimit.Millicores
-		s.Reasons.CPULimit = fmt.Sprintf("fixed by --cpu-limit %s", quantity.Millicores(in.CPULimit.Millicores))
+		s.Reasons.CPULimit = in.Names.Sprintf("fixed by %s %s", FieldCPULimit, quantity.Millicores(in.CPULimit.Millicores))
 		if s.CPULimitMillicores < s.CPURequestMillicores {
 			p.warn("the CPU limit %s is below the recommended request %s: Kubernetes rejects a request above the limit",
 				quantity.Millicores(s.CPULimitMillicores), quantity.Millicores(s.CPURequestMillicores))
@@ -235,7 +238,8 @@ func (p *Plan) sizeMemory(in Input) {
 func (p *Plan) noteProfile(in Input) {
 	prof := in.Profile
 	if prof.Kind == profiles.KindReference {
-		p.assume("costs are %s's published figures (%s), not measurements of this workload: run `proxysizer sweep` and size with `--profile` from its fit", prof.Name, prof.Provenance.Setup)
+		p.assume("costs are %s's published figures (%s), not measurements of this workload: run `%s` and size with `%s` from its fit",
+			prof.Name, prof.Provenance.Setup, FieldSweep, FieldProfile)
 	}
 	if prof.StandIn != "" {
 		p.assume("profile %s was measured on %s standing in for Envoy: its CPU and capacity describe %s, not an Istio sidecar; its memory terms are Envoy's model", prof.Name, prof.StandIn, prof.StandIn)
@@ -244,7 +248,7 @@ func (p *Plan) noteProfile(in Input) {
 		p.warn("profile %s describes a %s, not a sidecar: the figures are for comparison", prof.Name, prof.Component)
 	}
 	if in.Fanout.RetryRatio == 0 {
-		p.assume("no retries counted: Istio's default policy retries twice (connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes), so a failing upstream can triple the outbound requests; pass --retry-ratio to count them")
+		p.assume("no retries counted: Istio's default policy retries twice (connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes), so a failing upstream can triple the outbound requests; pass %s to count them", FieldRetryRatio)
 	}
 	p.assume("the manifests set all four resource annotations: once any of proxyCPU, proxyCPULimit, proxyMemory, proxyMemoryLimit is set, Istio gives the proxy only the annotated resources and merges nothing from the mesh defaults")
 }
@@ -254,11 +258,11 @@ func (p *Plan) noteProfile(in Input) {
 const minCPURequestMillicores = 10
 
 func (p *Plan) warn(format string, args ...any) {
-	p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
+	p.Warnings = append(p.Warnings, p.names.Sprintf(format, args...))
 }
 
 func (p *Plan) assume(format string, args ...any) {
-	p.Assumptions = append(p.Assumptions, fmt.Sprintf(format, args...))
+	p.Assumptions = append(p.Assumptions, p.names.Sprintf(format, args...))
 }
 
 func ceilInt(x float64) int64 { return int64(math.Ceil(x - 1e-9)) }

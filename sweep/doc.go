@@ -2,5 +2,7 @@
 // concurrency x CPU-limit setting it starts the proxy, optionally searches
 // its maximum throughput, measures each rate, and stops it. It writes
 // sweep.json after every step (atomically), resumes an interrupted sweep, and
-// runs the same whether the backend is the local lab or a cluster.
+// runs the same whether the backend is the local lab or a cluster. A Request
+// is a sweep as a person asks for it, with the sweep's defaults; its Options
+// method checks it and names each problem's field (an *input.Error).
 package sweep

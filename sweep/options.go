@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -11,8 +12,8 @@ import (
 // Options describe a sweep.
 type Options struct {
 	Settings []results.Setting
-	// Rates are requests per second, or with Fractions, fractions of the
-	// maximum each setting's search found.
+	// Rates are inbound RPS, or with Fractions, fractions of the maximum
+	// each setting's search found.
 	Rates     []float64
 	Fractions bool
 	// Repeats measures each rate this many times, interleaved (all rates,
@@ -35,6 +36,8 @@ type Options struct {
 
 	// Printer shows progress; nil prints nothing.
 	Printer *loadgen.ProgressPrinter
+	// Names shows the inputs that problems name in the caller's words.
+	Names input.Names
 }
 
 // record is the part of the options a resumed sweep must share.

@@ -51,21 +51,14 @@ func Run(ctx context.Context, backend driver.Backend, o Options) (*results.Sweep
 
 // open starts a new record, or loads the one to resume.
 func (r *runner) open() error {
-	existing, err := results.Load(r.o.OutDir)
-	switch {
-	case r.o.Resume && err != nil:
-		return fmt.Errorf("--resume: %w", err)
-	case r.o.Resume:
-		if !reflect.DeepEqual(existing.Options, r.o.record()) {
-			return fmt.Errorf("--resume: %s was swept with other options (%+v); give the same ones, or another --out", r.o.OutDir, existing.Options)
-		}
+	existing, err := r.o.existing()
+	if err != nil {
+		return err
+	}
+	if existing != nil {
 		r.rec = existing
 		r.rec.Status = results.SweepRunning
 		return nil
-	case err == nil:
-		return fmt.Errorf("--out %s %w: pass --resume to continue it, or choose another directory", r.o.OutDir, ErrExists)
-	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
-		return err
 	}
 	proxy, env := r.backend.Describe()
 	r.rec = &results.Sweep{
@@ -75,6 +68,27 @@ func (r *runner) open() error {
 		Baseline: []results.Run{}, Searches: []results.Search{}, Steps: r.plan(),
 	}
 	return r.save()
+}
+
+// existing is the sweep to resume (nil for a new one), or why the results
+// directory cannot take this sweep: a new sweep needs one without a sweep, a
+// resumed one the sweep it continues, swept with the same options.
+func (o Options) existing() (*results.Sweep, error) {
+	n := o.Names
+	rec, err := results.Load(o.OutDir)
+	switch {
+	case o.Resume && err != nil:
+		return nil, n.Errorf(FieldResume, "%w", err)
+	case o.Resume && !reflect.DeepEqual(rec.Options, o.record()):
+		return nil, n.Errorf(FieldResume, "%s was swept with other options (%+v); give the same ones, or another %s", o.OutDir, rec.Options, FieldOutDir)
+	case o.Resume:
+		return rec, nil
+	case err == nil:
+		return nil, n.Errorf(FieldOutDir, "%s %w: continue it with %s, or choose another directory", o.OutDir, ErrExists, FieldResume)
+	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	return nil, nil
 }
 
 // plan lists every step as pending, so sweep.json shows the whole grid.

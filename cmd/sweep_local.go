@@ -1,0 +1,63 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/driver/local"
+	"github.com/proxysizer/proxysizer/sweep"
+)
+
+// sweepLocalFlags are the flags of the local backend; check turns them into
+// the lab's configuration.
+type sweepLocalFlags struct {
+	proxy, proxyCmd  string
+	noCgroups, noPin bool
+	cfg              local.Config
+}
+
+func (l *sweepLocalFlags) bind(f fieldFlags) {
+	names := local.ProxyNames()
+	f.bind(local.FieldProxy, &l.proxy, "proxy", fmt.Sprintf("proxy under test: %s (%s), %s", local.AutoProxy, strings.Join(names, ", else "), local.OrList(names)))
+	f.set.StringVar(&l.proxyCmd, "proxy-cmd", "", "run the proxy with this command line instead; {config} and {concurrency} are expanded")
+	f.bind(local.FieldNoCgroups, &l.noCgroups, "no-cpu-limit", "run without cgroups (no CPU limits; CPU and memory from /proc), e.g. when not root")
+	f.bind(local.FieldNoPin, &l.noPin, "no-pin", "do not place the proxy and the load generator on separate CPUs")
+}
+
+func (l *sweepLocalFlags) ownFlags() []flagUse {
+	const why = "only used with the local backend: "
+	return []flagUse{
+		{"proxy", why + "the sidecar is Istio's Envoy"}, {"proxy-cmd", why + "the sidecar is Istio's Envoy"},
+		{"no-cpu-limit", why + "Kubernetes enforces the limits"}, {"no-pin", why + "the pods are placed by the scheduler"},
+		{"outbound-per-request", why + "the app's own calls are measured from Envoy's counters"},
+	}
+}
+
+func (l *sweepLocalFlags) check(o sweep.Options) error {
+	proxy, err := local.ChooseProxy(l.proxy, o.Names)
+	if err != nil {
+		return err
+	}
+	l.cfg = local.Config{Proxy: proxy, CommandTemplate: l.proxyCmd, OutboundPerRequest: o.OutboundPerRequest,
+		NoCgroups: l.noCgroups, Pin: !l.noPin, WorkDir: filepath.Join(o.OutDir, "lab"), Names: o.Names}
+	return l.cfg.Check(o.Settings)
+}
+
+func (l *sweepLocalFlags) open(ctx context.Context, log io.Writer, o sweep.Options) (driver.Backend, error) {
+	b, err := local.New(ctx, l.cfg)
+	if errors.Is(err, local.ErrNoCgroups) {
+		return nil, badInput("%v", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local lab: %w", err)
+	}
+	proxy, env := b.Describe()
+	fmt.Fprintf(log, "proxysizer sweep: %s (%s) on %d CPUs, cgroups %s, %s; results in %s\n",
+		proxy.Name, proxy.Version, env.Cores, env.CgroupVersion, env.Placement.Note, o.OutDir)
+	return b, nil
+}
