@@ -43,6 +43,11 @@ func choose(rec *results.Sweep, r *fit.Report, o Options) (Choice, error) {
 		TargetSidecarRPS: c.TargetInboundRPS * perInbound, Headroom: o.Headroom, SLOP99Ms: slo,
 		AllowConcurrencyAboveLimit: o.AllowConcurrencyAboveLimit,
 	})
+	for _, s := range r.Settings {
+		if s.CPU == nil {
+			c.Recommendation.Rejected = append(c.Recommendation.Rejected, fmt.Sprintf("%s: no cost curve (%s)", s.Setting, s.Skipped))
+		}
+	}
 	if b := c.Recommendation.Best; b != nil {
 		plan, err := planChoice(r, *b, c.TargetInboundRPS, perInbound, o)
 		if err != nil {

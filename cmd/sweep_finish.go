@@ -82,6 +82,9 @@ func writeCostSummary(out io.Writer, r *fit.Report) {
 		}
 		_, chosenHeld := modelCell(chosen)
 		_, otherHeld := modelCell(other)
+		if other.NotFitted != "" {
+			otherHeld = "not fitted"
+		}
 		fmt.Fprintf(w, "  %s\t%s %s\theld-out %s (%s %s)\tcapacity %s\n", s.Key(), chosen.Model, chosen.Cost.Formula(), chosenHeld, other.Model, otherHeld, charts.CapacityText(s))
 	}
 	w.Flush()

@@ -28,6 +28,7 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(sweep.FieldSearchMaxSteps, &r.SearchMaxSteps, "search-max-steps", "with --find-max: at most this many steps per search")
 	f.bind(sweep.FieldSearchMaxTime, &r.SearchMaxTime, "search-max-time", "with --find-max: at most this long per search")
 	f.bind(sweep.FieldSearchStartRPS, &r.SearchStartRPS, "search-start-rps", "with --find-max: the search's first rate")
+	f.bind(sweep.FieldSearchDuration, &r.SearchDuration, "search-duration", "with --find-max: measured time per search step (default --duration): a search only tells pass from fail")
 }
 
 // sweepLong is the sweep's help, with the local proxies from the registry.

@@ -141,15 +141,23 @@ type Options struct {
 func FromSweep(rec *results.Sweep, refs []profiles.Profile, o Options) (*Report, error) {
 	rec = rec.WithHopsJudged()
 	r := &Report{Proxy: rec.Proxy, Backend: rec.Backend, SweepStatus: rec.Status, StepsTotal: len(rec.Steps), Warnings: []string{}}
-	var all []results.Step
+	var all, costed []results.Step
 	for _, st := range rec.Steps {
 		if st.Done() {
 			r.StepsDone++
 		}
 		all = append(all, st)
 	}
+	costed = append(costed, all...)
+	// Search steps shorter than the grid's scatter more: they give the
+	// capacity, throttling and latency, but the cost curves and their
+	// intervals are fitted on steps of one length.
+	shortSearch := rec.Options.SearchDurationSeconds > 0 && rec.Options.SearchDurationSeconds != rec.Options.DurationSeconds
 	for _, s := range rec.Searches {
 		all = append(all, s.Steps...)
+		if !shortSearch {
+			costed = append(costed, s.Steps...)
+		}
 	}
 	if r.StepsDone < r.StepsTotal {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the sweep is %s: %d of %d steps done; fitting what is done", rec.Status, r.StepsDone, r.StepsTotal))
@@ -157,7 +165,7 @@ func FromSweep(rec *results.Sweep, refs []profiles.Profile, o Options) (*Report,
 	r.Warnings = append(r.Warnings, rec.HopsWarnings()...)
 	r.RequestsPerInbound = model.Median(values(okSteps(all), func(s results.Step) float64 { return s.ProxyRequestsPerInbound }))
 	for _, s := range settingsOf(rec) {
-		r.Settings = append(r.Settings, fitSetting(s, all, rec.Searches, r.RequestsPerInbound))
+		r.Settings = append(r.Settings, fitSetting(s, all, costed, rec.Searches, r.RequestsPerInbound))
 	}
 	fitted := 0
 	for _, s := range r.Settings {
@@ -168,7 +176,7 @@ func FromSweep(rec *results.Sweep, refs []profiles.Profile, o Options) (*Report,
 	if fitted == 0 {
 		return nil, fmt.Errorf("%w: no setting has valid steps at 2 or more rates (%s)", ErrNothingToFit, skipReasons(r.Settings))
 	}
-	overall, err := fitCPU(unthrottled(okSteps(all)))
+	overall, err := fitCPU(unthrottled(okSteps(costed)))
 	if errors.Is(err, model.ErrNoGrowth) {
 		return nil, fmt.Errorf("the unthrottled valid steps: %w in these measurements, so they cannot size anything", model.ErrNoGrowth)
 	}
@@ -205,13 +213,12 @@ func settingsOf(rec *results.Sweep) []results.Setting {
 	return out
 }
 
-func fitSetting(s results.Setting, all []results.Step, searches []results.Search, perInbound float64) SettingFit {
+func fitSetting(s results.Setting, all, costed []results.Step, searches []results.Search, perInbound float64) SettingFit {
 	sf := SettingFit{Setting: s, LatencyAdded: []RateLatency{}, DefaultWorkers: sizing.DefaultWorkers(s.CPULimitMillicores)}
-	mine := filter(all, func(st results.Step) bool {
-		return st.Setting == s
-	})
+	at := func(st results.Step) bool { return st.Setting == s }
+	mine := filter(all, at)
 	ok := okSteps(mine)
-	if cpu, err := fitCPU(ok); err != nil {
+	if cpu, err := fitCPU(okSteps(filter(costed, at))); err != nil {
 		sf.Skipped = fmt.Sprintf("%s: %v", s.Key(), err)
 	} else {
 		sf.CPU = cpu

@@ -50,6 +50,7 @@ const (
 	FieldSearchMaxSteps input.Field = "search steps"
 	FieldSearchMaxTime  input.Field = "search time"
 	FieldSearchStartRPS input.Field = "search start rate"
+	FieldSearchDuration input.Field = "search step duration"
 
 	// Each step's load.
 	FieldDuration           input.Field = "step duration"
@@ -79,6 +80,9 @@ type Request struct {
 	SearchMaxSteps int
 	SearchMaxTime  time.Duration
 	SearchStartRPS float64
+	// SearchDuration is the measured time of each search step; 0 takes
+	// Duration.
+	SearchDuration time.Duration
 
 	Duration, Warmup   time.Duration
 	Connections        int
@@ -189,7 +193,12 @@ func (r Request) search(o *Options) error {
 		return n.Errorf(FieldSearchMaxTime, "expected a positive duration, got %v", r.SearchMaxTime)
 	case !model.Positive(r.SearchStartRPS):
 		return n.Errorf(FieldSearchStartRPS, "expected a rate > 0, got %v", r.SearchStartRPS)
+	case r.SearchDuration < 0:
+		return n.Errorf(FieldSearchDuration, "expected a positive duration, got %v", r.SearchDuration)
+	case r.Given[FieldSearchDuration] && !r.FindMax:
+		return n.Errorf(FieldSearchDuration, "only used with %s", FieldFindMax)
 	}
+	o.SearchDuration = r.SearchDuration
 	o.Search = loadgen.SearchOptions{SLO: loadgen.SLO{P99: r.SLOP99}, StartQPS: r.SearchStartRPS,
 		MaxSteps: r.SearchMaxSteps, MaxTime: r.SearchMaxTime}
 	return nil
