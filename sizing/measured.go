@@ -245,9 +245,10 @@ func intervalText(r CPURequest) string {
 }
 
 // Millicores writes an interval in millicores, outward: the low end
-// rounded down, the high end up, as the request rounds it.
+// rounded down (CPU is never below 0), the high end up, as the request
+// rounds it.
 func Millicores(in model.Interval) string {
-	return fmt.Sprintf("%.0fm-%.0fm", math.Floor(in.Low*1000+1e-9), math.Ceil(in.High*1000-1e-9))
+	return fmt.Sprintf("%.0fm-%.0fm", math.Max(0, math.Floor(in.Low*1000+1e-9)), math.Ceil(in.High*1000-1e-9))
 }
 
 // withIntervals keeps, when any candidate has a prediction interval, only
