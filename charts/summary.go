@@ -116,6 +116,7 @@ func Summarize(in Input) Summary {
 		{"CPU limits", joinLimits(o.CPULimitMillicores)},
 		{"rates", ratesText(o)},
 		{"load", fmt.Sprintf("%s, %d connections, %s payload, %gs per step after %gs warm-up", o.Protocol, o.Connections, payloadText(o.PayloadBytes), o.DurationSeconds, o.WarmupSeconds)},
+		{"arrival process", ArrivalText(o)},
 		{"fan-out", fmt.Sprintf("%d outbound call(s) per inbound request: %d requests through the sidecar per inbound call", o.OutboundPerRequest, 1+o.OutboundPerRequest)},
 	}
 	if o.FindMax {
@@ -272,6 +273,21 @@ func ratesText(o results.Options) string {
 		return joinFloats(o.Rates) + " of each setting's maximum"
 	}
 	return joinFloats(o.Rates) + " inbound RPS"
+}
+
+// ArrivalText names the load's arrival process and what it stands for: the
+// proxy's CPU per request depends on it as much as on the rate.
+func ArrivalText(o results.Options) string {
+	a := o.ArrivalProcess()
+	switch {
+	case a == "poisson":
+		return "poisson: independent clients, the closest to production"
+	case strings.HasPrefix(a, "burst:"):
+		return a + ": calls sent together in bursts of " + strings.TrimPrefix(a, "burst:")
+	case o.Arrival == "":
+		return "uniform: evenly spaced (recorded before the arrival process was a choice)"
+	}
+	return "uniform: evenly spaced, fewer wake-ups of the proxy than independent clients cause"
 }
 
 func payloadText(n int) string {

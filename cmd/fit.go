@@ -182,6 +182,7 @@ func writeFitReport(out io.Writer, dir string, res *fitResult) error {
 	r := res.Report
 	fmt.Fprintf(out, "Fit of %s: %s (%s), %s backend; %d of %d steps done; %.2f requests through the proxy per inbound request\n",
 		dir, r.Proxy.Name, r.Proxy.Version, r.Backend, r.StepsDone, r.StepsTotal, r.RequestsPerInbound)
+	fmt.Fprintf(out, "Arrival process: %s\n", charts.ArrivalText(res.analysis.Sweep.Options))
 	if si := r.StandIn; si != nil {
 		fmt.Fprintf(out, "Stand-in: %s.\n  Figures that describe %s: %s; from Envoy's model: %s.\n", si.Note, si.Proxy, strings.Join(si.Describes, ", "), strings.Join(si.FromEnvoyModel, ", "))
 	}

@@ -17,7 +17,7 @@ func writeSweepSummary(out io.Writer, rec *results.Sweep, dir string) error {
 		fmt.Fprintf(out, "Proxy: %s (%s); deployment %s/%s on Kubernetes %s; figures per pod; metrics: %s\n\n",
 			rec.Proxy.Name, rec.Proxy.Version, c.Namespace, c.Deployment, c.ServerVersion, c.MetricsSource)
 	} else {
-		fmt.Fprintf(out, "Proxy: %s (%s); %d outbound call(s) per request; cgroups %s\n\n", rec.Proxy.Name, rec.Proxy.Version, rec.Options.OutboundPerRequest, rec.Environment.CgroupVersion)
+		fmt.Fprintf(out, "Proxy: %s (%s); %d outbound call(s) per request; cgroups %s; %s arrivals\n\n", rec.Proxy.Name, rec.Proxy.Version, rec.Options.OutboundPerRequest, rec.Environment.CgroupVersion, rec.Options.ArrivalProcess())
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// +P99 is the latency the proxy adds at p99, timed from each call's

@@ -90,8 +90,8 @@ func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
 
 func setup(rec *results.Sweep) string {
 	o := rec.Options
-	return fmt.Sprintf("%d outbound call(s) per request, %d connections, %s, %gs steps after %gs warm-up; %s",
-		o.OutboundPerRequest, o.Connections, o.Protocol, o.DurationSeconds, o.WarmupSeconds, rec.Environment.Placement.Note)
+	return fmt.Sprintf("%d outbound call(s) per request, %d connections, %s, %s arrivals, %gs steps after %gs warm-up; %s",
+		o.OutboundPerRequest, o.Connections, o.Protocol, o.ArrivalProcess(), o.DurationSeconds, o.WarmupSeconds, rec.Environment.Placement.Note)
 }
 
 func (r *Report) notes(rec *results.Sweep) []string {

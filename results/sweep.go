@@ -100,6 +100,23 @@ type Options struct {
 	Connections           int     `json:"connections"`
 	Protocol              string  `json:"protocol"`
 	PayloadBytes          int     `json:"payload_bytes"`
+	// Arrival is the load's arrival process: uniform (evenly spaced),
+	// poisson (independent clients) or burst:N; absent in sweeps recorded
+	// before it was a choice, whose load was evenly spaced.
+	Arrival string `json:"arrival,omitempty"`
+}
+
+// ArrivalUniform is the evenly spaced schedule, the only one before the
+// arrival process was recorded.
+const ArrivalUniform = "uniform"
+
+// ArrivalProcess is the load's arrival process, uniform for sweeps recorded
+// before it was a choice.
+func (o Options) ArrivalProcess() string {
+	if o.Arrival == "" {
+		return ArrivalUniform
+	}
+	return o.Arrival
 }
 
 // Latency is a latency summary in milliseconds.
