@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/proxysizer/proxysizer/analysis"
@@ -82,8 +83,11 @@ func writeCostSummary(out io.Writer, r *fit.Report) {
 		}
 		_, chosenHeld := modelCell(chosen)
 		_, otherHeld := modelCell(other)
-		if other.NotFitted != "" {
-			otherHeld = "not fitted"
+		switch {
+		case strings.Contains(other.NotFitted, "too few"):
+			otherHeld = "-, too few rates to fit"
+		case other.NotFitted != "":
+			otherHeld = "-, its CPU does not grow with the rate"
 		}
 		fmt.Fprintf(w, "  %s\t%s %s\theld-out %s (%s %s)\tcapacity %s\n", s.Key(), chosen.Model, chosen.Cost.Formula(), chosenHeld, other.Model, otherHeld, charts.CapacityText(s))
 	}
