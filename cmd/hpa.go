@@ -23,6 +23,7 @@ type hpaFlags struct {
 	sidecarReq   string
 	appContainer string
 	output       string
+	replay       hpaReplayFlags
 }
 
 func newHPACmd() *cobra.Command {
@@ -39,10 +40,20 @@ app's original absolute target (the rules of ` + "`plan`" + `), and with -o mani
 the corrected HPA: a ContainerResource metric on the app container where the
 server (discovery) is 1.27 or newer, else the Resource metric at the
 adjusted target. The HPA's target is taken as the one chosen for the app
-alone, before the sidecar shared the pod.`,
+alone, before the sidecar shared the pod.
+
+With --replay it replays the HPA on the Deployment's Prometheus history
+(the containers' CPU per pod, and kube-state-metrics' pod series when
+scraped) three times, each run with its own pods sharing the observed load:
+the current target, the recommended one (from the sidecar's CPU the history
+shows at the app's target), and the app-only reference (the current target
+on the pods without the sidecar). It prints the replicas of each run, the
+minutes each differs from the reference and a reading; -o csv gives every
+sync, --replay-out the page with the chart.`,
 		Example: `  proxysizer hpa -n shop web
   proxysizer hpa -n shop web --sidecar-cpu-usage 180m -o json
-  proxysizer hpa -n shop web -o manifests | kubectl apply -f -`,
+  proxysizer hpa -n shop web -o manifests | kubectl apply -f -
+  proxysizer hpa -n shop web --replay --prometheus-url http://prometheus.monitoring:9090 --replay-window 24h --replay-out replay.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			name := args[0]
@@ -56,6 +67,9 @@ alone, before the sidecar shared the pod.`,
 			clients, err := f.kube.Connect()
 			if err != nil {
 				return err
+			}
+			if f.replay.on {
+				return f.replay.runReplay(c, clients, name, opts, f.kube.timeout, f.output)
 			}
 			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
 			defer cancel()
@@ -73,10 +87,11 @@ alone, before the sidecar shared the pod.`,
 	}
 	fl := c.Flags()
 	f.kube.register(fl, 30*time.Second, "how long the reads may take")
-	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption)")
+	fl.StringVar(&f.sidecarUsage, "sidecar-cpu-usage", "", "the sidecar's CPU when the app is at its target, e.g. 180m from a sweep or a dashboard (default: its request, as an assumption; with --replay, the line the history shows at the app's target)")
 	fl.StringVar(&f.sidecarReq, "sidecar-cpu-request", "", "the sidecar's CPU request, when the cluster does not show it (no annotation, no running pod)")
 	fl.StringVar(&f.appContainer, "app-container", "", "the app container for a ContainerResource metric (default: the first container that is not the sidecar)")
-	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, yaml or manifests (the corrected HPA)")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, yaml or manifests (the corrected HPA); with --replay table, json, yaml or csv")
+	f.replay.register(fl)
 	return c
 }
 
@@ -87,10 +102,13 @@ func (f *hpaFlags) options(c *cobra.Command) (cluster.HPAOptions, error) {
 	if err := f.kube.validate(); err != nil {
 		return o, err
 	}
-	if !oneOf(f.output, "table", "json", "yaml", "manifests") {
-		return o, flagError("output", "expected table, json, yaml or manifests, got %q", f.output)
+	if !oneOf(f.output, "table", "json", "yaml", "manifests", "csv") {
+		return o, flagError("output", "expected table, json, yaml or manifests (csv with --replay), got %q", f.output)
 	}
 	set := c.Flags().Changed
+	if err := f.replay.validate(set, f.output); err != nil {
+		return o, err
+	}
 	if set("sidecar-cpu-usage") {
 		m, err := quantity.ParseMillicores(f.sidecarUsage)
 		if err != nil {

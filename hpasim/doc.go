@@ -24,5 +24,13 @@
 //
 // evaluated at a step of the metrics resolution, converted with
 // MillicoresFromCores; pod lifecycles from kube-state-metrics or the pods'
-// first and last samples. It does no I/O.
+// first and last samples.
+//
+// Replay reads a recorded history as it happened: the pods that ran and
+// their own usage. ReplayDemand replays another target than the one the
+// history ran under: it runs its own pods (added on a scale-up, Ready after
+// a start-up; removed on a scale-down as the ReplicaSet controller picks
+// them) and spreads the observed load (Demand: each container's CPU summed
+// over the pods) over the pods it has ready, so that a run with more pods
+// sees less CPU per pod. It does no I/O.
 package hpasim

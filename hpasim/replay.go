@@ -21,6 +21,10 @@ type Decision struct {
 	// DesiredReplicas is status.desiredReplicas after the sync; the scale
 	// target is set to it when it differs from CurrentReplicas.
 	DesiredReplicas int32 `json:"desired_replicas"`
+	// Replicas is the scale target's spec.replicas after the sync: the
+	// desired replicas, except where the metrics failed (the status keeps
+	// its last desired replicas, the target is left alone).
+	Replicas int32 `json:"replicas"`
 	// Readings are the metrics', in the spec's order.
 	Readings []Reading `json:"readings"`
 	// Reason says what decided: "within tolerance", "scale up",
@@ -31,10 +35,27 @@ type Decision struct {
 // Replay runs the HPA spec over history, one decision per sync. The syncs
 // must be in time order.
 func Replay(c Controller, spec autoscalingv2.HorizontalPodAutoscalerSpec, h History, syncs []Sync) ([]Decision, error) {
-	if err := c.validate(); err != nil {
+	if err := h.validate(); err != nil {
 		return nil, err
 	}
-	if err := h.validate(); err != nil {
+	r, err := newReplayer(c, spec, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := inOrder(syncs); err != nil {
+		return nil, err
+	}
+	out := make([]Decision, 0, len(syncs))
+	for _, s := range syncs {
+		out = append(out, r.reconcile(s))
+	}
+	return out, nil
+}
+
+// newReplayer checks the controller and the spec and sets up the
+// controller's memory for history h.
+func newReplayer(c Controller, spec autoscalingv2.HorizontalPodAutoscalerSpec, h History) (*replayer, error) {
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	metrics, err := cpuMetrics(spec.Metrics)
@@ -51,14 +72,16 @@ func Replay(c Controller, spec autoscalingv2.HorizontalPodAutoscalerSpec, h Hist
 	for _, s := range h.Usage {
 		r.usage[s.Pod] = append(r.usage[s.Pod], s)
 	}
-	out := make([]Decision, 0, len(syncs))
-	for i, s := range syncs {
-		if i > 0 && s.At.Before(syncs[i-1].At) {
-			return nil, fmt.Errorf("hpasim: syncs out of time order at %s", s.At)
+	return r, nil
+}
+
+func inOrder(syncs []Sync) error {
+	for i := 1; i < len(syncs); i++ {
+		if syncs[i].At.Before(syncs[i-1].At) {
+			return fmt.Errorf("hpasim: syncs out of time order at %s", syncs[i].At)
 		}
-		out = append(out, r.reconcile(s))
 	}
-	return out, nil
+	return nil
 }
 
 // replayer holds what the controller keeps between syncs.
@@ -152,6 +175,7 @@ func (r *replayer) reconcile(s Sync) Decision {
 		d.Reason = "scaling disabled: the target has 0 replicas"
 		d.DesiredReplicas = 0
 		r.statusDesired = 0
+		d.Replicas = r.replicas
 		return d
 	case current > r.spec.MaxReplicas:
 		desired, d.Reason = r.spec.MaxReplicas, "above maxReplicas"
@@ -167,6 +191,7 @@ func (r *replayer) reconcile(s Sync) Decision {
 		if proposal < 0 {
 			d.Reason = "metrics failed: " + err.Error()
 			d.DesiredReplicas = r.statusDesired
+			d.Replicas = r.replicas
 			return d
 		}
 		d.Proposal = proposal
@@ -184,6 +209,7 @@ func (r *replayer) reconcile(s Sync) Decision {
 		desired = current
 	}
 	d.DesiredReplicas = desired
+	d.Replicas = desired
 	r.statusDesired = desired
 	return d
 }

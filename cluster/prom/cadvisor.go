@@ -80,7 +80,8 @@ func CPURateQuery(sel Selector, rateWindow time.Duration) string {
 }
 
 // CPURate is every matching container's CPU in cores at each step of r, in
-// one range query: the history an HPA saw.
+// one range query (in parts beyond MaxRangePoints steps): the history an
+// HPA saw.
 func (c *Client) CPURate(ctx context.Context, sel Selector, r promv1.Range, rateWindow time.Duration) (map[Key][]Point, error) {
-	return c.Range(ctx, CPURateQuery(sel, rateWindow), r)
+	return c.RangeInParts(ctx, CPURateQuery(sel, rateWindow), r)
 }

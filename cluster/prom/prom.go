@@ -193,6 +193,10 @@ type Selector struct {
 	Namespaces []string
 	Pods       []string
 	Containers []string
+	// PodPattern, when set, is a regular expression (RE2, which Prometheus
+	// anchors at both ends) the pod's name matches, in place of Pods: the
+	// pods of a workload over a window, most of them gone.
+	PodPattern string
 }
 
 // String is the selector's label matchers, e.g.
@@ -203,6 +207,10 @@ func (s Selector) String() string {
 		name   string
 		values []string
 	}{{"namespace", s.Namespaces}, {"pod", s.Pods}, {"container", s.Containers}} {
+		if l.name == "pod" && s.PodPattern != "" {
+			m = append(m, fmt.Sprintf("pod=~%q", s.PodPattern))
+			continue
+		}
 		switch len(l.values) {
 		case 0:
 		case 1:

@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,42 @@ func TestScrapeIntervalFromConfiguration(t *testing.T) {
 	} {
 		if got := scrapeInterval(tt.conf); got != tt.want {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestPodPatternAndStateQueries(t *testing.T) {
+	sel := Selector{Namespaces: []string{"shop"}, PodPattern: DeploymentPods("web"), Containers: []string{"app", "istio-proxy"}}
+	pods := `namespace="shop",pod=~"web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5}"`
+	if got, want := sel.String(), "{"+pods+`,container=~"app|istio-proxy"}`; got != want {
+		t.Errorf("selector\n got %s\nwant %s", got, want)
+	}
+	q := PodStateQueries(sel)
+	for name, want := range map[string]string{
+		"start":    "max by (namespace, pod) (kube_pod_start_time{" + pods + "})",
+		"ready":    "max by (namespace, pod) (kube_pod_status_ready{" + pods + `,condition="true"})`,
+		"deletion": "max by (namespace, pod) (kube_pod_deletion_timestamp{" + pods + "})",
+		"requests": "max by (namespace, pod, container) (kube_pod_container_resource_requests{" + pods + `,container=~"app|istio-proxy",resource="cpu"})`,
+	} {
+		if q[name] != want {
+			t.Errorf("%s query\n got %s\nwant %s", name, q[name], want)
+		}
+	}
+	if got := withMatchers(Selector{}, `a="b"`); got != `{a="b"}` {
+		t.Errorf("empty selector with a matcher: %s", got)
+	}
+}
+
+// A Deployment's pod names: "web" does not match the pods of "web-api"
+// nor a ReplicaSet's name.
+func TestDeploymentPods(t *testing.T) {
+	re := regexp.MustCompile("^(?:" + DeploymentPods("web") + ")$")
+	for pod, want := range map[string]bool{
+		"web-7d9f5c8b6-x2vzq": true, "web-5b8-kkq2w": true,
+		"web-api-7d9f5c8b6-x2vzq": false, "web-7d9f5c8b6": false, "web-7d9f5c8b6-x2vz": false, "web-7a9f5c8b6-x2vzq": false,
+	} {
+		if got := re.MatchString(pod); got != want {
+			t.Errorf("%s: %v, want %v", pod, got, want)
 		}
 	}
 }
