@@ -81,10 +81,10 @@ func latencyChart(in Input, p percentile) (Chart, bool) {
 		return Chart{}, false
 	}
 	title := p.name + " latency against load, without and through " + ProxyLabel(in.Sweep.Proxy)
-	caption := "Latency from each call's actual send (service time), in milliseconds; the gap between a setting and the baseline is what the proxy (and its extra hops) adds. Lines join the median of a rate's repeats; the shaded band spans their minimum to maximum."
+	caption := "Latency from each call's actual send (service time), in milliseconds; the gap between a setting and the baseline is what the proxy (and its extra hops) adds. Lines join the median of a rate's repeats; the translucent bar at each rate spans their minimum to maximum."
 	if p.intended {
 		title = p.name + " latency from intended send times, without and through " + ProxyLabel(in.Sweep.Proxy)
-		caption = "Latency from each call's intended send time in the schedule, in milliseconds: it counts the time calls waited behind a slow one, which service time omits (coordinated omission). Lines join the median of a rate's repeats; the band spans their minimum to maximum."
+		caption = "Latency from each call's intended send time in the schedule, in milliseconds: it counts the time calls waited behind a slow one, which service time omits (coordinated omission). Lines join the median of a rate's repeats; the translucent bar at each rate spans their minimum to maximum."
 	}
 	return newChart(p.id(), title, caption, line), true
 }
@@ -122,22 +122,18 @@ func spread(lo, hi [][2]float64) bool {
 	return false
 }
 
-// addBand shades the area between lo and hi: an invisible line at lo, and
-// hi - lo stacked on it with its area filled.
+// addBand draws, at each rate, the span of its repeats from the minimum to
+// the maximum as a wide translucent bar behind the median: a band that
+// ECharts cannot mis-stack (on two value axes it stacks x, not y).
 func addBand(line *gocharts.Line, name string, lo, hi [][2]float64, color string) {
-	width := make([][2]float64, len(lo))
+	var data []opts.LineData
 	for i := range lo {
-		width[i] = [2]float64{lo[i][0], round(hi[i][1] - lo[i][1])}
+		data = append(data, opts.LineData{Value: []float64{lo[i][0], lo[i][1]}}, opts.LineData{Value: []float64{hi[i][0], hi[i][1]}}, opts.LineData{Value: nil})
 	}
-	stack := "band " + name
-	noSymbol := opts.LineChart{ShowSymbol: opts.Bool(false), Stack: stack}
-	line.AddSeries(name, points(lo), gocharts.WithLineChartOpts(noSymbol),
-		gocharts.WithLineStyleOpts(opts.LineStyle{Opacity: opts.Float(0)}), itemColor(color))
-	line.AddSeries(name, points(width), gocharts.WithLineChartOpts(noSymbol),
-		gocharts.WithLineStyleOpts(opts.LineStyle{Opacity: opts.Float(0)}), itemColor(color),
-		gocharts.WithAreaStyleOpts(opts.AreaStyle{Color: color, Opacity: opts.Float(0.18)}))
+	line.AddSeries(name, data,
+		gocharts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), ConnectNulls: opts.Bool(false)}),
+		gocharts.WithLineStyleOpts(opts.LineStyle{Color: color, Width: 9, Opacity: opts.Float(0.25)}), itemColor(color))
 }
-
 // baselinePoints is one point per baseline rate: the median of its valid
 // runs, or of all its runs when none was valid (a busy machine rejects many).
 func baselinePoints(runs []results.Run, p percentile) [][2]float64 {
