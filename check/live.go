@@ -32,8 +32,18 @@ type LiveScope struct {
 	IstioNamespace string
 	// Mesh, when set, replaces the mesh configuration read from the cluster.
 	Mesh *Mesh
-	// Telemetry narrows what each workload's traffic needs (PS402); nil: none.
+	// Telemetry narrows what each workload's traffic needs (PS402); nil:
+	// none. A Prometheus answers it in one query for the whole run
+	// (prom.Destinations, the capacity plan's destinations).
 	Telemetry Telemetry
+}
+
+// telemetryCoverage is a Telemetry that tells a workload it holds no
+// figures for (not scraped, or no outbound request in its window) from one
+// that called nothing: the first keeps the no-telemetry default, so that a
+// gap in the telemetry never reads as a workload that needs no service.
+type telemetryCoverage interface {
+	Covers(namespace, workload string) bool
 }
 
 // istioAPIVersions are the networking.istio.io versions tried, newest first.
@@ -298,7 +308,12 @@ func loadScopes(ctx context.Context, client kubernetes.Interface, dyn dynamic.In
 		}
 		sc.NeededHosts = []string{"./*", root + "/*"}
 		sc.NeedsSource = "no telemetry: what a namespace default Sidecar keeps, its own namespace and " + root
-		if scope.Telemetry != nil {
+		covered := scope.Telemetry != nil
+		if c, ok := scope.Telemetry.(telemetryCoverage); ok && covered && !c.Covers(ns, meta.Name) {
+			covered = false
+			sc.NeedsSource = "no telemetry for this workload in the window (no outbound request recorded): what a namespace default Sidecar keeps, its own namespace and " + root
+		}
+		if covered {
 			hosts, err := scope.Telemetry.OutboundHosts(ns, meta.Name)
 			if err != nil {
 				return fmt.Errorf("reading the traffic of %s %s/%s: %w", kind, ns, meta.Name, err)

@@ -20,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
+	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
+	"github.com/proxysizer/proxysizer/internal/promtest"
 )
 
 var harness *kubeharness.Harness
@@ -240,5 +242,55 @@ func TestLiveCleanNamespaceHasNoFindings(t *testing.T) {
 	}
 	if !slices.ContainsFunc(r.Inputs, func(s string) bool { return s == "namespace "+ns }) {
 		t.Errorf("inputs %v", r.Inputs)
+	}
+}
+
+// PS402 with telemetry from a real Prometheus: the services web called
+// (istio_requests_total, reporter="source", read in one query by
+// prom.Destinations) replace the namespace-default guess of what it needs.
+func TestLivePS402FromPrometheusTelemetry(t *testing.T) {
+	setupMesh(t)
+	ns := meshNamespace(t, "telemetry")
+	apply(t, "flawed.yaml", ns)
+	harness.WaitRolledOut(t, ns, "web")
+	created := time.Now()
+	exp := promtest.StartExporter(t, func(now time.Time) string {
+		n := now.Sub(created).Seconds() * 50
+		return fmt.Sprintf("# TYPE istio_requests_total counter\n"+
+			"istio_requests_total{reporter=\"source\",source_workload=\"web\",source_workload_namespace=%q,destination_service=\"svc-03.bulk.svc.cluster.local\",pod=\"web-1\"} %g\n"+
+			"istio_requests_total{reporter=\"source\",source_workload=\"web\",source_workload_namespace=%q,destination_service=\"PassthroughCluster\",pod=\"web-1\"} %g\n", ns, n, ns, n)
+	})
+	p := promtest.Start(t, exp.Addr)
+	p.WaitForSamples(t, `istio_requests_total`, 2, 30*time.Second)
+	time.Sleep(3 * time.Second) // a few samples for increase()
+	c, err := prom.New(prom.Config{URL: p.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dest, err := c.Destinations(ctx, []string{ns}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadCluster(ctx, harness.Client, harness.Dynamic, LiveScope{Namespaces: []string{ns}, Telemetry: dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.QueriesSent() != 1 {
+		t.Errorf("%d queries for the destinations, want 1", c.QueriesSent())
+	}
+	r, err := Run(s, Options{Only: []string{"PS402"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Needs: istio-system's service ports and svc-03's one port, not web's namespace.
+	needs := countServicePorts(t, "istio-system") + 1
+	var msg string
+	for _, f := range r.Findings {
+		msg += f.Message
+	}
+	if !strings.Contains(msg, fmt.Sprintf("where its traffic needs %d (telemetry: 1 destination service(s) called, and istio-system)", needs)) {
+		t.Errorf("PS402 %q: want %d needed from the telemetry", msg, needs)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -129,4 +130,45 @@ func TestReadMeshConfigFromTheAPIServer(t *testing.T) {
 func dump(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// StatefulSets are workloads too: listed beside the Deployments page by
+// page, read by name, their pods matched in memory from one listing.
+func TestStatefulSetsAndOnePodListing(t *testing.T) {
+	defer cluster.SetPageSize(2)()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := harness.Namespace(t, "sts")
+	harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "web", 2, nil))
+	for _, name := range []string{"db", "cache", "queue"} {
+		d := kubeharness.NewDeployment(ns, name, 1, map[string]string{sizing.AnnotationProxyCPU: "300m"})
+		st := &appsv1.StatefulSet{ObjectMeta: d.ObjectMeta, Spec: appsv1.StatefulSetSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, Template: d.Spec.Template, ServiceName: name}}
+		if _, err := harness.Client.AppsV1().StatefulSets(ns).Create(ctx, st, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, err := cluster.ListWorkloadsOf(ctx, harness.Client, ns, cluster.KindDeployment, cluster.KindStatefulSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.String())
+	}
+	want := []string{"deployment " + ns + "/web", "statefulset " + ns + "/cache", "statefulset " + ns + "/db", "statefulset " + ns + "/queue"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	db, err := cluster.ReadWorkload(ctx, harness.Client, cluster.KindStatefulSet, ns, "db")
+	if err != nil || db.Kind != cluster.KindStatefulSet || db.Template.Annotations[sizing.AnnotationProxyCPU] != "300m" || db.Replicas != 1 {
+		t.Errorf("statefulset db: %+v, %v", db, err)
+	}
+	pods, err := cluster.ListAllPods(ctx, harness.Client, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := cluster.PodsOf(ws[0], pods)
+	if err != nil || len(mine) != 2 {
+		t.Errorf("web's pods from one listing: %d, %v", len(mine), err)
+	}
 }

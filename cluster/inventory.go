@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -73,18 +74,62 @@ type svcInfo struct {
 // for each Sidecar resource of the namespace (and the root namespace's
 // default) the part its egress hosts keep.
 func ReadInventory(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, ns string, o InventoryOptions) (*Inventory, error) {
+	o = o.withDefaults()
+	services, err := ReadMeshServices(ctx, client, o.ClusterDomain)
+	if err != nil {
+		return nil, err
+	}
+	return InventoryWith(ctx, dyn, ns, services, o)
+}
+
+func (o InventoryOptions) withDefaults() InventoryOptions {
 	if o.ClusterDomain == "" {
 		o.ClusterDomain = "cluster.local"
 	}
 	if o.RootNamespace == "" {
 		o.RootNamespace = "istio-system"
 	}
-	inv := &Inventory{Namespace: ns, ClusterDomain: o.ClusterDomain, Sidecars: []SidecarScope{}, Notes: []string{}}
-	services, err := listServices(ctx, client, o.ClusterDomain)
+	return o
+}
+
+// MeshServices are every service of the mesh with its ports and ready
+// endpoints: listed once, they serve the inventory of every namespace of a
+// fleet.
+type MeshServices struct {
+	list []svcInfo
+}
+
+// ReadMeshServices lists the services and endpoint slices of every
+// namespace, page by page.
+func ReadMeshServices(ctx context.Context, client kubernetes.Interface, clusterDomain string) (*MeshServices, error) {
+	if clusterDomain == "" {
+		clusterDomain = "cluster.local"
+	}
+	list, err := listServices(ctx, client, clusterDomain)
 	if err != nil {
 		return nil, err
 	}
-	inv.Unscoped = count(services, func(svcInfo) bool { return true })
+	return &MeshServices{list: list}, nil
+}
+
+// All is what a proxy with no Sidecar resource holds: every service.
+func (m *MeshServices) All() Scope { return count(m.list, func(svcInfo) bool { return true }) }
+
+// ScopeOf is what a Sidecar with these egress hosts keeps for a workload of
+// namespace ns (EgressHostMatches' syntax).
+func (m *MeshServices) ScopeOf(ns string, hosts []string) Scope {
+	return count(m.list, func(svc svcInfo) bool {
+		return slices.ContainsFunc(hosts, func(h string) bool { return EgressHostMatches(h, ns, svc.ns, svc.fqdn) })
+	})
+}
+
+// InventoryWith is ReadInventory over services already listed: it reads
+// only the Sidecar resources of ns (and of the root namespace when ns has
+// no default one).
+func InventoryWith(ctx context.Context, dyn dynamic.Interface, ns string, services *MeshServices, o InventoryOptions) (*Inventory, error) {
+	o = o.withDefaults()
+	inv := &Inventory{Namespace: ns, ClusterDomain: o.ClusterDomain, Sidecars: []SidecarScope{}, Notes: []string{}}
+	inv.Unscoped = services.All()
 
 	version, items, err := listSidecars(ctx, dyn, ns)
 	if err != nil {
@@ -96,7 +141,7 @@ func ReadInventory(ctx context.Context, client kubernetes.Interface, dyn dynamic
 	}
 	inv.SidecarAPI = "networking.istio.io/" + version
 	for _, u := range items {
-		inv.Sidecars = append(inv.Sidecars, sidecarScope(u, services))
+		inv.Sidecars = append(inv.Sidecars, sidecarScope(u, services.list))
 	}
 	for i := range inv.Sidecars {
 		if len(inv.Sidecars[i].WorkloadSelector) == 0 {
@@ -113,9 +158,9 @@ func ReadInventory(ctx context.Context, client kubernetes.Interface, dyn dynamic
 			inv.Notes = append(inv.Notes, fmt.Sprintf("could not read Sidecars of the root namespace %s: %v", o.RootNamespace, err))
 		}
 		for _, u := range root {
-			if s := sidecarScope(u, services); len(s.WorkloadSelector) == 0 {
+			if s := sidecarScope(u, services.list); len(s.WorkloadSelector) == 0 {
 				// A root-namespace Sidecar's "." means the workload's namespace.
-				s = sidecarScopeIn(u, services, ns)
+				s = sidecarScopeIn(u, services.list, ns)
 				inv.Default = &s
 				inv.Notes = append(inv.Notes, fmt.Sprintf("the namespace has no default Sidecar: the root namespace's %s/%s applies", o.RootNamespace, s.Name))
 				break
@@ -126,6 +171,21 @@ func ReadInventory(ctx context.Context, client kubernetes.Interface, dyn dynamic
 		inv.Notes = append(inv.Notes, "no default Sidecar applies to the namespace: workloads without a workload-specific Sidecar hold every service of the mesh")
 	}
 	return inv, nil
+}
+
+// Holds is what the proxy of a workload with these pod labels holds: the
+// namespace's Sidecar that selects it, else the default one, else every
+// service of the mesh; source names which.
+func (inv *Inventory) Holds(podLabels map[string]string) (s Scope, source string) {
+	for _, side := range inv.Sidecars {
+		if len(side.WorkloadSelector) > 0 && labels.SelectorFromSet(side.WorkloadSelector).Matches(labels.Set(podLabels)) {
+			return side.Scope, fmt.Sprintf("Sidecar %s/%s", side.Namespace, side.Name)
+		}
+	}
+	if inv.Default != nil {
+		return inv.Default.Scope, fmt.Sprintf("Sidecar %s/%s", inv.Default.Namespace, inv.Default.Name)
+	}
+	return inv.Unscoped, "no Sidecar applies: every service of the mesh"
 }
 
 func count(services []svcInfo, keep func(svcInfo) bool) Scope {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -18,9 +19,12 @@ import (
 // WorkloadKind is a kind of controller that runs pods from a template.
 type WorkloadKind string
 
-// The kinds read today. A StatefulSet is read the same way: its template,
-// selector and replicas.
-const KindDeployment WorkloadKind = "Deployment"
+// The kinds read: both run pods from a template, with a selector and a
+// replica count, and take the same pod-template annotations.
+const (
+	KindDeployment  WorkloadKind = "Deployment"
+	KindStatefulSet WorkloadKind = "StatefulSet"
+)
 
 // Workload is a controller of pods from a pod template, with what sizing
 // and the sidecar's discovery need of it.
@@ -52,6 +56,16 @@ func DeploymentWorkload(d *appsv1.Deployment) Workload {
 		Labels: d.Labels, Replicas: replicas, Selector: d.Spec.Selector, Template: d.Spec.Template}
 }
 
+// StatefulSetWorkload is a StatefulSet as a Workload.
+func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
+	replicas := int32(1)
+	if s.Spec.Replicas != nil {
+		replicas = *s.Spec.Replicas
+	}
+	return Workload{Kind: KindStatefulSet, Namespace: s.Namespace, Name: s.Name, UID: s.UID, Generation: s.Generation,
+		Labels: s.Labels, Replicas: replicas, Selector: s.Spec.Selector, Template: s.Spec.Template}
+}
+
 // ReadWorkload reads one workload.
 func ReadWorkload(ctx context.Context, client kubernetes.Interface, kind WorkloadKind, ns, name string) (Workload, error) {
 	switch kind {
@@ -61,21 +75,83 @@ func ReadWorkload(ctx context.Context, client kubernetes.Interface, kind Workloa
 			return Workload{}, fmt.Errorf("reading deployment %s/%s: %w", ns, name, err)
 		}
 		return DeploymentWorkload(d), nil
+	case KindStatefulSet:
+		s, err := client.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return Workload{}, fmt.Errorf("reading statefulset %s/%s: %w", ns, name, err)
+		}
+		return StatefulSetWorkload(s), nil
 	}
-	return Workload{}, fmt.Errorf("%s %s/%s: only Deployments are supported", kind, ns, name)
+	return Workload{}, fmt.Errorf("%s %s/%s: only Deployments and StatefulSets are supported", kind, ns, name)
 }
 
-// ListWorkloads lists the workloads of namespace ns ("": every namespace),
-// page by page, sorted by namespace and name within each kind.
+// ListWorkloads lists the Deployments of namespace ns ("": every
+// namespace), page by page, sorted by namespace and name.
 func ListWorkloads(ctx context.Context, client kubernetes.Interface, ns string) ([]Workload, error) {
+	return ListWorkloadsOf(ctx, client, ns, KindDeployment)
+}
+
+// ListWorkloadsOf lists the workloads of the given kinds in namespace ns
+// ("": every namespace), page by page: each kind in turn, sorted by
+// namespace and name within it.
+func ListWorkloadsOf(ctx context.Context, client kubernetes.Interface, ns string, kinds ...WorkloadKind) ([]Workload, error) {
 	var out []Workload
+	for _, kind := range kinds {
+		var list pager.ListPageFunc
+		var convert func(runtime.Object) Workload
+		switch kind {
+		case KindDeployment:
+			list = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return client.AppsV1().Deployments(ns).List(ctx, o)
+			}
+			convert = func(obj runtime.Object) Workload { return DeploymentWorkload(obj.(*appsv1.Deployment)) }
+		case KindStatefulSet:
+			list = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return client.AppsV1().StatefulSets(ns).List(ctx, o)
+			}
+			convert = func(obj runtime.Object) Workload { return StatefulSetWorkload(obj.(*appsv1.StatefulSet)) }
+		default:
+			return nil, fmt.Errorf("listing %ss: only Deployments and StatefulSets are supported", kind)
+		}
+		if err := listPages(ctx, list, func(obj runtime.Object) { out = append(out, convert(obj)) }); err != nil {
+			return nil, fmt.Errorf("listing %ss%s: %w", strings.ToLower(string(kind)), inNamespace(ns), err)
+		}
+	}
+	return out, nil
+}
+
+// ListAllPods lists the pods of namespace ns ("": every namespace) that are
+// not terminating, page by page: one listing for a fleet, matched to its
+// workloads in memory (PodsOf) instead of one request per workload.
+func ListAllPods(ctx context.Context, client kubernetes.Interface, ns string) ([]corev1.Pod, error) {
+	var out []corev1.Pod
 	err := listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		return client.AppsV1().Deployments(ns).List(ctx, o)
+		return client.CoreV1().Pods(ns).List(ctx, o)
 	}, func(obj runtime.Object) {
-		out = append(out, DeploymentWorkload(obj.(*appsv1.Deployment)))
+		if p := obj.(*corev1.Pod); p.DeletionTimestamp == nil {
+			out = append(out, *p)
+		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing deployments%s: %w", inNamespace(ns), err)
+		return nil, fmt.Errorf("listing pods%s: %w", inNamespace(ns), err)
+	}
+	return out, nil
+}
+
+// PodsOf keeps the pods of w's namespace that its selector matches.
+func PodsOf(w Workload, pods []corev1.Pod) ([]corev1.Pod, error) {
+	if w.Selector == nil {
+		return nil, nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("%s selector: %w", w, err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods {
+		if p.Namespace == w.Namespace && sel.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }

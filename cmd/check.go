@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 	utilversion "k8s.io/apimachinery/pkg/util/version"
@@ -45,6 +46,8 @@ type checkFlags struct {
 	only, skip     []string
 	allNamespaces  bool
 	istioNamespace string
+	prom           promFlags
+	telemetry      string
 }
 
 func newCheckCmd() *cobra.Command {
@@ -67,7 +70,7 @@ cluster cannot be read.`,
   proxysizer check -n shop deployment/web
   proxysizer check -A --fail-on error`,
 		RunE: func(c *cobra.Command, args []string) error {
-			opts, workloads, err := f.validate(args)
+			opts, workloads, err := f.validate(c.Flags().Changed, args)
 			if err != nil {
 				return err
 			}
@@ -106,6 +109,8 @@ cluster cannot be read.`,
 	fl.StringSliceVar(&f.skip, "skip", nil, "leave these checks out (IDs or names), comma-separated")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "check every namespace of the cluster")
 	fl.StringVar(&f.istioNamespace, "istio-namespace", "istio-system", "the namespace of istiod and its ConfigMaps (live)")
+	f.prom.register(c, " (live): PS402 then compares the clusters a proxy holds with the services its workload called")
+	fl.StringVar(&f.telemetry, "telemetry-window", "7d", "with --prometheus-url: the window of traffic that says which services a workload calls")
 	return c
 }
 
@@ -114,7 +119,7 @@ var workloadKinds = map[string]string{"deployment": "Deployment", "deploy": "Dep
 // workloadArg is one KIND/NAME argument.
 type workloadArg struct{ kind, name string }
 
-func (f *checkFlags) validate(args []string) (check.Options, []workloadArg, error) {
+func (f *checkFlags) validate(set func(string) bool, args []string) (check.Options, []workloadArg, error) {
 	var o check.Options
 	var ws []workloadArg
 	if err := f.kube.validate(); err != nil {
@@ -143,6 +148,17 @@ func (f *checkFlags) validate(args []string) (check.Options, []workloadArg, erro
 	}
 	if len(f.files) > 0 && f.allNamespaces {
 		return o, nil, flagError("all-namespaces", "checks a cluster: it cannot be combined with -f")
+	}
+	if err := f.prom.validate(set, false); err != nil {
+		return o, nil, err
+	}
+	if f.prom.url != "" && len(f.files) > 0 {
+		return o, nil, flagError("prometheus-url", "reads a live cluster's telemetry: it cannot be combined with -f")
+	}
+	if w, err := model.ParseDuration(f.telemetry); err != nil || w <= 0 {
+		return o, nil, flagError("telemetry-window", "expected a duration > 0 such as 7d, got %q", f.telemetry)
+	} else if f.prom.url == "" && set("telemetry-window") {
+		return o, nil, flagError("telemetry-window", "needs --prometheus-url")
 	}
 	if len(validation.IsDNS1123Label(f.istioNamespace)) > 0 {
 		return o, nil, flagError("istio-namespace", "expected a namespace name, got %q", f.istioNamespace)
@@ -218,6 +234,11 @@ func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 		}
 		ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
 		defer cancel()
+		if f.prom.url != "" {
+			if scope.Telemetry, err = f.destinations(ctx, scope.Namespaces); err != nil {
+				return nil, "", err
+			}
+		}
 		if set, err = check.LoadCluster(ctx, clients.Typed, clients.Dynamic, scope); err != nil {
 			return nil, "", err
 		}
@@ -234,6 +255,17 @@ func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 		}
 	}
 	return set, ns, nil
+}
+
+// destinations reads, in one query, the services every workload of the
+// namespaces (nil: all) called over the telemetry window.
+func (f *checkFlags) destinations(ctx context.Context, namespaces []string) (check.Telemetry, error) {
+	pc, err := f.prom.client()
+	if err != nil {
+		return nil, flagError("prometheus-url", "%v", err)
+	}
+	w, _ := model.ParseDuration(f.telemetry)
+	return pc.Destinations(ctx, namespaces, time.Duration(w), time.Now())
 }
 
 func writeCheckReport(w io.Writer, format string, r *check.Report) error {

@@ -1,10 +1,13 @@
-// Package prom queries a Prometheus for container series of many workloads
-// at once: every query aggregates inside Prometheus by namespace, pod and
-// container, and its result comes back keyed by those three labels, so a
-// caller asks one query per figure however many workloads it covers. It
-// reads Prometheus' configuration for the scrape interval, and sends a
-// bearer token read from a file at each request (so that a rotated token is
-// picked up) without ever printing it.
+// Package prom queries a Prometheus for the series of many workloads at
+// once: every query aggregates inside Prometheus, so a caller asks one query
+// per figure however many workloads it covers. The container queries
+// aggregate by namespace, pod and container (Key); the fleet queries of
+// Istio's and cAdvisor's series aggregate by workload (WorkloadKey), with the
+// workload of a cAdvisor series derived from its pod's name inside the
+// query (WorkloadOfPod). Vector returns any other grouping as label sets.
+// It reads Prometheus' configuration for the scrape interval, counts the
+// queries it sends, and sends a bearer token read from a file at each
+// request (so that a rotated token is picked up) without ever printing it.
 package prom
 
 import (
@@ -16,6 +19,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	promapi "github.com/prometheus/client_golang/api"
@@ -46,7 +50,12 @@ type Client struct {
 	api     promv1.API
 	url     string
 	timeout time.Duration
+	sent    atomic.Int64
 }
+
+// QueriesSent is how many PromQL queries (instant and range) the client
+// has sent.
+func (c *Client) QueriesSent() int64 { return c.sent.Load() }
 
 // New builds a client; it sends nothing (a bad URL is its only error).
 func New(cfg Config) (*Client, error) {
@@ -246,6 +255,33 @@ func (c *Client) Instant(ctx context.Context, expr string, at time.Time) (map[Ke
 	return out, nil
 }
 
+// Sample is one series of an instant query's result: its labels and value.
+type Sample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// Vector evaluates expr at at and returns every series with its labels,
+// for groupings other than Key's.
+func (c *Client) Vector(ctx context.Context, expr string, at time.Time) ([]Sample, error) {
+	vec, err := evaluate[model.Vector](ctx, c, "query", "vector", expr, func(ctx context.Context) (model.Value, error) {
+		v, _, _, err := c.api.Query(ctx, expr, at)
+		return v, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sample, 0, len(vec))
+	for _, s := range vec {
+		labels := make(map[string]string, len(s.Metric))
+		for k, v := range s.Metric {
+			labels[string(k)] = string(v)
+		}
+		out = append(out, Sample{Labels: labels, Value: float64(s.Value)})
+	}
+	return out, nil
+}
+
 // Point is one sample of a range query.
 type Point struct {
 	Time  time.Time
@@ -278,6 +314,7 @@ func evaluate[T model.Value](ctx context.Context, c *Client, kind, want, expr st
 	var zero T
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	c.sent.Add(1)
 	v, err := run(ctx)
 	if err != nil {
 		return zero, c.failed(kind+" "+expr, err)

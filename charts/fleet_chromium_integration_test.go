@@ -1,0 +1,77 @@
+//go:build integration
+
+package charts_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/proxysizer/proxysizer/charts"
+	"github.com/proxysizer/proxysizer/internal/testenv"
+)
+
+// TestCapacityReportRendersInChromium loads the capacity page in headless
+// Chromium: every chart draws its series, and the note holding markup
+// stays text. The screenshot goes beside the sweep report's.
+func TestCapacityReportRendersInChromium(t *testing.T) {
+	chromium := testenv.RequireBinary(t, "chromium", "apt-get install chromium")
+	r := fleetReport(t)
+	var page bytes.Buffer
+	if err := charts.RenderCapacity(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.LastIndex(page.String(), "</body>")
+	probed := page.String()[:cut] + probe + page.String()[cut+len("</body>"):]
+	file := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(file, []byte(probed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := runChromium(t, chromium, "--dump-dom", "file://"+file)
+	m := renderCheckRE.FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no render-check in the DOM:\n%.2000s", dom)
+	}
+	var got renderCheck
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
+		t.Fatal(err)
+	}
+	built, _ := charts.FleetCharts(r)
+	if got.ECharts != "5.6.0" || len(got.Errors) > 0 || len(got.Charts) != len(built) {
+		t.Fatalf("ECharts %q, errors %v, %d charts of %d", got.ECharts, got.Errors, len(got.Charts), len(built))
+	}
+	for i, c := range got.Charts {
+		if c.ID != built[i].ID || len(c.Series) != len(seriesOf(t, built[i])) {
+			t.Errorf("chart %d: %s with %d series, want %s with %d", i, c.ID, len(c.Series), built[i].ID, len(seriesOf(t, built[i])))
+		}
+		for _, s := range c.Series {
+			if s.Points == 0 {
+				t.Errorf("%s: series %q drew no points", c.ID, s.Name)
+			}
+		}
+	}
+	if p := pwnedRE.FindStringSubmatch(dom); p == nil || p[1] != "undefined" {
+		t.Errorf("window.__pwned after load: %v: the note ran as script", p)
+	}
+	out := os.Getenv("PROXYSIZER_TEST_OUT")
+	if out == "" {
+		out = filepath.Join("testdata", "out")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot, err := filepath.Abs(filepath.Join(out, "capacity.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(shot)
+	runChromium(t, chromium, "--screenshot="+shot, "--window-size=1400,3600", "--hide-scrollbars", "file://"+file)
+	if info, err := os.Stat(shot); err != nil || info.Size() < 50_000 {
+		t.Fatalf("screenshot %s: %v", shot, err)
+	}
+	t.Logf("screenshot: %s", shot)
+}
