@@ -78,6 +78,7 @@ type Card struct {
 	NotChosen         []string
 	PlanCmd           string
 	Annotation        []Fact // the figures to put in the manifests
+	AnnotationHeading string
 	AnnotationNote    string
 }
 
@@ -203,7 +204,7 @@ func card(in Input) *Card {
 	r := in.Recommendation
 	c := &Card{Target: fmt.Sprintf("%g inbound RPS per pod: %.0f sidecar RPS, %.0f at the peak with headroom", in.TargetInboundRPS, r.TargetSidecarRPS, r.PeakSidecarRPS),
 		TargetNote: in.TargetAssumed, NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand,
-		Indistinguishable: r.Indistinguishable, TieRule: r.TieRule, AnnotationNote: in.AnnotationsNote}
+		Indistinguishable: r.Indistinguishable, TieRule: r.TieRule, AnnotationNote: in.AnnotationsNote, AnnotationHeading: AnnotationsHeading(in.Annotations)}
 	if r.SLOP99Ms > 0 {
 		c.Target += fmt.Sprintf(", p99 within %g ms", r.SLOP99Ms)
 	}
@@ -223,6 +224,16 @@ func card(in Input) *Card {
 		c.RunnerWhy = ru.Reason
 	}
 	return c
+}
+
+// AnnotationsHeading says what the annotation block sets: all four
+// resources, or three when no CPU limit is recommended (once any is set,
+// Istio merges none of the others from the mesh defaults).
+func AnnotationsHeading(annotations map[string]string) string {
+	if _, limited := annotations[sizing.AnnotationProxyCPULimit]; limited {
+		return "all four resources: Istio drops any not annotated"
+	}
+	return "no CPU limit, on purpose: Istio merges none of the resources not annotated"
 }
 
 // RequestText is a CPU request with what it rests on: "160m: the upper end

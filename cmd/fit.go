@@ -304,7 +304,7 @@ func writeRecommendation(out io.Writer, a *analysis.Analysis, profileFile, planC
 		fmt.Fprintf(out, "  (%d setting(s) not considered for running more workers than ceil(CPU limit): --allow-concurrency-above-limit considers them)\n", rec.RejectedAboveLimit)
 	}
 	if len(c.Annotations) > 0 {
-		fmt.Fprintf(out, "  pod annotations (all four resources: Istio drops any not annotated):\n    # %s\n", c.AnnotationsNote)
+		fmt.Fprintf(out, "  pod annotations (%s):\n    # %s\n", charts.AnnotationsHeading(c.Annotations), c.AnnotationsNote)
 		for _, k := range slices.Sorted(maps.Keys(c.Annotations)) {
 			fmt.Fprintf(out, "    %s: %q\n", k, c.Annotations[k])
 		}

@@ -56,7 +56,7 @@ func Markdown(in Input) string {
 			p("- not chosen: %s\n", md(r))
 		}
 		if len(c.Annotation) > 0 {
-			p("\nPod annotations (all four resources: Istio drops any not annotated):\n\n```yaml\n")
+			p("\nPod annotations (%s):\n\n```yaml\n", md(c.AnnotationHeading))
 			p("# %s\n", c.AnnotationNote)
 			for _, a := range c.Annotation {
 				p("%s: %q\n", a.Label, a.Value)

@@ -30,6 +30,12 @@ const (
 	// DefaultSearchMaxTime bounds each setting's search; loadgen's 15
 	// minutes is for one search on its own.
 	DefaultSearchMaxTime = 5 * time.Minute
+	// SearchFailRetries measures a failing search step once more before
+	// the search believes it: one noisy step early in a search (a late
+	// schedule on a busy machine) would otherwise bisect the setting's
+	// capacity down to a fraction of what it carries, and the capacity is
+	// what the recommendation rests on.
+	SearchFailRetries = 1
 	// MaxConcurrency and MaxOutboundPerRequest bound the grid and the lab
 	// app's fan-out to what one machine or pod can run.
 	MaxConcurrency        = 64
@@ -200,7 +206,7 @@ func (r Request) search(o *Options) error {
 	}
 	o.SearchDuration = r.SearchDuration
 	o.Search = loadgen.SearchOptions{SLO: loadgen.SLO{P99: r.SLOP99}, StartQPS: r.SearchStartRPS,
-		MaxSteps: r.SearchMaxSteps, MaxTime: r.SearchMaxTime}
+		MaxSteps: r.SearchMaxSteps, MaxTime: r.SearchMaxTime, FailRetries: SearchFailRetries}
 	return nil
 }
 
