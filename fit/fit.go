@@ -343,8 +343,9 @@ func confidence(c model.CPUCost, i int) *float64 {
 }
 
 // choose takes the model with the smaller largest held-out error; the line
-// when they tie or the concave curve cannot be judged (it needs a rate more
-// than the line): a curve is not preferred on faith.
+// when they tie, when the concave fit is the line (its exponent at 1), or
+// when the concave curve cannot be judged (it needs a rate more than the
+// line): a curve is not preferred on faith.
 func (f *CPUFit) choose() {
 	line, concave := f.Line(), f.Concave()
 	f.Chosen = model.ModelLine
@@ -355,6 +356,8 @@ func (f *CPUFit) choose() {
 		f.ChoiceReason = fmt.Sprintf("the line (held-out error %.1f%%): the concave curve could not be fitted (%s)", 100*line.MaxHeldOutErr, concave.NotFitted)
 	case !concave.Judged:
 		f.ChoiceReason = fmt.Sprintf("the line (held-out error %.1f%%): the concave curve needs 4 rates to be judged on held-out rates, %d measured", 100*line.MaxHeldOutErr, f.Rates)
+	case concave.Cost.Model() != model.ModelConcave:
+		f.ChoiceReason = fmt.Sprintf("the line (held-out error %.1f%%): the concave fit's exponent went to 1, the line itself", 100*line.MaxHeldOutErr)
 	case concave.MaxHeldOutErr < line.MaxHeldOutErr:
 		f.Chosen = model.ModelConcave
 		f.ChoiceReason = fmt.Sprintf("the concave curve: held-out error %.1f%% against the line's %.1f%%", 100*concave.MaxHeldOutErr, 100*line.MaxHeldOutErr)
