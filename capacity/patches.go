@@ -243,44 +243,46 @@ func Files(f *Fleet, r *Report) ([]File, error) {
 	return out, nil
 }
 
-// WriteFiles writes the files into dir, each atomically; the patches go
-// into a fresh directory that replaces patches/ whole, so that no patch of
-// an earlier run is left beside this run's. It returns the paths written
-// (patches/ as one).
+// OutputFiles and OutputDirs are every name WriteFiles replaces in its
+// directory.
+var (
+	OutputFiles = []string{HTMLFile, MarkdownFile, JSONFile, CSVFile}
+	OutputDirs  = []string{PatchesDir}
+)
+
+// CheckOutputDir says, before any work, whether WriteFiles may write into
+// dir: a new or empty directory, or one of ours (results.CheckOutputDir).
+func CheckOutputDir(dir string) error { return results.CheckOutputDir(dir, OutputFiles, OutputDirs) }
+
+// WriteFiles writes the files into dir, all or none (results.Stage): the
+// patches go into a fresh directory that replaces patches/ whole, so that
+// no patch of an earlier run is left beside this run's. It refuses a
+// directory of files proxysizer did not write. It returns the paths
+// written (patches/ as one).
 func WriteFiles(dir string, files []File) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	staging, err := os.MkdirTemp(dir, ".patches-")
+	st, err := results.NewStage(dir, OutputFiles, OutputDirs)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(staging)
-	var written []string
+	defer st.Discard()
+	if err := os.Mkdir(filepath.Join(st.Dir(), PatchesDir), 0o755); err != nil {
+		return nil, err
+	}
+	var written, names []string
 	patches := 0
 	for _, f := range files {
-		if rest, ok := strings.CutPrefix(f.Path, PatchesDir+"/"); ok {
-			if err := results.WriteFileAtomic(filepath.Join(staging, filepath.FromSlash(rest)), f.Content); err != nil {
-				return nil, err
-			}
+		if err := results.WriteFileAtomic(filepath.Join(st.Dir(), filepath.FromSlash(f.Path)), f.Content); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(f.Path, PatchesDir+"/") {
 			patches++
 			continue
 		}
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := results.WriteFileAtomic(p, f.Content); err != nil {
-			return nil, err
-		}
-		written = append(written, p)
+		names = append(names, f.Path)
+		written = append(written, filepath.Join(dir, filepath.FromSlash(f.Path)))
 	}
-	final := filepath.Join(dir, PatchesDir)
-	old := final + ".old"
-	_ = os.RemoveAll(old)
-	if err := os.Rename(final, old); err != nil && !os.IsNotExist(err) {
+	if err := st.Commit(append(names, PatchesDir)); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(staging, final); err != nil {
-		return nil, err
-	}
-	_ = os.RemoveAll(old)
-	return append(written, fmt.Sprintf("%s/ (%d files)", final, patches)), nil
+	return append(written, fmt.Sprintf("%s/ (%d files)", filepath.Join(dir, PatchesDir), patches)), nil
 }

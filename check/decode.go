@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -22,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
+
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // StdinName is the path that means standard input, as kubectl's -f -.
@@ -82,9 +85,9 @@ func ReadPaths(paths []string, stdin io.Reader, defaultNamespace string) (*Set, 
 	s := &Set{}
 	for _, p := range paths {
 		if p == StdinName {
-			data, err := io.ReadAll(stdin)
+			data, err := safefile.Read(stdin, "stdin", safefile.MaxManifest)
 			if err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
+				return nil, fmt.Errorf("reading %w", err)
 			}
 			if err := s.ReadManifests(data, "stdin", defaultNamespace); err != nil {
 				return nil, err
@@ -96,9 +99,9 @@ func ReadPaths(paths []string, stdin io.Reader, defaultNamespace string) (*Set, 
 			return nil, err
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := safefile.ReadStream(f, safefile.MaxManifest)
 			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", f, err)
+				return nil, fmt.Errorf("reading %s: %w", f, unwrap(err))
 			}
 			if err := s.ReadManifests(data, f, defaultNamespace); err != nil {
 				return nil, err
@@ -307,4 +310,17 @@ func hpaFromV1(h *autoscalingv1.HorizontalPodAutoscaler) *autoscalingv2.Horizont
 		}}
 	}
 	return out
+}
+
+// unwrap drops the path a file error repeats after the caller's own.
+func unwrap(err error) error {
+	var bad *safefile.Error
+	if errors.As(err, &bad) {
+		return bad.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -8,9 +8,12 @@
 // annotation controller, which changes a Deployment's Istio sidecar
 // settings one setting at a time, waits for each rollout, and puts the
 // original annotations back exactly, from the journal it writes before the
-// first patch (Controller, RestoreFromJournal). Prometheus queries are in
-// cluster/prom.
+// first patch (Controller, RestoreFromJournal), and which trusts nothing in
+// a journal it did not check: the names' syntax and only the managed keys
+// (ParseJournal). Prometheus queries are in cluster/prom. A configuration
+// that cannot be loaded or an unknown context is an *input.Error naming the
+// kubeconfig or the context.
 //
 // Every call is bounded in time: rollouts by their timeout, every request
-// by the caller's context.
+// by the caller's context and Access.Timeout (connecting and TLS included).
 package cluster

@@ -2,14 +2,25 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
 
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
 )
 
 // JournalVersion is the journal format's version.
@@ -64,23 +75,99 @@ func DefaultJournalPath(namespace, deployment string) string {
 	return filepath.Join(dir, "proxysizer", fmt.Sprintf("kube-%s-%s.journal.json", namespace, deployment))
 }
 
-// ReadJournal reads and checks a journal file.
+// ErrBadJournal is a journal file that cannot be trusted to restore from:
+// not a regular file, too large, not a proxysizer journal, or one naming
+// an object or an annotation a sweep never touches.
+var ErrBadJournal = errors.New("not a journal proxysizer can restore from")
+
+// ReadJournal reads and checks a journal file. A restore patches the
+// cluster with what the journal says, so nothing in it is trusted: an
+// edited journal could otherwise remove any annotation of any Deployment.
 func ReadJournal(path string) (*Journal, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, err := safefile.ReadFile(path, safefile.MaxJournal)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var j Journal
-	if err := json.Unmarshal(data, &j); err != nil {
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadJournal, err)
+	}
+	j, err := ParseJournal(data)
+	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	if j.Version != JournalVersion || j.Tool != "proxysizer" {
-		return nil, fmt.Errorf("journal %s: not a proxysizer journal of version %d", path, JournalVersion)
+	return j, nil
+}
+
+// ParseJournal reads a journal's content and checks it: the format and
+// version, the namespace and Deployment names, and that the keys it
+// restores are only the managed ones (ManagedKeys), with values of their
+// kind (a ProxyConfig document, CPU and memory quantities).
+func ParseJournal(data []byte) (*Journal, error) {
+	var j Journal
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("%w: not valid JSON: %v", ErrBadJournal, err)
 	}
-	if j.Namespace == "" || j.Deployment == "" || len(j.ManagedKeys) == 0 {
-		return nil, fmt.Errorf("journal %s: namespace, deployment and managed_keys are required", path)
+	if err := j.check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadJournal, err)
 	}
 	return &j, nil
+}
+
+func (j *Journal) check() error {
+	switch {
+	case j.Version != JournalVersion || j.Tool != "proxysizer":
+		return fmt.Errorf("not a proxysizer journal of version %d", JournalVersion)
+	case j.Namespace == "" || j.Deployment == "" || len(j.ManagedKeys) == 0:
+		return errors.New("namespace, deployment and managed_keys are required")
+	case len(validation.IsDNS1123Label(j.Namespace)) > 0:
+		return fmt.Errorf("namespace %q is not a namespace name (lower-case letters, digits, '-')", j.Namespace)
+	case len(validation.IsDNS1123Subdomain(j.Deployment)) > 0:
+		return fmt.Errorf("deployment %q is not a Deployment name (lower-case letters, digits, '-', '.')", j.Deployment)
+	case len(j.UID) > 128:
+		return fmt.Errorf("uid is %d characters long, not a Kubernetes UID", len(j.UID))
+	}
+	seen := map[string]bool{}
+	for _, k := range j.ManagedKeys {
+		if !slices.Contains(ManagedKeys, k) {
+			return fmt.Errorf("managed_keys holds %q, which a sweep never sets (only %s)", k, strings.Join(ManagedKeys, ", "))
+		}
+		if seen[k] {
+			return fmt.Errorf("managed_keys holds %q twice", k)
+		}
+		seen[k] = true
+	}
+	if errs := apivalidation.ValidateAnnotations(j.OriginalAnnotations, field.NewPath("original_annotations")); len(errs) > 0 {
+		return errs.ToAggregate()
+	}
+	for _, k := range j.ManagedKeys {
+		if v, ok := j.OriginalAnnotations[k]; ok {
+			if err := checkManagedValue(k, v); err != nil {
+				return fmt.Errorf("original_annotations[%q]: %w", k, err)
+			}
+		}
+	}
+	for i, st := range j.Steps {
+		if st.Setting.Concurrency < 0 || st.Setting.CPULimitMillicores < 0 {
+			return fmt.Errorf("steps[%d]: concurrency and CPU limit must be >= 0", i)
+		}
+	}
+	return nil
+}
+
+// checkManagedValue: a restored value is of its annotation's kind.
+func checkManagedValue(key, value string) error {
+	if key == sizing.AnnotationProxyConfig {
+		fields := map[string]any{}
+		if err := yaml.Unmarshal([]byte(value), &fields); err != nil {
+			return fmt.Errorf("not a ProxyConfig YAML document: %v", err)
+		}
+		return nil
+	}
+	q, err := resource.ParseQuantity(value)
+	if err != nil || q.Sign() < 0 {
+		return fmt.Errorf("%q is not a resource quantity", value)
+	}
+	return nil
 }
 
 // WriteJournal writes j to path atomically: a temporary file in the same

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	psmodel "github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
@@ -77,12 +77,12 @@ func (p promFlags) validate(set func(string) bool, required bool) error {
 		return flagError("prometheus-url", "expected an http(s) URL, got %q", p.url)
 	}
 	if p.tokenFile != "" {
-		if st, err := os.Stat(p.tokenFile); err != nil || st.IsDir() {
-			return flagError("prometheus-token-file", "expected a readable file, got %q", p.tokenFile)
+		if err := safefile.CheckReadable(p.tokenFile, safefile.MaxToken); err != nil {
+			return flagError("prometheus-token-file", "expected a readable file: %v", err)
 		}
 	}
-	if p.queryTimeout <= 0 {
-		return flagError("prometheus-timeout", "expected a duration > 0 such as 2m, got %s", p.queryTimeout)
+	if p.queryTimeout <= 0 || p.queryTimeout > time.Hour {
+		return flagError("prometheus-timeout", "expected a duration > 0 and at most 1h, such as 2m, got %s", p.queryTimeout)
 	}
 	return nil
 }
@@ -90,6 +90,10 @@ func (p promFlags) validate(set func(string) bool, required bool) error {
 func (p promFlags) client() (*prom.Client, error) {
 	return prom.New(prom.Config{URL: p.url, TokenFile: p.tokenFile, QueryTimeout: p.queryTimeout})
 }
+
+// maxCapacityWindow bounds --window: a year of history, beyond any
+// Prometheus retention a fleet keeps.
+const maxCapacityWindow = 365 * 24 * time.Hour
 
 // capacityOutputs are the formats -o prints.
 var capacityOutputs = []string{"table", "json", "csv", "markdown", "html"}
@@ -135,7 +139,7 @@ pod: quantile_over_time(0.99, (avg by (workload) (rate(x[5m])))[7d:5m]).`,
 			if len(o.scope.Namespaces) == 0 && !f.allNamespaces {
 				o.scope.Namespaces = []string{clients.Namespace}
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 			defer cancel()
 			plan, err := collect.Plan(ctx, collect.Sources{Kube: clients.Typed, Dynamic: clients.Dynamic, Prometheus: pc}, o.scope, o.analysis)
 			if err != nil {
@@ -205,8 +209,8 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 		o.scope.Namespaces = []string{f.kube.Namespace}
 	}
 	window, err := model.ParseDuration(f.window)
-	if err != nil || window <= 0 {
-		return o, flagError("window", "expected a duration > 0 such as 7d or 36h, got %q", f.window)
+	if err != nil || window <= 0 || time.Duration(window) > maxCapacityWindow {
+		return o, flagError("window", "expected a duration > 0 and at most 365d, such as 7d or 36h, got %q", f.window)
 	}
 	rate, err := model.ParseDuration(f.rateWindow)
 	if err != nil || rate <= 0 || rate > window {
@@ -239,11 +243,11 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 		}
 		o.analysis.AuthzUpstreams = append(o.analysis.AuthzUpstreams, fqdn)
 	}
-	if !nonNegative(f.headroom) || f.headroom > 10 {
-		return o, flagError("headroom", "expected a fraction between 0 and 10 (0.15 = 15%%), got %v", f.headroom)
+	if !nonNegative(f.headroom) || f.headroom > sizing.MaxHeadroom {
+		return o, flagError("headroom", "expected a fraction between 0 and %d (0.15 = 15%%), got %v", sizing.MaxHeadroom, f.headroom)
 	}
-	if !psmodel.Finite(f.memoryLimitRatio) || f.memoryLimitRatio < 1 {
-		return o, flagError("memory-limit-ratio", "expected a number >= 1 (the limit cannot be below the request), got %v", f.memoryLimitRatio)
+	if !psmodel.Finite(f.memoryLimitRatio) || f.memoryLimitRatio < 1 || f.memoryLimitRatio > sizing.MaxMemoryLimitRatio {
+		return o, flagError("memory-limit-ratio", "expected a number within 1..%d (the limit cannot be below the request), got %v", sizing.MaxMemoryLimitRatio, f.memoryLimitRatio)
 	}
 	o.analysis.Headroom, o.analysis.MemoryLimitRatio = f.headroom, f.memoryLimitRatio
 	o.analysis.Names = input.Names{sizing.FieldSweep: "proxysizer sweep", sizing.FieldProfile: "--profile", sizing.FieldHeadroom: "--headroom",
@@ -252,8 +256,8 @@ func (f *capacityFlags) options(c *cobra.Command) (capacityOptions, error) {
 		return o, err
 	}
 	if f.out != "" {
-		if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
-			return o, flagError("out", "expected a directory, got the file %q", f.out)
+		if err := capacity.CheckOutputDir(f.out); err != nil {
+			return o, flagError("out", "%v", err)
 		}
 	}
 	return o, nil
@@ -269,7 +273,7 @@ func capacityCPULimit(s string) (sizing.CPULimit, error) {
 	}
 	m, err := quantity.ParseMillicores(s)
 	if err != nil {
-		return sizing.CPULimit{}, flagError("cpu-limit", "expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got %q", s)
+		return sizing.CPULimit{}, flagError("cpu-limit", "expected auto, none, or a CPU quantity within %s such as 2 or 1500m, got %q", quantity.CPURange, s)
 	}
 	return sizing.CPULimit{Mode: sizing.CPULimitFixed, Millicores: m}, nil
 }
@@ -310,7 +314,7 @@ func writeCapacityDir(c *cobra.Command, dir string, plan *collect.Result) error 
 	files = append(files, capacity.File{Path: capacity.HTMLFile, Content: html.Bytes()})
 	written, err := capacity.WriteFiles(dir, files)
 	if err != nil {
-		return err
+		return flagError("out", "%v", err)
 	}
 	out := c.OutOrStdout()
 	r := plan.Report

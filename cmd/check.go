@@ -14,6 +14,7 @@ import (
 	utilversion "k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/proxysizer/proxysizer/check"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 func init() { register(newCheckCmd) }
@@ -198,7 +199,7 @@ func (f *checkFlags) validate(set func(string) bool, args []string) (check.Optio
 func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 	var mesh *check.Mesh
 	if f.meshConfig != "" {
-		data, err := os.ReadFile(f.meshConfig)
+		data, err := safefile.ReadStream(f.meshConfig, safefile.MaxManifest)
 		if err != nil {
 			return nil, "", flagError("mesh-config", "%v", err)
 		}
@@ -232,7 +233,7 @@ func (f *checkFlags) load(c *cobra.Command) (*check.Set, string, error) {
 		if !f.allNamespaces {
 			scope.Namespaces = []string{ns}
 		}
-		ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+		ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 		defer cancel()
 		if f.prom.url != "" {
 			if scope.Telemetry, err = f.destinations(ctx, scope.Namespaces); err != nil {

@@ -78,7 +78,8 @@ func TestSweepIntoAnotherSweepTouchesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertBadInput(t, badInvocation{args: []string{"sweep", "--out", dir}, want: []string{"--out: " + dir + " already holds a sweep", "--resume"}})
-	assertBadInput(t, badInvocation{args: []string{"sweep", "--out", dir, "--resume"}, want: []string{"--resume: " + dir + " was swept with other options", "another --out"}})
+	assertBadInput(t, badInvocation{args: []string{"sweep", "--out", dir, "--resume", "--concurrency", "1,4", "--rates", "100", "--duration", "10s"},
+		want: []string{"--resume: " + dir + " was swept with --concurrency 1,2, --rates 400,550,700,850, --duration 8s: leave out --concurrency 1,4, --rates 100, --duration 10s", "another --out"}})
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("the results directory holds %d entries after the refused sweeps, want only its sweep.json", len(entries))

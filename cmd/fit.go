@@ -18,9 +18,11 @@ import (
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
+	"github.com/proxysizer/proxysizer/sweep"
 )
 
 func init() { register(newFitCmd) }
@@ -97,14 +99,14 @@ func (t *targetFlags) register(fl *pflag.FlagSet) {
 }
 
 func (t targetFlags) validate(c *cobra.Command) error {
-	if c.Flags().Changed("target-rps") && !positive(t.targetRPS) {
-		return flagError("target-rps", "expected inbound RPS > 0, got %v", t.targetRPS)
+	if c.Flags().Changed("target-rps") && (!positive(t.targetRPS) || t.targetRPS > sizing.MaxRPSPerPod) {
+		return flagError("target-rps", "expected inbound RPS per pod > 0 and at most %g, got %v", float64(sizing.MaxRPSPerPod), t.targetRPS)
 	}
-	if !nonNegative(t.headroom) || t.headroom > 10 {
-		return flagError("headroom", "expected a fraction between 0 and 10, got %v", t.headroom)
+	if !nonNegative(t.headroom) || t.headroom > sizing.MaxHeadroom {
+		return flagError("headroom", "expected a fraction between 0 and %d, got %v", sizing.MaxHeadroom, t.headroom)
 	}
-	if t.sloP99 < 0 {
-		return flagError("slo-p99", "expected a positive duration, got %v", t.sloP99)
+	if t.sloP99 < 0 || t.sloP99 > sweep.MaxSLOP99 {
+		return flagError("slo-p99", "expected a positive duration of at most %v, got %v", sweep.MaxSLOP99, t.sloP99)
 	}
 	for name, n := range map[string]int{"clusters": t.clusters, "endpoints": t.endpoints} {
 		if n < 0 || c.Flags().Changed(name) && n == 0 {
@@ -122,11 +124,15 @@ func (t targetFlags) options(dir string) analysis.Options {
 		AllowConcurrencyAboveLimit: t.allowAboveLimit, Config: model.Config{Clusters: t.clusters, Endpoints: t.endpoints}}
 }
 
-// analyze loads the sweep in dir and analyzes it.
-func analyze(dir string, o analysis.Options) (*analysis.Analysis, error) {
+// analyze loads the sweep in dir and analyzes it; checkOutputs runs in
+// between, once the input is known good and before any work.
+func analyze(dir string, o analysis.Options, checkOutputs func() error) (*analysis.Analysis, error) {
 	rec, err := results.Load(dir)
 	if err != nil {
 		return nil, badInput("%v", err)
+	}
+	if err := checkOutputs(); err != nil {
+		return nil, err
 	}
 	return analysis.Analyze(rec, o)
 }
@@ -138,9 +144,23 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if err := f.target.validate(c); err != nil {
 		return nil, err
 	}
+	profile := f.out
+	checkProfile := func() error {
+		if f.out == "" {
+			if err := results.CheckOutputDir(dir, []string{analysis.ProfileFile}, nil); err != nil {
+				return badInput("results directory %v", err)
+			}
+		} else if err := safefile.CheckWritable(profile); err != nil {
+			return flagError("output", "%v", err)
+		}
+		return nil
+	}
+	if profile == "" {
+		profile = filepath.Join(dir, analysis.ProfileFile)
+	}
 	o := f.target.options(dir)
 	o.ProfileName = f.name
-	a, err := analyze(dir, o)
+	a, err := analyze(dir, o, checkProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -150,12 +170,8 @@ func runFit(c *cobra.Command, dir string, f fitFlags) (*fitResult, error) {
 	if a.NotFitted != nil {
 		return nil, a.NotFitted
 	}
-	profile := f.out
-	if profile == "" {
-		profile = filepath.Join(dir, analysis.ProfileFile)
-	}
 	if err := a.WriteProfile(profile); err != nil {
-		return nil, err
+		return nil, flagError("output", "%v", err)
 	}
 	return &fitResult{Report: a.Fit, Choice: a.Choice, Warnings: orEmpty(a.Warnings()), ProfileFile: profile, PlanCommand: planCommand(a, profile), analysis: a}, nil
 }

@@ -69,9 +69,9 @@ sync, --replay-out the page with the chart.`,
 				return err
 			}
 			if f.replay.on {
-				return f.replay.runReplay(c, clients, name, opts, f.kube.timeout, f.output)
+				return f.replay.runReplay(c, clients, name, opts, f.kube.Timeout, f.output)
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 			defer cancel()
 			v, err := cluster.ReadHPA(ctx, clients.Typed, clients.Namespace, name)
 			if err != nil {
@@ -112,14 +112,14 @@ func (f *hpaFlags) options(c *cobra.Command) (cluster.HPAOptions, error) {
 	if set("sidecar-cpu-usage") {
 		m, err := quantity.ParseMillicores(f.sidecarUsage)
 		if err != nil {
-			return o, flagError("sidecar-cpu-usage", "expected a CPU quantity > 0 such as 180m, got %q", f.sidecarUsage)
+			return o, flagError("sidecar-cpu-usage", "expected a CPU quantity within %s such as 180m, got %q", quantity.CPURange, f.sidecarUsage)
 		}
 		o.SidecarCPUAtTargetMillicores = float64(m)
 	}
 	if set("sidecar-cpu-request") {
 		m, err := quantity.ParseMillicores(f.sidecarReq)
 		if err != nil {
-			return o, flagError("sidecar-cpu-request", "expected a CPU quantity > 0 such as 100m, got %q", f.sidecarReq)
+			return o, flagError("sidecar-cpu-request", "expected a CPU quantity within %s such as 100m, got %q", quantity.CPURange, f.sidecarReq)
 		}
 		o.SidecarCPURequestMillicores = m
 	}

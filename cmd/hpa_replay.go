@@ -18,6 +18,7 @@ import (
 	"github.com/proxysizer/proxysizer/cluster/prom"
 	"github.com/proxysizer/proxysizer/hpareplay"
 	"github.com/proxysizer/proxysizer/hpareplay/collect"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -81,8 +82,8 @@ func (f *hpaReplayFlags) validate(set func(string) bool, output string) error {
 		return flagError("prometheus-url", "expected an http(s) URL, got %q", f.promURL)
 	}
 	if f.promToken != "" {
-		if st, err := os.Stat(f.promToken); err != nil || st.IsDir() {
-			return flagError("prometheus-token-file", "expected a readable file, got %q", f.promToken)
+		if err := safefile.CheckReadable(f.promToken, safefile.MaxToken); err != nil {
+			return flagError("prometheus-token-file", "expected a readable file: %v", err)
 		}
 	}
 	c := f.req.Controller
@@ -121,6 +122,9 @@ func (f *hpaReplayFlags) validate(set func(string) bool, output string) error {
 		if st, err := os.Stat(filepath.Dir(f.out)); err != nil || !st.IsDir() {
 			return flagError("replay-out", "expected a file in an existing directory, got %q", f.out)
 		}
+		if err := safefile.CheckWritable(f.out); err != nil {
+			return flagError("replay-out", "expected a file to write: %v", err)
+		}
 	}
 	f.req.PodStartup = f.podStartup
 	return nil
@@ -154,7 +158,7 @@ func (f *hpaReplayFlags) runReplay(c *cobra.Command, clients *cluster.Clients, n
 			return err
 		}
 		if err := results.WriteFileAtomic(f.out, page.Bytes()); err != nil {
-			return fmt.Errorf("writing the replay page: %w", err)
+			return flagError("replay-out", "writing the replay page: %v", err)
 		}
 	}
 	return writeReplay(c.OutOrStdout(), output, res)

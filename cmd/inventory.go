@@ -79,7 +79,7 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout)
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 			defer cancel()
 			inv, err := cluster.ReadInventory(ctx, clients.Typed, clients.Dynamic, clients.Namespace,
 				cluster.InventoryOptions{ClusterDomain: f.domain, RootNamespace: f.rootNS})

@@ -1,13 +1,14 @@
 package cmd
 
 import (
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // kubeFlags are kubectl's connection flags (--kubeconfig, --context,
@@ -21,6 +22,7 @@ type kubeFlags struct {
 // sweep, where most flags are the local backend's); namespaceOf says whose
 // namespace -n is ("the" or "the Deployment's").
 func (f *kubeFlags) register(fl *pflag.FlagSet, prefix, namespaceOf string) {
+	f.Names = input.Names{cluster.FieldKubeconfig: "--kubeconfig", cluster.FieldContext: "--context"}
 	fl.StringVar(&f.Kubeconfig, "kubeconfig", "", prefix+"path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
 	fl.StringVar(&f.Context, "context", "", prefix+"the kubeconfig context to use")
 	fl.StringVarP(&f.Namespace, "namespace", "n", "", prefix+namespaceOf+" namespace (default: the context's, else default)")
@@ -32,31 +34,31 @@ func (f kubeFlags) validate() error {
 		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", f.Namespace)
 	}
 	if f.Kubeconfig != "" {
-		if st, err := os.Stat(f.Kubeconfig); err != nil || st.IsDir() {
-			return flagError("kubeconfig", "expected a readable kubeconfig file, got %q", f.Kubeconfig)
+		if err := safefile.CheckReadable(f.Kubeconfig, safefile.MaxKubeconfig); err != nil {
+			return flagError("kubeconfig", "expected a readable kubeconfig file: %v", err)
 		}
 	}
 	return nil
 }
 
 // kubeReadFlags are the connection flags and --timeout of the commands
-// that read a cluster and return (hpa, inventory, restore).
+// that read a cluster and return (hpa, inventory, restore). The timeout
+// bounds the whole command, and so each request (Access.Timeout).
 type kubeReadFlags struct {
 	kubeFlags
-	timeout time.Duration
 }
 
 func (f *kubeReadFlags) register(fl *pflag.FlagSet, timeout time.Duration, timeoutHelp string) {
 	f.kubeFlags.register(fl, "", "the")
-	fl.DurationVar(&f.timeout, "timeout", timeout, timeoutHelp)
+	fl.DurationVar(&f.Timeout, "timeout", timeout, timeoutHelp)
 }
 
 func (f kubeReadFlags) validate() error {
 	if err := f.kubeFlags.validate(); err != nil {
 		return err
 	}
-	if f.timeout <= 0 {
-		return flagError("timeout", "expected a duration > 0 such as 30s or 5m, got %s", f.timeout)
+	if f.Timeout <= 0 {
+		return flagError("timeout", "expected a duration > 0 such as 30s or 5m, got %s", f.Timeout)
 	}
 	return nil
 }

@@ -2,14 +2,15 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
+	"maps"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/loadgen"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 func init() { register(newLoadCmd) }
@@ -145,12 +147,23 @@ func (f loadFlags) toOptions(c *cobra.Command, url string) (loadgen.Options, *lo
 		Limits:         loadgen.Limits{MaxErrorRatio: f.maxErrorRatio},
 	}
 	// Zero would mean "default" to loadgen; on the command line it is a mistake.
-	for name, zero := range map[string]bool{
+	zero := map[string]bool{
 		"connections": f.connections == 0, "duration": f.duration == 0,
 		"connect-timeout": f.connectTimeout == 0, "request-timeout": f.requestTimeout == 0,
-	} {
-		if zero {
-			return o, nil, flagError(name, "expected a positive value, got 0")
+	}
+	if f.findMax {
+		zero["max-steps"], zero["max-time"], zero["precision"] = f.maxSteps == 0, f.maxTime == 0, f.precision == 0
+	}
+	for _, name := range slices.Sorted(maps.Keys(zero)) {
+		if zero[name] {
+			return o, nil, flagError(name, "expected a positive value, got 0 (0 is not the default)")
+		}
+	}
+	// The results directory before any load: a search's work is not lost
+	// to an --out that cannot take it.
+	if f.out != "" {
+		if err := results.CheckOutputDir(f.out, []string{loadSummaryFile}, nil); err != nil {
+			return o, nil, flagError("out", "%v", err)
 		}
 	}
 	if f.findMax {
@@ -212,10 +225,13 @@ func asUsageError(err error) error {
 func runLoad(c *cobra.Command, f loadFlags, o loadgen.Options, search *loadgen.SearchOptions) error {
 	// fortio logs every run and every failed call; the summary has them.
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := signalContext(c.Context())
 	defer stop()
 	// A dead target is bad input: say so before any load, within the timeout.
 	if err := loadgen.CheckReachable(ctx, o.URL, o.ConnectTimeout); err != nil {
+		if ctx.Err() != nil {
+			return interruptedError{"interrupted before any load", received()}
+		}
 		return asUsageError(err)
 	}
 	stderr := c.ErrOrStderr()
@@ -225,11 +241,66 @@ func runLoad(c *cobra.Command, f loadFlags, o loadgen.Options, search *loadgen.S
 		o.Progress = progress.Update
 		defer progress.Done()
 	}
+	var err error
 	if search == nil {
-		return runOnce(ctx, c.OutOrStdout(), f, o, progress)
+		err = runOnce(ctx, c.OutOrStdout(), f, o, progress)
+	} else {
+		err = runSearch(ctx, c.OutOrStdout(), f, o, *search, progress)
 	}
-	return runSearch(ctx, c.OutOrStdout(), f, o, *search, progress)
+	if ctx.Err() != nil && c.Context().Err() == nil {
+		return interruptedError{"interrupted: the figures so far are printed (and in --out, marked interrupted)", received()}
+	}
+	return err
 }
+
+// loadSummaryFile is the summary a load run leaves in --out.
+const loadSummaryFile = "summary.json"
+
+// loadSummary is summary.json of a single run: the run's summary, and
+// whether a signal cut it short.
+type loadSummary struct {
+	loadgen.Summary
+	Interrupted bool `json:"interrupted"`
+}
+
+// saveLoad writes fortio's JSON of each run and summary.json into dir, all
+// of them or none (results.Stage), into a directory of ours only.
+func saveLoad(dir string, runs map[string]*loadgen.Result, summary any) error {
+	st, err := results.NewStage(dir, []string{loadSummaryFile}, nil)
+	if err != nil {
+		return flagError("out", "%v", err)
+	}
+	defer st.Discard()
+	names := []string{loadSummaryFile}
+	for name, res := range runs {
+		if name == "" {
+			name = res.Fortio().Result().ID
+		}
+		data, err := res.FortioJSON()
+		if err != nil {
+			return err
+		}
+		if err := results.WriteFileAtomic(filepath.Join(st.Dir(), name+".json"), data); err != nil {
+			return flagError("out", "%v", err)
+		}
+		names = append(names, name+".json")
+	}
+	data, err := json.MarshalIndent(summary, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(st.Dir(), loadSummaryFile), append(data, '\n')); err != nil {
+		return flagError("out", "%v", err)
+	}
+	if err := st.Commit(names); err != nil {
+		return flagError("out", "%v", err)
+	}
+	return nil
+}
+
+// errEveryCallFailed is a run that measured nothing: exit 1, after its
+// figures are printed and saved.
+var errEveryCallFailed = errors.New("every call failed: see the errors and codes above")
 
 func runOnce(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Options, progress *loadgen.ProgressPrinter) error {
 	res, err := loadgen.Run(ctx, o)
@@ -240,15 +311,15 @@ func runOnce(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Optio
 		return runError(ctx, err)
 	}
 	if f.out != "" {
-		if _, serr := loadgen.SaveFortioJSON(f.out, "", res); serr != nil {
-			return serr
-		}
-		if _, serr := loadgen.SaveJSON(f.out, "summary.json", res.Summary); serr != nil {
+		if serr := saveLoad(f.out, map[string]*loadgen.Result{"": res}, loadSummary{res.Summary, ctx.Err() != nil}); serr != nil {
 			return serr
 		}
 	}
 	if werr := writeRunSummary(stdout, f.output, res.Summary); werr != nil {
 		return werr
+	}
+	if err == nil && res.Summary.Requests > 0 && res.Summary.Errors == res.Summary.Requests {
+		return errEveryCallFailed
 	}
 	return runError(ctx, err) // interrupted: the partial figures are printed
 }
@@ -265,6 +336,8 @@ type findMaxReport struct {
 	StopReason     string         `json:"stop_reason"`
 	Steps          []loadgen.Step `json:"steps"`
 	SearchWarnings []string       `json:"search_warnings"`
+	// Interrupted says a signal cut the search short.
+	Interrupted bool `json:"interrupted"`
 }
 
 func runSearch(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Options, s loadgen.SearchOptions,
@@ -304,19 +377,21 @@ func runSearch(ctx context.Context, stdout io.Writer, f loadFlags, o loadgen.Opt
 	if res.Best != nil {
 		report.Summary = &res.Best.Summary
 	}
+	report.Interrupted = ctx.Err() != nil
 	if f.out != "" {
+		runs := map[string]*loadgen.Result{}
 		for _, st := range res.Steps {
-			name := fmt.Sprintf("step-%02d-%.0fqps", st.N, st.RequestedQPS)
-			if _, serr := loadgen.SaveFortioJSON(f.out, name, st.Result); serr != nil {
-				return serr
-			}
+			runs[fmt.Sprintf("step-%02d-%.0fqps", st.N, st.RequestedQPS)] = st.Result
 		}
-		if _, serr := loadgen.SaveJSON(f.out, "summary.json", report); serr != nil {
+		if serr := saveLoad(f.out, runs, report); serr != nil {
 			return serr
 		}
 	}
 	if werr := writeSearchReport(stdout, f.output, report); werr != nil {
 		return werr
+	}
+	if err == nil && len(res.Steps) > 0 && everyCallFailed(res.Steps) {
+		return errEveryCallFailed
 	}
 	return runError(ctx, err)
 }
@@ -405,4 +480,14 @@ func writeSearchReport(w io.Writer, output string, r findMaxReport) error {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	return nil
+}
+
+// everyCallFailed: no step of the search had one call succeed.
+func everyCallFailed(steps []loadgen.Step) bool {
+	for _, st := range steps {
+		if st.Requests == 0 || st.Errors < st.Requests {
+			return false
+		}
+	}
+	return true
 }

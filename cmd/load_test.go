@@ -44,7 +44,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"zero qps", []string{"load", echo, "--qps", "0"}, []string{"--qps", "positive rate"}},
 		{"word qps", []string{"load", echo, "--qps", "lots"}, []string{"--qps", "lots"}},
 		{"zero connections", []string{"load", echo, "--connections", "0"}, []string{"--connections", "positive"}},
-		{"negative connections", []string{"load", echo, "--connections", "-3"}, []string{"--connections", "at least 1"}},
+		{"negative connections", []string{"load", echo, "--connections", "-3"}, []string{"--connections", "1..10000"}},
 		{"unparsable duration", []string{"load", echo, "--duration", "ten seconds"}, []string{"--duration", "ten seconds"}},
 		{"negative warmup", []string{"load", echo, "--warmup", "-1s"}, []string{"--warmup"}},
 		{"bad protocol", []string{"load", echo, "--protocol", "spdy"}, []string{"--protocol", "http1, h2c, grpc"}},

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -50,37 +51,45 @@ func runReport(c *cobra.Command, dir string, f reportFlags) error {
 	if err := f.target.validate(c); err != nil {
 		return err
 	}
-	a, err := analyze(dir, f.target.options(dir))
+	out := f.out
+	if out == "" {
+		out = dir
+	}
+	checkOut := func() error {
+		if err := report.Check(out); err != nil {
+			if f.out == "" {
+				return badInput("results directory %v", err)
+			}
+			return flagError("out", "%v", err)
+		}
+		return nil
+	}
+	a, err := analyze(dir, f.target.options(dir), checkOut)
 	if err != nil {
 		return err
 	}
 	if err := (report.Input{Analysis: a}).Validate(); err != nil {
 		return badInput("results directory %s: %v", dir, err)
 	}
-	out := f.out
-	if out == "" {
-		out = dir
-	}
 	// The fit's profile goes beside the report, as a sweep writes it.
 	in := reportInput(a, filepath.Join(out, analysis.ProfileFile))
 	paths, err := report.Write(out, in)
+	if errors.Is(err, report.ErrSource) {
+		return badInput("%v", err)
+	}
 	if err != nil {
+		if f.out != "" {
+			return flagError("out", "%v", err)
+		}
 		return err
 	}
 	printReportPaths(c.OutOrStdout(), paths, in)
 	return nil
 }
 
-// reportInput writes the fitted profile to profile and gives what the report
-// is made of, with the command lines it shows. A profile that cannot be
-// written takes the fit out of the report: its plan command would name a
-// missing file.
+// reportInput gives what the report is made of, with the command lines it
+// shows; profile is where report.Write puts the fitted profile.
 func reportInput(a *analysis.Analysis, profile string) report.Input {
-	if a.Fit != nil {
-		if err := a.WriteProfile(profile); err != nil {
-			a = a.WithoutFit(err)
-		}
-	}
 	return report.Input{Analysis: a, PlanCommand: planCommand(a, profile), ReproduceCommand: reproduceCommand(a.Sweep)}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -46,15 +45,16 @@ does nothing. Use it after the sweep was killed (kill -9, a lost node).`,
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(c.Context(), f.kube.timeout+time.Minute)
+			// --timeout bounds the whole restore, each request within it.
+			ctx, cancel := context.WithTimeout(c.Context(), f.kube.Timeout)
 			defer cancel()
-			r, err := kube.Undo(ctx, clients.Typed, journal, f.kube.timeout)
+			r, err := kube.Undo(ctx, clients.Typed, journal, f.kube.Timeout)
 			writeUndo(c.OutOrStdout(), r, journal)
 			return err
 		},
 	}
 	fl := c.Flags()
-	f.kube.register(fl, cluster.DefaultRolloutTimeout, "how long to wait for the restoring rollout")
+	f.kube.register(fl, cluster.DefaultRolloutTimeout, "how long the restore may take, the restoring rollout included")
 	fl.StringVar(&f.journal, "journal", "", "the sweep's journal file")
 	fl.StringVar(&f.deployment, "deployment", "", "the swept Deployment, to use its default journal (with -n)")
 	return c
@@ -85,7 +85,7 @@ func (f restoreFlags) journalPath() (string, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", flagError("journal", "no journal at %s", journal)
 		}
-		return "", badInput("%v", err)
+		return "", flagError("journal", "%v", err)
 	}
 	return journal, nil
 }

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	fortiolog "fortio.org/log"
@@ -25,7 +22,6 @@ func init() { register(newSweepCmd) }
 // sweepFlags are the sweep command's: the sweep's request (sweep_options.go),
 // each backend's own flags (sweep_local.go, sweep_kube.go), and how to run.
 type sweepFlags struct {
-	backend    string
 	req        sweep.Request
 	fields     fieldFlags
 	local      sweepLocalFlags
@@ -54,7 +50,7 @@ type dryRunner interface {
 type flagUse struct{ flag, why string }
 
 func newSweepCmd() *cobra.Command {
-	f := &sweepFlags{backend: "local", req: sweep.DefaultRequest(), local: sweepLocalFlags{proxy: local.AutoProxy}}
+	f := &sweepFlags{req: sweep.DefaultRequest(), local: sweepLocalFlags{proxy: local.AutoProxy}}
 	c := &cobra.Command{
 		Use:   "sweep",
 		Short: "Load-test a proxy at each concurrency x CPU-limit setting and measure what it costs",
@@ -74,8 +70,8 @@ func newSweepCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return runSweep(c, f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.backend, "backend", f.backend, "where the proxy runs: local (a lab on this machine) or kubernetes (a live Deployment's sidecar)")
 	f.fields = newFieldFlags(fl)
+	f.fields.bind(sweep.FieldBackend, &f.req.Backend, "backend", "where the proxy runs: local (a lab on this machine) or kubernetes (a live Deployment's sidecar)")
 	bindSweepFlags(f.fields, &f.req)
 	f.local.bind(f.fields)
 	fl.BoolVar(&f.noProgress, "no-progress", false, "print no progress")
@@ -95,13 +91,13 @@ func runSweep(c *cobra.Command, f *sweepFlags) (err error) {
 	if err != nil {
 		return err
 	}
-	o.Tool, o.Backend = version, f.backend
+	o.Tool = version
 	backend, err := f.chooseBackend(c, o)
 	if err != nil {
 		return err
 	}
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := signalContext(c.Context())
 	defer stop()
 	if f.dryRun { // a flag of the backends that can dry-run only
 		return backend.(dryRunner).dryRun(ctx, c.OutOrStdout(), o)
@@ -125,8 +121,8 @@ func runSweep(c *cobra.Command, f *sweepFlags) (err error) {
 	case rec == nil:
 		return err
 	case ctx.Err() != nil:
-		return interruptedError{fmt.Sprintf("interrupted: %d of %d steps finished and saved in %s; continue with --resume --out %s (and the same flags)",
-			countDone(rec), len(rec.Steps), o.OutDir, o.OutDir)}
+		return interruptedError{fmt.Sprintf("interrupted: %d of %d steps finished and saved in %s; continue with --resume --out %s",
+			countDone(rec), len(rec.Steps), o.OutDir, o.OutDir), received()}
 	case err != nil:
 		return err
 	}
@@ -137,12 +133,12 @@ func runSweep(c *cobra.Command, f *sweepFlags) (err error) {
 // apart: it rejects the flags of the others and checks its own.
 func (f *sweepFlags) chooseBackend(c *cobra.Command, o sweep.Options) (sweepBackend, error) {
 	backends := map[string]sweepBackend{"local": &f.local, "kubernetes": &f.kube}
-	chosen, ok := backends[f.backend]
+	chosen, ok := backends[o.Backend]
 	if !ok {
-		return nil, flagError("backend", "expected local or kubernetes, got %q", f.backend)
+		return nil, flagError("backend", "expected local or kubernetes, got %q", o.Backend)
 	}
 	for name, other := range backends {
-		if name == f.backend {
+		if name == o.Backend {
 			continue
 		}
 		for _, u := range other.ownFlags() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/internal/safefile"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sweep"
 )
 
@@ -82,6 +83,21 @@ func (k *sweepKubeFlags) ownFlags() []flagUse {
 
 // check checks the kubernetes backend's flags.
 func (k *sweepKubeFlags) check(o sweep.Options) error {
+	// A resume continues on the recorded Deployment.
+	if c := resumedCluster(o); c != nil {
+		switch {
+		case k.deployment == "":
+			k.deployment = c.Deployment
+		case k.deployment != c.Deployment:
+			return flagError("deployment", "the sweep being resumed measured %s/%s: leave --deployment out, or choose another --out", c.Namespace, c.Deployment)
+		}
+		switch {
+		case k.Namespace == "":
+			k.Namespace = c.Namespace
+		case k.Namespace != c.Namespace:
+			return flagError("namespace", "the sweep being resumed measured %s/%s: leave -n out, or choose another --out", c.Namespace, c.Deployment)
+		}
+	}
 	switch {
 	case k.deployment == "":
 		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
@@ -118,8 +134,8 @@ func (k *sweepKubeFlags) check(o sweep.Options) error {
 		}
 	}
 	if k.promTokenFile != "" {
-		if st, err := os.Stat(k.promTokenFile); err != nil || st.IsDir() {
-			return flagError("prometheus-token-file", "expected a readable file, got %q", k.promTokenFile)
+		if err := safefile.CheckReadable(k.promTokenFile, safefile.MaxToken); err != nil {
+			return flagError("prometheus-token-file", "expected a readable file: %v", err)
 		}
 	}
 	if _, err := k.nodeSelector(); err != nil {
@@ -129,6 +145,13 @@ func (k *sweepKubeFlags) check(o sweep.Options) error {
 		return flagError("duration", "expected at least 2s per step on a cluster, got %v", o.Load.Duration)
 	}
 	return nil
+}
+
+func resumedCluster(o sweep.Options) *results.Cluster {
+	if o.Resumed == nil {
+		return nil
+	}
+	return o.Resumed.Environment.Cluster
 }
 
 func (k *sweepKubeFlags) open(ctx context.Context, log io.Writer, o sweep.Options) (driver.Backend, error) {

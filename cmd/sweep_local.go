@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/local"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sweep"
 )
 
@@ -19,9 +23,11 @@ type sweepLocalFlags struct {
 	proxy, proxyCmd  string
 	noCgroups, noPin bool
 	cfg              local.Config
+	set              *pflag.FlagSet
 }
 
 func (l *sweepLocalFlags) bind(f fieldFlags) {
+	l.set = f.set
 	names := local.ProxyNames()
 	f.bind(local.FieldProxy, &l.proxy, "proxy", fmt.Sprintf("proxy under test: %s (%s), %s", local.AutoProxy, strings.Join(names, ", else "), local.OrList(names)))
 	f.set.StringVar(&l.proxyCmd, "proxy-cmd", "", "run the proxy with this command line instead; {config} and {concurrency} are expanded")
@@ -39,6 +45,9 @@ func (l *sweepLocalFlags) ownFlags() []flagUse {
 }
 
 func (l *sweepLocalFlags) check(o sweep.Options) error {
+	if err := l.resume(o.Resumed); err != nil {
+		return err
+	}
 	proxy, err := local.ChooseProxy(l.proxy, o.Names)
 	if err != nil {
 		return err
@@ -46,6 +55,26 @@ func (l *sweepLocalFlags) check(o sweep.Options) error {
 	l.cfg = local.Config{Proxy: proxy, CommandTemplate: l.proxyCmd, OutboundPerRequest: o.OutboundPerRequest,
 		NoCgroups: l.noCgroups, Pin: !l.noPin, WorkDir: filepath.Join(o.OutDir, "lab"), Names: o.Names}
 	return l.cfg.Check(o.Settings)
+}
+
+// resume takes what a resumed sweep recorded of the lab: its proxy, and
+// whether it ran without cgroups, so that the steps still to run measure
+// what the finished ones did.
+func (l *sweepLocalFlags) resume(rec *results.Sweep) error {
+	if rec == nil {
+		return nil
+	}
+	known := slices.Contains(local.ProxyNames(), rec.Proxy.Name)
+	switch {
+	case !l.set.Changed("proxy") && known:
+		l.proxy = rec.Proxy.Name
+	case l.set.Changed("proxy") && known && l.proxy != rec.Proxy.Name:
+		return flagError("proxy", "the sweep being resumed measured %s: leave --proxy out, or choose another --out", rec.Proxy.Name)
+	}
+	if !l.set.Changed("no-cpu-limit") && !rec.Environment.CPULimitsEnforced {
+		l.noCgroups = true
+	}
+	return nil
 }
 
 func (l *sweepLocalFlags) open(ctx context.Context, log io.Writer, o sweep.Options) (driver.Backend, error) {

@@ -23,7 +23,7 @@ func TestSweepBadInput(t *testing.T) {
 		{"zero concurrency", []string{"sweep", "--concurrency", "0"}, []string{"--concurrency", "1..64"}},
 		{"slo without find-max", []string{"sweep", "--slo-p99", "5ms"}, []string{"--slo-p99", "only used with --find-max"}},
 		{"grpc locally", []string{"sweep", "--protocol", "grpc"}, []string{"--protocol", "speaks HTTP"}},
-		{"zero duration", []string{"sweep", "--duration", "0s"}, []string{"--duration", "positive"}},
+		{"zero duration", []string{"sweep", "--duration", "0s"}, []string{"--duration", "> 0 and at most 24h"}},
 		{"unparsable duration", []string{"sweep", "--duration", "soon"}, []string{"--duration", "soon"}},
 		{"resume without out", []string{"sweep", "--resume"}, []string{"--resume", "needs --out"}},
 		{"unknown proxy", []string{"sweep", "--proxy", "traefik"}, []string{"--proxy", "envoy, haproxy, nginx or auto"}},

@@ -82,6 +82,18 @@ const (
 	DefaultProgressInterval = 500 * time.Millisecond
 )
 
+// The ranges of a run's options: far above a useful run, low enough that
+// none exhausts the machine before the first call (fortio allocates each
+// connection's buffers and the payload up front: --payload-size
+// 99999999999 or --connections 100000000 died of out-of-memory).
+const (
+	MaxConnections = 10_000
+	MaxPayloadSize = 16 << 20 // 16 MiB
+	MaxDuration    = 24 * time.Hour
+	MaxWarmup      = time.Hour
+	MaxTimeout     = time.Hour // a request's or a connection's
+)
+
 // withDefaults returns o with every zero optional field set.
 func (o Options) withDefaults() Options {
 	if o.Protocol == "" {
@@ -135,18 +147,18 @@ func (o Options) Validate() error {
 	switch {
 	case o.QPS < 0:
 		return fieldErr("qps", "expected a positive rate or max, got %g", o.QPS)
-	case o.Connections < 1:
-		return fieldErr("connections", "expected at least 1, got %d", o.Connections)
-	case o.Duration < 0:
-		return fieldErr("duration", "expected a positive duration, got %v", o.Duration)
-	case o.Warmup < 0:
-		return fieldErr("warmup", "expected zero or a positive duration, got %v", o.Warmup)
-	case o.PayloadSize < 0:
-		return fieldErr("payload-size", "expected zero or more bytes, got %d", o.PayloadSize)
-	case o.RequestTimeout < 0:
-		return fieldErr("request-timeout", "expected a positive duration, got %v", o.RequestTimeout)
-	case o.ConnectTimeout < 0:
-		return fieldErr("connect-timeout", "expected a positive duration, got %v", o.ConnectTimeout)
+	case o.Connections < 1 || o.Connections > MaxConnections:
+		return fieldErr("connections", "expected 1..%d, got %d", MaxConnections, o.Connections)
+	case o.Duration < 0 || o.Duration > MaxDuration:
+		return fieldErr("duration", "expected a positive duration of at most %v, got %v", MaxDuration, o.Duration)
+	case o.Warmup < 0 || o.Warmup > MaxWarmup:
+		return fieldErr("warmup", "expected a duration within 0..%v, got %v", MaxWarmup, o.Warmup)
+	case o.PayloadSize < 0 || o.PayloadSize > MaxPayloadSize:
+		return fieldErr("payload-size", "expected 0..%d bytes (16 MiB), got %d", MaxPayloadSize, o.PayloadSize)
+	case o.RequestTimeout < 0 || o.RequestTimeout > MaxTimeout:
+		return fieldErr("request-timeout", "expected a positive duration of at most %v, got %v", MaxTimeout, o.RequestTimeout)
+	case o.ConnectTimeout < 0 || o.ConnectTimeout > MaxTimeout:
+		return fieldErr("connect-timeout", "expected a positive duration of at most %v, got %v", MaxTimeout, o.ConnectTimeout)
 	}
 	for _, h := range o.Headers {
 		name, _, ok := strings.Cut(h, ":")

@@ -91,6 +91,13 @@ type SearchOptions struct {
 	OnStep func(Step)
 }
 
+// The ranges of a search's options.
+const (
+	MaxSearchQPS   = 1e9
+	MaxSearchSteps = 1000
+	MaxSearchTime  = 24 * time.Hour
+)
+
 // Search defaults.
 const (
 	DefaultStartQPS  = 100
@@ -134,18 +141,18 @@ func (o SearchOptions) Validate() error {
 		return fieldErr("slo-p99", "expected a positive duration, got %v", o.SLO.P99)
 	case o.SLO.Basis != IntendedLatency && o.SLO.Basis != ServiceLatency:
 		return fieldErr("slo-basis", "expected intended or service, got %q", o.SLO.Basis)
-	case o.StartQPS < 0 || math.IsInf(o.StartQPS, 0) || math.IsNaN(o.StartQPS):
-		return fieldErr("start-qps", "expected a positive rate, got %g", o.StartQPS)
+	case o.StartQPS < 0 || o.StartQPS > MaxSearchQPS || math.IsNaN(o.StartQPS):
+		return fieldErr("start-qps", "expected a positive rate of at most %g, got %g", float64(MaxSearchQPS), o.StartQPS)
 	case o.MinQPS < 0:
 		return fieldErr("min-qps", "expected a positive rate, got %g", o.MinQPS)
-	case o.MaxQPS < o.StartQPS:
-		return fieldErr("max-qps", "expected at least --start-qps (%g), got %g", o.StartQPS, o.MaxQPS)
-	case o.Precision <= 0 || o.Precision >= 1:
+	case o.MaxQPS < o.StartQPS || o.MaxQPS > MaxSearchQPS || math.IsNaN(o.MaxQPS):
+		return fieldErr("max-qps", "expected at least --start-qps (%g) and at most %g, got %g", o.StartQPS, float64(MaxSearchQPS), o.MaxQPS)
+	case !(o.Precision > 0 && o.Precision < 1):
 		return fieldErr("precision", "expected a ratio between 0 and 1, got %g", o.Precision)
-	case o.MaxSteps < 1:
-		return fieldErr("max-steps", "expected at least 1, got %d", o.MaxSteps)
-	case o.MaxTime < 0:
-		return fieldErr("max-time", "expected a positive duration, got %v", o.MaxTime)
+	case o.MaxSteps < 1 || o.MaxSteps > MaxSearchSteps:
+		return fieldErr("max-steps", "expected 1..%d, got %d", MaxSearchSteps, o.MaxSteps)
+	case o.MaxTime < 0 || o.MaxTime > MaxSearchTime:
+		return fieldErr("max-time", "expected a positive duration of at most %v, got %v", MaxSearchTime, o.MaxTime)
 	case o.FailRetries < 0 || o.FailRetries > 5:
 		return fieldErr("fail-retries", "expected 0 to 5, got %d", o.FailRetries)
 	}

@@ -6,5 +6,7 @@
 // bounds, the stand-in marker; version 1 still loads), so that sizing reads
 // both the same way. A profile says what it describes (proxy, version, setup)
 // and where its numbers come from; the reference figures' sources are in
-// docs/sources.md.
+// docs/sources.md. A profile file is read bounded (a regular file of at most
+// 1 MiB) and every number in it is finite and within its range (bounds.go),
+// whatever schema version adds, so that no plan sizes from an absurd figure.
 package profiles

@@ -35,8 +35,10 @@ type Sweep struct {
 	Environment   Environment `json:"environment"`
 	Options       Options     `json:"options"`
 	Status        string      `json:"status"`
-	StartedAt     time.Time   `json:"started_at"`
-	UpdatedAt     time.Time   `json:"updated_at"`
+	// Owner is the process sweeping while the status is running.
+	Owner     *Owner    `json:"owner,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Baseline runs go straight to the app, without the proxy, to tell the
 	// latency the proxy adds.
 	Baseline []Run `json:"baseline"`

@@ -107,6 +107,9 @@ func Recommend(in Input) (Plan, error) {
 	p.PeakSidecarRPS = p.SidecarRPSPerPod * (1 + in.Headroom)
 
 	p.chooseConcurrency(in)
+	if err := p.checkConcurrency(in); err != nil {
+		return Plan{}, err
+	}
 	cost, basis := in.Profile.CostAt(p.Concurrency, costLimit(in.CPULimit, p.Concurrency))
 	p.sizeCPU(in, cost, basis)
 	p.sizeMemory(in)
@@ -117,6 +120,9 @@ func Recommend(in Input) (Plan, error) {
 			return Plan{}, err
 		}
 		p.HPA = &hpa
+	}
+	if err := p.checkOutputs(in); err != nil {
+		return Plan{}, err
 	}
 	return p, nil
 }

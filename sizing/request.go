@@ -50,6 +50,25 @@ const (
 	FieldSweep input.Field = "sweep"
 )
 
+// The ranges of a plan's inputs (the README's "What bad input gets" lists
+// them). Each is far above any real pod, and low enough that no figure the
+// plan computes from them overflows; Recommend still checks its outputs
+// (checkOutputs), since a profile's figures multiply them.
+const (
+	MaxRPSPerPod          = 1e6 // inbound RPS per pod
+	MaxTotalRPS           = 1e9
+	MaxReplicas           = 1_000_000 // also min and max replicas: an HPA's int32, well above Kubernetes' 150,000 pods per cluster
+	MaxRequestsPerCall    = 1000
+	MaxOutboundPerRequest = MaxRequestsPerCall - 1
+	MaxAuthzCalls         = 1000
+	MaxClusters           = 1_000_000
+	MaxEndpoints          = 10_000_000
+	MaxConcurrency        = profiles.MaxWorkers
+	MaxHeadroom           = 10 // 1000% above the peak
+	MaxMemoryLimitRatio   = 100
+	MaxAppCPUPerKRPS      = profiles.MaxCores
+)
+
 // hpaOnly are the fields that only the HPA recalculation reads.
 var hpaOnly = []input.Field{FieldSidecarCPURequest, FieldAppCPUPerKRPS, FieldK8sVersion, FieldAppContainer, FieldMinReplicas, FieldMaxReplicas}
 
@@ -108,22 +127,25 @@ func (r Request) load(in *Input) error {
 	case given[FieldRPSPerPod] && (given[FieldTotalRPS] || given[FieldReplicas]):
 		return n.Errorf(FieldRPSPerPod, "give either %s or %s with %s, not both", FieldRPSPerPod, FieldTotalRPS, FieldReplicas)
 	case given[FieldRPSPerPod]:
-		if !model.Positive(r.RPSPerPod) {
-			return n.Errorf(FieldRPSPerPod, "expected a finite number > 0, got %v", r.RPSPerPod)
+		if !within(r.RPSPerPod, MaxRPSPerPod) {
+			return n.Errorf(FieldRPSPerPod, "expected a finite number > 0 and at most %g, got %v", float64(MaxRPSPerPod), r.RPSPerPod)
 		}
 		in.AppRPSPerPod = r.RPSPerPod
 	case given[FieldTotalRPS]:
-		if !model.Positive(r.TotalRPS) {
-			return n.Errorf(FieldTotalRPS, "expected a finite number > 0, got %v", r.TotalRPS)
+		if !within(r.TotalRPS, MaxTotalRPS) {
+			return n.Errorf(FieldTotalRPS, "expected a finite number > 0 and at most %g, got %v", float64(MaxTotalRPS), r.TotalRPS)
 		}
 		if !given[FieldReplicas] {
 			return n.Errorf(FieldReplicas, "required with %s: the number of pods sharing it", FieldTotalRPS)
 		}
-		if r.Replicas < 1 {
-			return n.Errorf(FieldReplicas, "expected an integer >= 1, got %d", r.Replicas)
+		if r.Replicas < 1 || r.Replicas > MaxReplicas {
+			return n.Errorf(FieldReplicas, "expected an integer within 1..%d, got %d", MaxReplicas, r.Replicas)
 		}
 		in.TotalRPS, in.Replicas = r.TotalRPS, r.Replicas
 		in.AppRPSPerPod = model.PerPod(r.TotalRPS, r.Replicas)
+		if in.AppRPSPerPod > MaxRPSPerPod {
+			return n.Errorf(FieldTotalRPS, "%v over %d replicas is %v inbound RPS per pod, above the %g a pod can be sized for: give more %s", r.TotalRPS, r.Replicas, in.AppRPSPerPod, float64(MaxRPSPerPod), FieldReplicas)
+		}
 	case given[FieldReplicas]:
 		return n.Errorf(FieldTotalRPS, "required with %s: the total inbound RPS", FieldReplicas)
 	default:
@@ -137,12 +159,12 @@ func (r Request) fanout(in *Input) error {
 	switch {
 	case r.Given[FieldRequestsPerCall] && r.Given[FieldOutboundPerRequest]:
 		return n.Errorf(FieldOutboundPerRequest, "give either %s N or %s k (N = 1 + k), not both", FieldRequestsPerCall, FieldOutboundPerRequest)
-	case !model.Finite(r.RequestsPerCall) || r.RequestsPerCall < 1:
-		return n.Errorf(FieldRequestsPerCall, "expected a number >= 1 (the inbound request itself counts), got %v", r.RequestsPerCall)
-	case !model.NonNegative(r.OutboundPerRequest):
-		return n.Errorf(FieldOutboundPerRequest, "expected a finite number >= 0, got %v", r.OutboundPerRequest)
-	case !model.NonNegative(r.AuthzCalls):
-		return n.Errorf(FieldAuthzCalls, "expected a finite number >= 0, got %v", r.AuthzCalls)
+	case !model.Finite(r.RequestsPerCall) || r.RequestsPerCall < 1 || r.RequestsPerCall > MaxRequestsPerCall:
+		return n.Errorf(FieldRequestsPerCall, "expected a number within 1..%d (the inbound request itself counts), got %v", MaxRequestsPerCall, r.RequestsPerCall)
+	case !model.NonNegative(r.OutboundPerRequest) || r.OutboundPerRequest > MaxOutboundPerRequest:
+		return n.Errorf(FieldOutboundPerRequest, "expected a number within 0..%d, got %v", MaxOutboundPerRequest, r.OutboundPerRequest)
+	case !model.NonNegative(r.AuthzCalls) || r.AuthzCalls > MaxAuthzCalls:
+		return n.Errorf(FieldAuthzCalls, "expected a number within 0..%d, got %v", MaxAuthzCalls, r.AuthzCalls)
 	case !model.NonNegative(r.RetryRatio) || r.RetryRatio > 1:
 		return n.Errorf(FieldRetryRatio, "expected a share of outbound requests between 0 and 1, got %v", r.RetryRatio)
 	}
@@ -157,16 +179,18 @@ func (r Request) fanout(in *Input) error {
 func (r Request) knobs(in *Input) error {
 	n := r.Names
 	switch {
-	case r.Clusters < 0:
-		return n.Errorf(FieldClusters, "expected an integer >= 0, got %d", r.Clusters)
-	case r.Endpoints < 0:
-		return n.Errorf(FieldEndpoints, "expected an integer >= 0, got %d", r.Endpoints)
+	case r.Clusters < 0 || r.Clusters > MaxClusters:
+		return n.Errorf(FieldClusters, "expected an integer within 0..%d, got %d", MaxClusters, r.Clusters)
+	case r.Endpoints < 0 || r.Endpoints > MaxEndpoints:
+		return n.Errorf(FieldEndpoints, "expected an integer within 0..%d, got %d", MaxEndpoints, r.Endpoints)
 	case r.Given[FieldConcurrency] && r.Concurrency < 1:
-		return n.Errorf(FieldConcurrency, "expected an integer >= 1 (Istio's 0 means one worker per node core, which cannot be sized), got %d", r.Concurrency)
-	case !model.NonNegative(r.Headroom) || r.Headroom > 10:
-		return n.Errorf(FieldHeadroom, "expected a fraction between 0 and 10 (0.15 = 15%%), got %v", r.Headroom)
-	case !model.Finite(r.MemoryLimitRatio) || r.MemoryLimitRatio < 1:
-		return n.Errorf(FieldMemoryLimitRatio, "expected a number >= 1 (the limit cannot be below the request), got %v", r.MemoryLimitRatio)
+		return n.Errorf(FieldConcurrency, "expected an integer within 1..%d (Istio's 0 means one worker per node core, which cannot be sized), got %d", MaxConcurrency, r.Concurrency)
+	case r.Concurrency > MaxConcurrency:
+		return n.Errorf(FieldConcurrency, "expected an integer within 1..%d, got %d", MaxConcurrency, r.Concurrency)
+	case !model.NonNegative(r.Headroom) || r.Headroom > MaxHeadroom:
+		return n.Errorf(FieldHeadroom, "expected a fraction between 0 and %d (0.15 = 15%%), got %v", MaxHeadroom, r.Headroom)
+	case !model.Finite(r.MemoryLimitRatio) || r.MemoryLimitRatio < 1 || r.MemoryLimitRatio > MaxMemoryLimitRatio:
+		return n.Errorf(FieldMemoryLimitRatio, "expected a number within 1..%d (the limit cannot be below the request), got %v", MaxMemoryLimitRatio, r.MemoryLimitRatio)
 	}
 	in.Config = model.Config{Clusters: r.Clusters, Endpoints: r.Endpoints}
 	in.ConfigDefault = !r.Given[FieldClusters] && !r.Given[FieldEndpoints]
@@ -185,7 +209,7 @@ func (r Request) cpuLimit() (CPULimit, error) {
 	}
 	m, err := quantity.ParseMillicores(r.CPULimit)
 	if err != nil {
-		return CPULimit{}, r.Names.Errorf(FieldCPULimit, "expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got %q", r.CPULimit)
+		return CPULimit{}, r.Names.Errorf(FieldCPULimit, "expected auto, none, or a CPU quantity within %s such as 2 or 1500m, got %q", quantity.CPURange, r.CPULimit)
 	}
 	return CPULimit{Mode: CPULimitFixed, Millicores: m}, nil
 }
@@ -209,18 +233,18 @@ func (r Request) hpa(in *Input) error {
 	h := &HPAInput{TargetPercent: r.HPATarget, Deployment: r.Deployment, AppContainer: r.AppContainer, AppCoresPerKRPS: r.AppCPUPerKRPS}
 	var err error
 	if h.AppCPURequestMillicores, err = quantity.ParseMillicores(r.AppCPURequest); err != nil {
-		return n.Errorf(FieldAppCPURequest, "expected a CPU quantity > 0 such as 1, 500m or 1.5, got %q", r.AppCPURequest)
+		return n.Errorf(FieldAppCPURequest, "expected a CPU quantity within %s such as 1, 500m or 1.5, got %q", quantity.CPURange, r.AppCPURequest)
 	}
 	if r.HPATarget < 1 || r.HPATarget > 100 {
 		return n.Errorf(FieldHPATarget, "expected a percentage within 1..100, got %d", r.HPATarget)
 	}
 	if given[FieldSidecarCPURequest] {
 		if h.SidecarCPURequestMillicores, err = quantity.ParseMillicores(r.SidecarCPURequest); err != nil {
-			return n.Errorf(FieldSidecarCPURequest, "expected a CPU quantity > 0 such as 100m, got %q", r.SidecarCPURequest)
+			return n.Errorf(FieldSidecarCPURequest, "expected a CPU quantity within %s such as 100m, got %q", quantity.CPURange, r.SidecarCPURequest)
 		}
 	}
-	if given[FieldAppCPUPerKRPS] && !model.Positive(r.AppCPUPerKRPS) {
-		return n.Errorf(FieldAppCPUPerKRPS, "expected a finite number of cores > 0, got %v", r.AppCPUPerKRPS)
+	if given[FieldAppCPUPerKRPS] && !within(r.AppCPUPerKRPS, MaxAppCPUPerKRPS) {
+		return n.Errorf(FieldAppCPUPerKRPS, "expected a finite number of cores > 0 and at most %d, got %v", MaxAppCPUPerKRPS, r.AppCPUPerKRPS)
 	}
 	if given[FieldK8sVersion] {
 		v, err := version.ParseGeneric(strings.TrimPrefix(r.K8sVersion, "v"))
@@ -243,12 +267,15 @@ func (r Request) hpa(in *Input) error {
 }
 
 func (r Request) replicaBounds(h *HPAInput, replicas int) error {
-	if r.MinReplicas < 1 {
-		return r.Names.Errorf(FieldMinReplicas, "expected an integer >= 1, got %d", r.MinReplicas)
+	if r.MinReplicas < 1 || r.MinReplicas > MaxReplicas {
+		return r.Names.Errorf(FieldMinReplicas, "expected an integer within 1..%d, got %d", MaxReplicas, r.MinReplicas)
+	}
+	if r.MaxReplicas < 0 || r.MaxReplicas > MaxReplicas || r.Given[FieldMaxReplicas] && r.MaxReplicas == 0 {
+		return r.Names.Errorf(FieldMaxReplicas, "expected an integer within 1..%d, got %d", MaxReplicas, r.MaxReplicas)
 	}
 	maxReplicas := r.MaxReplicas
 	if maxReplicas == 0 {
-		maxReplicas = max(10, 2*replicas, r.MinReplicas)
+		maxReplicas = min(MaxReplicas, max(10, 2*replicas, r.MinReplicas))
 	}
 	if maxReplicas < r.MinReplicas {
 		return r.Names.Errorf(FieldMaxReplicas, "expected an integer >= %s (%d), got %d", FieldMinReplicas, r.MinReplicas, maxReplicas)
@@ -256,3 +283,6 @@ func (r Request) replicaBounds(h *HPAInput, replicas int) error {
 	h.MinReplicas, h.MaxReplicas = int32(r.MinReplicas), int32(maxReplicas)
 	return nil
 }
+
+// within: a finite x > 0 and at most limit.
+func within(x, limit float64) bool { return model.Positive(x) && x <= limit }

@@ -55,7 +55,7 @@ func TestRequestProblemsNameTheirField(t *testing.T) {
 	}{
 		{"no load", none, FieldTotalRPS, "total inbound RPS: the load is required: give total inbound RPS with replicas, or inbound RPS per pod"},
 		{"two loads", both, FieldRPSPerPod, "inbound RPS per pod: give either inbound RPS per pod or total inbound RPS with replicas, not both"},
-		{"bad limit", limit, FieldCPULimit, `CPU limit: expected auto, none, or a CPU quantity > 0 such as 2 or 1500m, got "lots"`},
+		{"bad limit", limit, FieldCPULimit, `CPU limit: expected auto, none, or a CPU quantity within 1m..1000 such as 2 or 1500m, got "lots"`},
 		{"hpa field alone", lonely, FieldSidecarCPURequest, "sidecar CPU request: only used for the HPA: give it with app CPU request and HPA target"},
 		{"max below min", bounds, FieldMaxReplicas, "max replicas: expected an integer >= min replicas (5), got 3"},
 	} {

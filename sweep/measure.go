@@ -41,7 +41,7 @@ func (r *runner) ensureBaseline(ctx context.Context, rps float64) error {
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(r.o.OutDir, run.FortioFile), data); err != nil {
+	if err := results.WriteRunFile(r.o.OutDir, run.FortioFile, data); err != nil {
 		return err
 	}
 	r.rec.Baseline = append(r.rec.Baseline, run)

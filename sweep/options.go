@@ -29,8 +29,11 @@ type Options struct {
 	Load               driver.LoadSpec
 	OutboundPerRequest int
 
-	OutDir  string
-	Resume  bool
+	OutDir string
+	Resume bool
+	// Resumed is the record a resume continues (nil for a new sweep): a
+	// backend takes what it recorded (the proxy) from it.
+	Resumed *results.Sweep
 	Tool    string // proxysizer's version
 	Backend string // local or kubernetes
 

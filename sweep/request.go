@@ -41,6 +41,18 @@ const (
 	MaxConcurrency        = 64
 	MaxOutboundPerRequest = 32
 	MaxRepeats            = 10
+	// The ranges of each step's load and of the search (the README's "What
+	// bad input gets" lists them): far above a useful sweep, low enough
+	// that none exhausts the machine before the first step (a payload is
+	// allocated once per connection, a connection holds buffers).
+	MaxRate           = 1e6 // inbound RPS of one step
+	MaxConnections    = loadgen.MaxConnections
+	MaxPayloadSize    = loadgen.MaxPayloadSize
+	MaxDuration       = 24 * time.Hour
+	MaxWarmup         = time.Hour
+	MaxSLOP99         = time.Hour
+	MaxSearchMaxSteps = 1000
+	MaxSearchMaxTime  = 24 * time.Hour
 )
 
 // The inputs of a sweep, as its problems name them; a caller shows them in
@@ -66,9 +78,10 @@ const (
 	FieldPayloadSize        input.Field = "payload size"
 	FieldOutboundPerRequest input.Field = "outbound calls per request"
 
-	// Where the results go.
-	FieldOutDir input.Field = "results directory"
-	FieldResume input.Field = "resume"
+	// Where the sweep runs and its results go.
+	FieldBackend input.Field = "backend"
+	FieldOutDir  input.Field = "results directory"
+	FieldResume  input.Field = "resume"
 )
 
 // Request is a sweep as a person asks for it: the grid's concurrencies and
@@ -96,7 +109,11 @@ type Request struct {
 	PayloadSize        int
 	OutboundPerRequest int
 
-	// OutDir "" is out/sweep-TIMESTAMP.
+	// Backend is where the proxy runs: local or kubernetes (the caller
+	// knows the backends; a resume takes the recorded one).
+	Backend string
+	// OutDir "" is out/sweep-TIMESTAMP. With Resume, the options recorded
+	// in OutDir's sweep.json are the sweep's; a given field must agree.
 	OutDir string
 	Resume bool
 
@@ -109,7 +126,8 @@ type Request struct {
 func DefaultRequest() Request {
 	return Request{Concurrency: []int{1, 2}, CPULimits: []string{"500m", "1"}, Rates: []float64{200, 400, 800}, Repeats: 1,
 		SearchMaxSteps: DefaultSearchMaxSteps, SearchMaxTime: DefaultSearchMaxTime, SearchStartRPS: loadgen.DefaultStartQPS,
-		Duration: loadgen.DefaultDuration, Warmup: DefaultWarmup, Connections: DefaultConnections, Protocol: string(loadgen.HTTP1)}
+		Duration: loadgen.DefaultDuration, Warmup: DefaultWarmup, Connections: DefaultConnections, Protocol: string(loadgen.HTTP1),
+		Backend: "local"}
 }
 
 // Options checks the request and builds the sweep's options; now names a
@@ -117,6 +135,13 @@ func DefaultRequest() Request {
 // take the sweep (see Run). Each problem is an *input.Error naming its field.
 func (r Request) Options(now time.Time) (Options, error) {
 	o := Options{Names: r.Names}
+	if r.Resume {
+		var err error
+		if r, o.Resumed, err = r.resumed(); err != nil {
+			return o, err
+		}
+	}
+	o.Backend = r.Backend
 	limits, err := r.limits()
 	if err != nil {
 		return o, err
@@ -137,7 +162,7 @@ func (r Request) Options(now time.Time) (Options, error) {
 	}
 	// Before any backend starts: a sweep that cannot write its results
 	// leaves nothing behind.
-	_, err = o.existing()
+	_, err = o.existing(true)
 	return o, err
 }
 
@@ -153,7 +178,7 @@ func (r Request) limits() ([]int64, error) {
 		}
 		m, err := quantity.ParseMillicores(s)
 		if err != nil {
-			return nil, r.Names.Errorf(driver.FieldCPULimits, "expected CPU quantities > 0 such as 500m or 2, or none, got %q", s)
+			return nil, r.Names.Errorf(driver.FieldCPULimits, "expected CPU quantities within %s such as 500m or 2, or none, got %q", quantity.CPURange, s)
 		}
 		out = append(out, m)
 	}
@@ -167,8 +192,8 @@ func (r Request) rates(o *Options) error {
 	}
 	fractions := 0
 	for _, rate := range r.Rates {
-		if !model.Positive(rate) {
-			return n.Errorf(FieldRates, "expected rates > 0, got %v", rate)
+		if !model.Positive(rate) || rate > MaxRate {
+			return n.Errorf(FieldRates, "expected rates > 0 and at most %g RPS, got %v", float64(MaxRate), rate)
 		}
 		if rate <= 1 {
 			fractions++
@@ -191,16 +216,16 @@ func (r Request) search(o *Options) error {
 	switch {
 	case r.Given[FieldSLOP99] && !r.FindMax:
 		return n.Errorf(FieldSLOP99, "only used with %s", FieldFindMax)
-	case r.SLOP99 < 0:
-		return n.Errorf(FieldSLOP99, "expected a positive duration, got %v", r.SLOP99)
-	case r.SearchMaxSteps < 1:
-		return n.Errorf(FieldSearchMaxSteps, "expected at least 1, got %d", r.SearchMaxSteps)
-	case r.SearchMaxTime <= 0:
-		return n.Errorf(FieldSearchMaxTime, "expected a positive duration, got %v", r.SearchMaxTime)
-	case !model.Positive(r.SearchStartRPS):
-		return n.Errorf(FieldSearchStartRPS, "expected a rate > 0, got %v", r.SearchStartRPS)
-	case r.SearchDuration < 0:
-		return n.Errorf(FieldSearchDuration, "expected a positive duration, got %v", r.SearchDuration)
+	case r.SLOP99 < 0 || r.SLOP99 > MaxSLOP99:
+		return n.Errorf(FieldSLOP99, "expected a duration within 0..%v (0: none), got %v", MaxSLOP99, r.SLOP99)
+	case r.SearchMaxSteps < 1 || r.SearchMaxSteps > MaxSearchMaxSteps:
+		return n.Errorf(FieldSearchMaxSteps, "expected 1..%d steps, got %d", MaxSearchMaxSteps, r.SearchMaxSteps)
+	case r.SearchMaxTime <= 0 || r.SearchMaxTime > MaxSearchMaxTime:
+		return n.Errorf(FieldSearchMaxTime, "expected a duration > 0 and at most %v, got %v", MaxSearchMaxTime, r.SearchMaxTime)
+	case !model.Positive(r.SearchStartRPS) || r.SearchStartRPS > MaxRate:
+		return n.Errorf(FieldSearchStartRPS, "expected a rate > 0 and at most %g RPS, got %v", float64(MaxRate), r.SearchStartRPS)
+	case r.SearchDuration < 0 || r.SearchDuration > MaxDuration:
+		return n.Errorf(FieldSearchDuration, "expected a duration within 0..%v (0: the step duration), got %v", MaxDuration, r.SearchDuration)
 	case r.Given[FieldSearchDuration] && !r.FindMax:
 		return n.Errorf(FieldSearchDuration, "only used with %s", FieldFindMax)
 	}
@@ -218,14 +243,14 @@ func (r Request) load(o *Options) error {
 		return n.Errorf(FieldProtocol, "%v", err)
 	case proto == loadgen.GRPC:
 		return n.Errorf(FieldProtocol, "the local lab's app speaks HTTP: expected http1 or h2c, got grpc")
-	case r.Duration <= 0:
-		return n.Errorf(FieldDuration, "expected a positive duration, got %v", r.Duration)
-	case r.Warmup < 0:
-		return n.Errorf(FieldWarmup, "expected zero or a positive duration, got %v", r.Warmup)
-	case r.Connections < 1:
-		return n.Errorf(FieldConnections, "expected at least 1, got %d", r.Connections)
-	case r.PayloadSize < 0:
-		return n.Errorf(FieldPayloadSize, "expected zero or more bytes, got %d", r.PayloadSize)
+	case r.Duration <= 0 || r.Duration > MaxDuration:
+		return n.Errorf(FieldDuration, "expected a duration > 0 and at most %v, got %v", MaxDuration, r.Duration)
+	case r.Warmup < 0 || r.Warmup > MaxWarmup:
+		return n.Errorf(FieldWarmup, "expected a duration within 0..%v, got %v", MaxWarmup, r.Warmup)
+	case r.Connections < 1 || r.Connections > MaxConnections:
+		return n.Errorf(FieldConnections, "expected 1..%d connections, got %d", MaxConnections, r.Connections)
+	case r.PayloadSize < 0 || r.PayloadSize > MaxPayloadSize:
+		return n.Errorf(FieldPayloadSize, "expected 0..%d bytes (16 MiB), got %d", MaxPayloadSize, r.PayloadSize)
 	}
 	o.Load = driver.LoadSpec{Duration: r.Duration, Warmup: r.Warmup, Connections: r.Connections, Protocol: proto, PayloadSize: r.PayloadSize}
 	return nil

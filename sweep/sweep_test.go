@@ -29,6 +29,8 @@ type standIn struct {
 	// cancelAt cancels the sweep's context during this Measure call.
 	cancelAt int
 	cancel   context.CancelFunc
+	// onMeasure, when set, runs at each Measure.
+	onMeasure func()
 }
 
 func newStandIn(t *testing.T) *standIn {
@@ -51,6 +53,9 @@ func (b *standIn) Start(_ context.Context, s results.Setting) error {
 
 func (b *standIn) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Measurement, error) {
 	b.measures++
+	if b.onMeasure != nil {
+		b.onMeasure()
+	}
 	if b.measures == b.cancelAt {
 		b.cancel()
 	}
@@ -263,7 +268,7 @@ func TestRequestProblemsNameTheirField(t *testing.T) {
 		FieldRates:            "rates: values up to 1 are fractions of a setting's maximum and need the maximum search, got [0.5]",
 		FieldSLOP99:           "p99 SLO: only used with the maximum search",
 		FieldResume:           "resume: needs results directory: the directory of the sweep to continue",
-		driver.FieldCPULimits: `CPU limits: expected CPU quantities > 0 such as 500m or 2, or none, got "lots"`,
+		driver.FieldCPULimits: `CPU limits: expected CPU quantities within 1m..1000 such as 500m or 2, or none, got "lots"`,
 	}
 	for field, r := range problems {
 		_, err := r.Options(time.Now())

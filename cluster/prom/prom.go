@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -26,6 +25,8 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
+
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // DefaultQueryTimeout bounds one query when Config gives none.
@@ -93,7 +94,7 @@ type bearerFile struct {
 }
 
 func (b bearerFile) RoundTrip(r *http.Request) (*http.Response, error) {
-	data, err := os.ReadFile(b.path)
+	data, err := safefile.ReadFile(b.path, safefile.MaxToken)
 	if err != nil {
 		return nil, fmt.Errorf("reading the Prometheus bearer token file: %w", err)
 	}

@@ -97,6 +97,9 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if err := os.MkdirAll(b.cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := checkWorkDir(b.cfg.WorkDir); err != nil {
+		return nil, err
+	}
 	if err := b.findProxy(ctx); err != nil {
 		return nil, err
 	}
@@ -108,9 +111,12 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if _, err := Cleanup(b.hierarchy); err != nil {
 		return nil, fmt.Errorf("cleaning up after an earlier sweep: %w", err)
 	}
+	// lab, not b: a failure below returns b as nil, and what was started
+	// must still be stopped.
+	lab := b
 	defer func() {
 		if err != nil {
-			b.Close()
+			lab.Close()
 		}
 	}()
 	if b.state, err = newState(); err != nil {
@@ -229,22 +235,24 @@ func (b *Backend) Start(ctx context.Context, s results.Setting) error {
 	}
 	b.setting = s
 	dir := filepath.Join(b.cfg.WorkDir, s.Key())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	config, err := b.cfg.Proxy.Config(b.ports, s.Concurrency, dir)
 	if err != nil {
 		return err
 	}
 	configPath := filepath.Join(dir, b.cfg.Proxy.ConfigName())
-	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+	if err := writeIn(b.cfg.WorkDir, filepath.Join(s.Key(), b.cfg.Proxy.ConfigName()), config); err != nil {
 		return err
 	}
+	logFile, err := createIn(b.cfg.WorkDir, filepath.Join(s.Key(), "proxy.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	procs, err := b.makeCgroup(s)
 	if err != nil {
 		return err
 	}
-	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, filepath.Join(dir, "proxy.log"), dir)
+	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, logFile, dir)
 	if err != nil {
 		b.Stop(ctx)
 		return err
