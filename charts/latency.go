@@ -134,6 +134,7 @@ func addBand(line *gocharts.Line, name string, lo, hi [][2]float64, color string
 		gocharts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), ConnectNulls: opts.Bool(false)}),
 		gocharts.WithLineStyleOpts(opts.LineStyle{Color: color, Width: 9, Opacity: opts.Float(0.25)}), itemColor(color))
 }
+
 // baselinePoints is one point per baseline rate: the median of its valid
 // runs, or of all its runs when none was valid (a busy machine rejects many).
 func baselinePoints(runs []results.Run, p percentile) [][2]float64 {
