@@ -342,6 +342,11 @@ func confidence(c model.CPUCost, i int) *float64 {
 	return &half
 }
 
+// heldOutTie is how much smaller the concave curve's held-out error must be
+// to be chosen: half a percentage point, below which the two predict
+// equally well and the simpler line stands.
+const heldOutTie = 0.005
+
 // choose takes the model with the smaller largest held-out error; the line
 // when they tie, when the concave fit is the line (its exponent at 1), or
 // when the concave curve cannot be judged (it needs a rate more than the
@@ -358,7 +363,7 @@ func (f *CPUFit) choose() {
 		f.ChoiceReason = fmt.Sprintf("the line (held-out error %.1f%%): the concave curve needs 4 rates to be judged on held-out rates, %d measured", 100*line.MaxHeldOutErr, f.Rates)
 	case concave.Cost.Model() != model.ModelConcave:
 		f.ChoiceReason = fmt.Sprintf("the line (held-out error %.1f%%): the concave fit's exponent went to 1, the line itself", 100*line.MaxHeldOutErr)
-	case concave.MaxHeldOutErr < line.MaxHeldOutErr:
+	case concave.MaxHeldOutErr < line.MaxHeldOutErr-heldOutTie:
 		f.Chosen = model.ModelConcave
 		f.ChoiceReason = fmt.Sprintf("the concave curve: held-out error %.1f%% against the line's %.1f%%", 100*concave.MaxHeldOutErr, 100*line.MaxHeldOutErr)
 	default:
