@@ -7,6 +7,7 @@ import (
 
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/input"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -31,6 +32,12 @@ type Options struct {
 	// SLOP99 is the p99 latency the chosen setting must keep; 0 takes the
 	// sweep's own objective, if it had one.
 	SLOP99 time.Duration
+	// AllowConcurrencyAboveLimit lets a setting with more workers than
+	// ceil(CPU limit) be chosen.
+	AllowConcurrencyAboveLimit bool
+	// Config is the configuration size the proxy will hold, for its memory;
+	// zero assumes sizing's defaults (and says so).
+	Config model.Config
 	// Names shows the inputs the choice's plan names in the caller's words
 	// (sizing.Input.Names).
 	Names input.Names
@@ -58,6 +65,9 @@ func Analyze(rec *results.Sweep, o Options) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The hops check judges every step, also those recorded before the
+	// sweep did: charts, tables and fit then agree on what is valid.
+	rec = rec.WithHopsJudged()
 	a := &Analysis{Sweep: rec, Source: o.Source}
 	report, err := fit.FromSweep(rec, refs, fit.Options{Name: o.ProfileName, Source: o.Source})
 	if errors.Is(err, fit.ErrNothingToFit) && o.Source != "" {
@@ -90,13 +100,28 @@ func (a *Analysis) WhyNotFitted() string {
 }
 
 // Warnings are every warning the analysis found: the fit's (a sweep not
-// finished), then the recommendation's (an uncertain cost line).
+// finished, the hops check), the recommendation's (indistinguishable
+// settings, a wide interval, an uncertain curve, a lower-bound capacity),
+// then the chosen setting's plan's. Every output shows all of them.
 func (a *Analysis) Warnings() []string {
 	var out []string
-	if a.Fit != nil {
-		out = append(out, a.Fit.Warnings...)
+	seen := map[string]bool{}
+	add := func(ws []string) {
+		for _, w := range ws {
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
 	}
-	return append(out, a.Recommendation.Warnings...)
+	if a.Fit != nil {
+		add(a.Fit.Warnings)
+	}
+	add(a.Recommendation.Warnings)
+	if a.Plan != nil {
+		add(a.Plan.Warnings)
+	}
+	return out
 }
 
 // WriteProfile writes the fitted profile, in the format plan reads, to path.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 )
 
 // WriteJSON writes the report as indented JSON.
@@ -173,6 +174,11 @@ func modelLines(m FleetModelCheck) []string {
 		return out
 	}
 	profile := fmt.Sprintf("%.3f idle + %.3f cores per 1000 sidecar RPS", m.ProfileFit.IdleCores, m.ProfileFit.CoresPerKRPS)
+	if m.ProfileFit.Model() != model.ModelLine {
+		// A concave profile's coefficient is its first 1000 RPS, not a
+		// cost per 1000 RPS.
+		profile = "the concave curve " + m.ProfileFit.Formula() + " cores at sidecar RPS"
+	}
 	if m.Fit != nil {
 		out = append(out, fmt.Sprintf("the fleet's own line through its %d measured peaks: %.3f idle + %.3f cores per 1000 sidecar RPS (R² %.2f); the profile's: %s",
 			m.Workloads, m.Fit.IdleCores, m.Fit.CoresPerKRPS, m.FitR2, profile))

@@ -48,7 +48,7 @@ func ProxyLabel(p results.Proxy) string {
 		}
 	}
 	label := strings.TrimSpace(p.Name + " " + version)
-	if p.Name != "envoy" {
+	if p.StandsIn() {
 		label += " (standing in for Envoy)"
 	}
 	return label

@@ -13,13 +13,13 @@ import (
 func resultsDirCases(t *testing.T, command string) []badInvocation {
 	empty := t.TempDir()
 	newer := t.TempDir()
-	if err := os.WriteFile(filepath.Join(newer, results.FileName), []byte(`{"schema_version": 2}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(newer, results.FileName), []byte(`{"schema_version": 3}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return []badInvocation{
 		{"missing directory", []string{command, filepath.Join(empty, "nope")}, []string{"results directory", "no such file or directory"}},
 		{"empty directory", []string{command, empty}, []string{"no sweep.json", "not a proxysizer results directory"}},
-		{"newer schema", []string{command, newer}, []string{"schema_version 2 is newer than this build reads (1)", "upgrade proxysizer"}},
+		{"newer schema", []string{command, newer}, []string{"schema_version 3 is newer than this build reads (2)", "upgrade proxysizer"}},
 		{"no directory", []string{command}, []string{"accepts 1 arg"}},
 		{"bad target", []string{command, empty, "--target-rps", "0"}, []string{"--target-rps", "> 0"}},
 		{"bad headroom", []string{command, empty, "--headroom", "-1"}, []string{"--headroom", "between 0 and 10"}},

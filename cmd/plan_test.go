@@ -208,7 +208,7 @@ func TestPlanBadInput(t *testing.T) {
 
 func TestProfilesCommands(t *testing.T) {
 	code, out, _ := run(t, "profiles", "list")
-	if code != 0 || strings.Count(out, "istio-") != 7 || !strings.Contains(out, "istio-1.24-sidecar *") || !strings.Contains(out, "2.65 ms p90") {
+	if code != 0 || strings.Count(out, "istio-") != 8 || !strings.Contains(out, "istio-1.24-sidecar *") || !strings.Contains(out, "2.65 ms p90") {
 		t.Errorf("profiles list:\n%s", out)
 	}
 	code, out, _ = run(t, "profiles", "show", "istio-1.8-1.16", "-o", "json")

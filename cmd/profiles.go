@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
 
@@ -50,7 +51,7 @@ func newProfilesListCmd() *cobra.Command {
 					workers = fmt.Sprint(p.Provenance.Workers)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, p.Component, p.Provenance.IstioVersions,
-					num(p.CPU.CoresPerKRPS), quantity.Bytes(int64(p.Memory.BaseBytes)), workers, profileLatency(p), p.Provenance.Setup)
+					profileCost(p), quantity.Bytes(int64(p.Memory.BaseBytes)), workers, profileLatency(p), p.Provenance.Setup)
 			}
 			return w.Flush()
 		},
@@ -86,4 +87,14 @@ func profileLatency(p profiles.Profile) string {
 		return strings.Join(figures, ", ")
 	}
 	return "not published"
+}
+
+// profileCost is the cost per 1000 RPS of a line, or a concave curve's
+// first 1000 RPS with its exponent.
+func profileCost(p profiles.Profile) string {
+	c := p.CPU.CPUCost
+	if c.Model() == model.ModelLine {
+		return num(c.CoresPerKRPS)
+	}
+	return fmt.Sprintf("%s x (RPS/1000)^%s", num(c.CoresPerKRPS), num(c.Exponent))
 }

@@ -45,7 +45,7 @@ func TestReportWritesEveryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"proxysizer plan --profile " + filepath.Join(out, "profile.yaml") + " --rps-per-pod 522 --outbound-per-request 2 --concurrency 2 --cpu-limit 500m",
+		"proxysizer plan --profile " + filepath.Join(out, "profile.yaml") + " --rps-per-pod 348 --outbound-per-request 2 --concurrency 1 --cpu-limit 1",
 		"proxysizer sweep --backend local --proxy haproxy --concurrency 1,2 --cpu-limit 500m,1 --rates 200,400,600 --outbound-per-request 2 --duration 2s --warmup 500ms --connections 8 --protocol http1 --out DIR",
 	} {
 		if !strings.Contains(string(md), want) {

@@ -15,7 +15,7 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(driver.FieldCPULimits, &r.CPULimits, "cpu-limit", "proxy CPU limits to sweep (quantities, or none)")
 	f.bind(sweep.FieldRates, &r.Rates, "rates", "inbound RPS per step; with --find-max, values up to 1 are fractions of each setting's maximum")
 	f.bind(sweep.FieldRepeats, &r.Repeats, "repeats", "measure each rate this many times, interleaved (repeats average out step-to-step noise in the fit)")
-	f.bind(sweep.FieldFindMax, &r.FindMax, "find-max", "search each setting's maximum throughput first")
+	f.bind(sweep.FieldFindMax, &r.FindMax, "find-max", "search each setting's maximum throughput first (without it a setting's capacity is only a lower bound, its highest valid step)")
 	f.bind(sweep.FieldSLOP99, &r.SLOP99, "slo-p99", "with --find-max: the p99 latency (from intended send time) a rate must keep")
 	f.bind(sweep.FieldDuration, &r.Duration, "duration", "measured time per step")
 	f.bind(sweep.FieldWarmup, &r.Warmup, "warmup", "warm-up per step, left out of the figures")
@@ -28,6 +28,7 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(sweep.FieldSearchMaxSteps, &r.SearchMaxSteps, "search-max-steps", "with --find-max: at most this many steps per search")
 	f.bind(sweep.FieldSearchMaxTime, &r.SearchMaxTime, "search-max-time", "with --find-max: at most this long per search")
 	f.bind(sweep.FieldSearchStartRPS, &r.SearchStartRPS, "search-start-rps", "with --find-max: the search's first rate")
+	f.bind(sweep.FieldSearchDuration, &r.SearchDuration, "search-duration", "with --find-max: measured time per search step (default --duration): a search only tells pass from fail")
 }
 
 // sweepLong is the sweep's help, with the local proxies from the registry.

@@ -58,11 +58,17 @@ func TestFinishSweepRecommendsAndReports(t *testing.T) {
 	profile := filepath.Join(dir, "profile.yaml")
 	for _, want := range []string{
 		"Results: " + filepath.Join(dir, results.FileName),
-		"Measured cost over all unthrottled steps:",
-		"leave-one-rate-out max error per setting: c1-l1 24.1%",
-		"Recommendation for 522 inbound RPS per pod",
-		"chosen:    concurrency 2, CPU limit 500m, CPU request 137m",
-		"Size with it: proxysizer plan --profile " + profile + " --rps-per-pod 522 --outbound-per-request 2 --concurrency 2 --cpu-limit 500m",
+		"Stand-in: measured on haproxy standing in for Envoy",
+		"Measured cost per setting (proxy cores at sidecar RPS; the model that predicts held-out rates better):",
+		"c1-l1     line 0.0202 + 0.0680 x RPS/1000",
+		"held-out 24.1% (concave needs more rates)",
+		"capacity ≥ 1789 (lower bound)",
+		"Recommendation for 348 inbound RPS per pod",
+		"chosen:    concurrency 1, CPU limit 1, CPU request 186m",
+		"CPU request 186m: the upper end of the 95% prediction interval 18m-186m at the peak; point estimate 102m",
+		"# measured on haproxy standing in for Envoy",
+		"Warnings (3):",
+		"Size with it: proxysizer plan --profile " + profile + " --rps-per-pod 348 --outbound-per-request 2 --concurrency 1 --cpu-limit 1",
 		"Full fit: proxysizer fit " + dir,
 		"Report of " + dir,
 	} {

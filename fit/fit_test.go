@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/proxysizer/proxysizer/fit"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -28,7 +29,7 @@ func sweepRecord() *results.Sweep {
 	}
 	// c1 500m is throttled at 400 inbound (1200 sidecar RPS).
 	rec.Steps[4].ThrottledRatio = 0.3
-	rec.Searches = []results.Search{{Setting: results.Setting{Concurrency: 2}, MaxRPS: 900, StopReason: "converged",
+	rec.Searches = []results.Search{{Setting: results.Setting{Concurrency: 2}, MaxRPS: 900, LowestFailRPS: 950, StopReason: "converged",
 		Steps: []results.Step{step(2, 0, 900, 0.02, 0.10)}}}
 	return rec
 }
@@ -56,23 +57,29 @@ func TestFromSweepFitsEachSetting(t *testing.T) {
 			t.Errorf("%s = %v, want %v", what, got, want)
 		}
 	}
-	near("c1 cores per 1000 RPS", c1.CPU.CoresPerKRPS, 0.08)
-	near("c1 idle cores", c1.CPU.IdleCores, 0.01)
-	near("c1 leave-one-rate-out error (points on a line)", c1.CPU.MaxHeldOutErr, 0)
+	near("c1 cores per 1000 RPS", c1.CPU.Line().Cost.CoresPerKRPS, 0.08)
+	near("c1 idle cores", c1.CPU.Line().Cost.IdleCores, 0.01)
+	near("c1 leave-one-rate-out error (points on a line)", c1.CPU.Line().MaxHeldOutErr, 0)
+	if c1.CPU.Chosen != "line" || c1.CPU.Concave().Judged {
+		t.Errorf("c1 with 3 rates: chose %s, concave judged %t; the concave curve needs 4 rates to be judged", c1.CPU.Chosen, c1.CPU.Concave().Judged)
+	}
 	// c2 includes the search step at 900: 4 points on the same line.
 	if c2.CPU.Points != 4 {
 		t.Errorf("c2 fitted on %d points, want 4 (3 grid steps and the search's)", c2.CPU.Points)
 	}
-	near("c2 cores per 1000 RPS", c2.CPU.CoresPerKRPS, 0.10)
+	near("c2 cores per 1000 RPS", c2.CPU.Line().Cost.CoresPerKRPS, 0.10)
 	near("c1 throttled from (sidecar RPS)", c1.ThrottlingFromRPS, 1200)
 	near("c2 throttled from (never)", c2.ThrottlingFromRPS, 0)
 	near("c2 max sidecar RPS (the search's 900 x 3)", c2.MaxSidecarRPS, 2700)
-	if !strings.Contains(c2.MaxBasis, "search") {
-		t.Errorf("c2 max basis %q does not name the search", c2.MaxBasis)
+	if !strings.Contains(c2.MaxBasis, "search") || c2.MaxIsLowerBound {
+		t.Errorf("c2 max basis %q (lower bound %t): the search found a failing rate, so its maximum is measured", c2.MaxBasis, c2.MaxIsLowerBound)
 	}
 	near("c1 max sidecar RPS (its highest valid step)", c1.MaxSidecarRPS, 1200)
-	if !strings.Contains(c1.MaxBasis, "no search") {
-		t.Errorf("c1 max basis %q does not say there was no search", c1.MaxBasis)
+	if !strings.Contains(c1.MaxBasis, "no search") || !c1.MaxIsLowerBound {
+		t.Errorf("c1 max basis %q (lower bound %t): no search, so a lower bound", c1.MaxBasis, c1.MaxIsLowerBound)
+	}
+	if c1.DefaultWorkers.Istio != 1 || c2.DefaultWorkers.Istio != 0 {
+		t.Errorf("workers without the annotation: c1 500m %+v, c2 no limit %+v", c1.DefaultWorkers, c2.DefaultWorkers)
 	}
 	// Memory: 4 Mi + 1 Mi per worker: 5 Mi at 1 worker, 1 Mi more per worker.
 	near("memory at one worker", r.Memory.BaseBytes, 5<<20)
@@ -123,10 +130,10 @@ func TestProfileIsPlanReadable(t *testing.T) {
 		t.Errorf("c2 max RPS %v, want the search's 2700", p.CPU.ByConcurrency[1].MaxRPS)
 	}
 	cost, basis := p.CostAt(1, 500)
-	if math.Abs(cost.CoresPerKRPS-0.08) > 1e-9 {
+	if math.Abs(cost.CoresPerKRPS-0.08) > 1e-9 || cost.Model() != "line" {
 		t.Errorf("CostAt(1, 500m) = %v cores per 1000 RPS, want c1's 0.08", cost.CoresPerKRPS)
 	}
-	if !strings.Contains(basis, "measured at concurrency 1, limit 500m") {
+	if !strings.Contains(basis, "measured at concurrency 1, limit 500m (line curve)") {
 		t.Errorf("CostAt(1, 500m) basis %q", basis)
 	}
 	if !strings.Contains(strings.Join(p.Provenance.Notes, " "), "haproxy standing in for Envoy") {
@@ -146,7 +153,7 @@ func TestComparisonWithReferences(t *testing.T) {
 	for _, c := range r.Comparison {
 		if c.Profile == "istio-1.8-1.16" {
 			found = true
-			if math.Abs(c.Ratio-r.Overall.CoresPerKRPS/0.35) > 1e-12 {
+			if math.Abs(c.Ratio-r.Overall.Line().Cost.CoresPerKRPS/0.35) > 1e-12 {
 				t.Errorf("ratio = %v", c.Ratio)
 			}
 		}
@@ -193,5 +200,127 @@ func TestFromSweepWarnsOnAPartialSweep(t *testing.T) {
 	}
 	if !strings.Contains(r.Warnings[0], "6 of 7 steps done") {
 		t.Errorf("warning %q does not say 6 of 7 steps are done", r.Warnings[0])
+	}
+}
+
+// concaveRecord is a sweep whose CPU follows a concave curve at 5 rates,
+// with a little scatter between 3 repeats.
+func concaveRecord(truth model.CPUCost) *results.Sweep {
+	rec := &results.Sweep{SchemaVersion: 2, Backend: "local", Status: results.SweepDone,
+		Proxy: results.Proxy{Name: "envoy", Version: "1.31"}, Options: results.Options{OutboundPerRequest: 2}}
+	noise := []float64{0.002, -0.001, -0.0015, 0.001, 0.0005, -0.002, 0.0015, -0.0005, 0, 0.001, -0.001, 0.002, -0.002, 0.0005, 0.001}
+	i := 0
+	for rep := 0; rep < 3; rep++ {
+		for _, rps := range []float64{200, 400, 600, 800, 1000} {
+			st := step(1, 1000, rps, 0, 0)
+			st.ProxyCPUCores = truth.CoresAt(st.SidecarRPS) + noise[i]
+			st.DurationSeconds = 5
+			rec.Steps = append(rec.Steps, st)
+			i++
+		}
+	}
+	return rec
+}
+
+// With enough rates the model that predicts held-out rates better is
+// chosen: the concave curve for concave measurements, the line for linear.
+func TestTheHeldOutErrorChoosesTheModel(t *testing.T) {
+	r, err := fit.FromSweep(concaveRecord(model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.08, Exponent: 0.5}), refs(t), fit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := r.Settings[0].CPU
+	if cpu.Chosen != model.ModelConcave || !cpu.Concave().Judged || cpu.Concave().MaxHeldOutErr >= cpu.Line().MaxHeldOutErr {
+		t.Errorf("concave measurements: chose %s (line %.3f, concave %.3f): %s", cpu.Chosen, cpu.Line().MaxHeldOutErr, cpu.Concave().MaxHeldOutErr, cpu.ChoiceReason)
+	}
+	if e := cpu.Concave().Cost.Exponent; math.Abs(e-0.5) > 0.1 {
+		t.Errorf("fitted exponent %.3f, want about 0.5", e)
+	}
+	if u := cpu.Concave().Cost.Uncertainty; u == nil || u.Rates != 5 || u.Repeats() != 3 || u.StepSeconds != 5 {
+		t.Errorf("uncertainty %+v: want 5 rates, 3 repeats, 5 s steps", u)
+	}
+	// The profile carries the chosen curve and the line beside it.
+	c := r.Profile.CPU.ByConcurrency[0]
+	if c.Model() != model.ModelConcave || c.Alternative == nil || c.Alternative.Model != model.ModelLine || c.Uncertainty == nil || c.HeldOutError == nil {
+		t.Errorf("profile entry %+v", c)
+	}
+	lin, err := fit.FromSweep(concaveRecord(model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.08}), refs(t), fit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu := lin.Settings[0].CPU; cpu.Chosen != model.ModelLine {
+		t.Errorf("linear measurements: chose %s: %s", cpu.Chosen, cpu.ChoiceReason)
+	}
+}
+
+// A step whose proxy counted 10% more requests per inbound request than the
+// configured 1 + k is invalid and not fitted, with the reason; 3% off is a
+// warning. Recorded sweeps are judged as new ones are.
+func TestHopsCheckInvalidatesAStepTenPercentOff(t *testing.T) {
+	rec := sweepRecord()
+	rec.Steps[0].ProxyRequestsPerInbound = 3.31 // 10.3% above 3
+	rec.Steps[2].ProxyRequestsPerInbound = 3.09 // 3%
+	judged := rec.WithHopsJudged()
+	if st := judged.Steps[0]; st.Status != results.StatusInvalid || !strings.Contains(st.Reason, "3.310 requests per inbound request against the configured 3") || !strings.Contains(st.Reason, "more than 10%") {
+		t.Errorf("10.3%% off: status %s, reason %q", st.Status, st.Reason)
+	}
+	if st := judged.Steps[2]; st.Status != results.StatusOK || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "3.0% off") {
+		t.Errorf("3%% off: status %s, warnings %q", st.Status, st.Warnings)
+	}
+	if rec.Steps[0].Status != results.StatusOK {
+		t.Error("WithHopsJudged changed the record it was given")
+	}
+	r, err := fit.FromSweep(rec, refs(t), fit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Settings[0].CPU.Points; n != 2 {
+		t.Errorf("c1 fitted on %d points, want 2: the step 10%% off is not fitted", n)
+	}
+	w := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(w, "hops check: 2 step(s)") || !strings.Contains(w, "1 of them more than 10% off are invalid") {
+		t.Errorf("warnings %q", w)
+	}
+	// On a cluster the app's calls are what is measured: no check.
+	rec.Backend = "kubernetes"
+	if st := rec.WithHopsJudged().Steps[0]; st.Status != results.StatusOK {
+		t.Errorf("a cluster step was judged against a fan-out nobody configured: %s", st.Reason)
+	}
+}
+
+// A search that never saw a rate fail measured no maximum: its highest
+// rate is a lower bound.
+func TestASearchWithoutAFailureIsALowerBound(t *testing.T) {
+	rec := sweepRecord()
+	rec.Searches[0].LowestFailRPS = 0
+	rec.Searches[0].StopReason = "max steps"
+	r, err := fit.FromSweep(rec, refs(t), fit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2 := r.Settings[1]; !c2.MaxIsLowerBound || !strings.Contains(c2.MaxBasis, "stopped before any rate failed") {
+		t.Errorf("c2: lower bound %t, basis %q", c2.MaxIsLowerBound, c2.MaxBasis)
+	}
+	if !r.Profile.CPU.ByConcurrency[1].MaxRPSIsLowerBound {
+		t.Error("the profile does not mark the capacity a lower bound")
+	}
+}
+
+// A stand-in's profile takes Envoy's memory model, never the stand-in's
+// few MiB of working set, and says so; an Envoy's keeps its measured base.
+func TestStandInProfileMemoryIsEnvoys(t *testing.T) {
+	r, err := fit.FromSweep(sweepRecord(), refs(t), fit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envoy, _ := profiles.Load(profiles.DefaultName)
+	if r.StandIn == nil || r.Profile.StandIn != "haproxy" || r.Profile.Memory != envoy.Memory {
+		t.Errorf("stand-in %+v, profile memory %+v, want Envoy's %+v", r.StandIn, r.Profile.Memory, envoy.Memory)
+	}
+	rec := sweepRecord()
+	rec.Proxy.Name = "envoy"
+	own, _ := fit.FromSweep(rec, refs(t), fit.Options{})
+	if own.StandIn != nil || own.Profile.StandIn != "" || own.Profile.Memory.BaseBytes != own.Memory.BaseBytes {
+		t.Errorf("Envoy: stand-in %+v, base %v, want the measured %v", own.StandIn, own.Profile.Memory.BaseBytes, own.Memory.BaseBytes)
 	}
 }

@@ -168,16 +168,20 @@ func checkMarkdown(t *testing.T, path string, in Input) {
 	}
 	for _, want := range []string{
 		"# Sidecar sizing report: haproxy 2.6.12 (standing in for Envoy)",
-		"| c1 · limit 500m |", "cores / 1000 RPS", "± ", "LOO max error",
+		"| c1 · limit 500m |", "line held-out error", "concave held-out error", "coefficient ± ",
 		"**Chosen:** concurrency " + strconv.Itoa(c.Concurrency), "CPU request " + strconv.FormatInt(c.CPURequestMillicores, 10) + "m",
-		"**Runner-up:**", "istio-1.24-sidecar", "## Steps",
+		"**CPU request:** " + strconv.FormatInt(c.CPURequestMillicores, 10) + "m: the upper end of the 95% prediction interval",
+		"**Workers:** without the concurrency annotation: Istio 1.18+ would run ceil(1) = 1",
+		"> **Stand-in:** measured on haproxy standing in for Envoy", "# measured on haproxy standing in for Envoy",
+		"≥ 1789 (lower bound)", "working set (the stand-in's, not Envoy's)",
+		"istio-1.24-sidecar", "## Steps",
 		in.PlanCommand, in.ReproduceCommand,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	// Every warning: the recommendation's too (the c2 500m line is uncertain).
+	// Every warning: the recommendation's too (a wide interval, a lower-bound capacity).
 	if len(in.Recommendation.Warnings) == 0 {
 		t.Fatal("the recorded sweep's recommendation has no warning to show")
 	}

@@ -120,12 +120,17 @@ func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPer
 		// app millicores = appCoresPerKRPS x inbound RPS, so inbound RPS =
 		// app / appCoresPerKRPS (both per 1000).
 		inbound := appAbsoluteTargetMillicores / appCoresPerKRPS
+		sidecarRPS := inbound * hops
 		appCost := ask(n, FieldAppCPUPerKRPS, "%s %.3f", fmt.Sprintf("the app's %.3f cores per 1000 inbound RPS", appCoresPerKRPS), appCoresPerKRPS)
+		// The sidecar's CPU as a line in the app's, tangent to the cost
+		// curve where the app reaches its target: exact there, and the
+		// curve itself for a linear cost.
+		per := cost.MarginalCoresPerKRPS(sidecarRPS) * hops / appCoresPerKRPS
 		return SidecarCPUAtTarget{
-			BaseMillicores:  cost.IdleCores * 1000,
-			PerAppMillicore: cost.CoresPerKRPS * hops / appCoresPerKRPS,
+			BaseMillicores:  cost.CoresAt(sidecarRPS)*1000 - per*appAbsoluteTargetMillicores,
+			PerAppMillicore: per,
 			Basis: fmt.Sprintf("%s: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
-				appCost, inbound, inbound*hops),
+				appCost, inbound, sidecarRPS),
 		}
 	}
 	unknown := ask(n, FieldAppCPUPerKRPS, "no %s", "the app's CPU per 1000 RPS not known")

@@ -8,6 +8,7 @@ import (
 	"github.com/proxysizer/proxysizer/internal/quantity"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // Plan is a recommendation. JSON field names marked "contract" in the README
@@ -50,16 +51,20 @@ type ProfileRef struct {
 
 // Sidecar is the recommended container resources, each with its reason.
 type Sidecar struct {
-	CPURequestMillicores  int64                 `json:"cpu_request_millicores"`
-	CPULimitMillicores    int64                 `json:"cpu_limit_millicores"`
-	MemoryRequestBytes    int64                 `json:"memory_request_bytes"`
-	MemoryLimitBytes      int64                 `json:"memory_limit_bytes"`
-	ExpectedCPUMillicores float64               `json:"expected_cpu_millicores"`
-	PeakCPUMillicores     float64               `json:"peak_cpu_millicores"`
-	CPUCost               model.CPUCost         `json:"cpu_cost"`
-	CPUCostBasis          string                `json:"cpu_cost_basis"`
-	Memory                model.MemoryBreakdown `json:"expected_memory"`
-	Reasons               Reasons               `json:"reasons"`
+	CPURequestMillicores  int64   `json:"cpu_request_millicores"`
+	CPULimitMillicores    int64   `json:"cpu_limit_millicores"`
+	MemoryRequestBytes    int64   `json:"memory_request_bytes"`
+	MemoryLimitBytes      int64   `json:"memory_limit_bytes"`
+	ExpectedCPUMillicores float64 `json:"expected_cpu_millicores"`
+	PeakCPUMillicores     float64 `json:"peak_cpu_millicores"`
+	// PeakCPUInterval is the 95% prediction interval at the peak, for a
+	// measured profile's curve (published figures carry none); the request
+	// is its upper end.
+	PeakCPUInterval *model.Interval       `json:"peak_cpu_interval,omitempty"`
+	CPUCost         model.CPUCost         `json:"cpu_cost"`
+	CPUCostBasis    string                `json:"cpu_cost_basis"`
+	Memory          model.MemoryBreakdown `json:"expected_memory"`
+	Reasons         Reasons               `json:"reasons"`
 }
 
 // Reasons says why each sidecar figure was chosen.
@@ -170,10 +175,21 @@ func (p *Plan) sizeCPU(in Input, cost model.CPUCost, basis string) {
 	s.CPUCost, s.CPUCostBasis = cost, basis
 	s.ExpectedCPUMillicores = cost.CoresAt(p.SidecarRPSPerPod) * 1000
 	s.PeakCPUMillicores = cost.CoresAt(p.PeakSidecarRPS) * 1000
-	s.CPURequestMillicores = max(minCPURequestMillicores, ceilInt(s.PeakCPUMillicores))
-	s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak: %.3f idle + %.3f cores per 1000 RPS x %.0f sidecar RPS (%.0f per pod + %.0f%% headroom) = %.0fm",
-		cost.IdleCores, cost.CoresPerKRPS, p.PeakSidecarRPS, p.SidecarRPSPerPod, in.Headroom*100, s.PeakCPUMillicores)
-	if s.CPURequestMillicores == minCPURequestMillicores && s.PeakCPUMillicores < minCPURequestMillicores {
+	req := RequestAt(cost, p.PeakSidecarRPS)
+	s.CPURequestMillicores = req.CPURequestMillicores
+	peak := fmt.Sprintf("%.0f sidecar RPS (%.0f per pod + %.0f%% headroom)", p.PeakSidecarRPS, p.SidecarRPSPerPod, in.Headroom*100)
+	if cost.Model() == model.ModelLine {
+		s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak: %.3f idle + %.3f cores per 1000 RPS x %s = %.0fm",
+			cost.IdleCores, cost.CoresPerKRPS, peak, s.PeakCPUMillicores)
+	} else {
+		s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak on the concave curve %s at %s = %.0fm", cost.Formula(), peak, s.PeakCPUMillicores)
+	}
+	if req.HasInterval {
+		in := req.Interval
+		s.PeakCPUInterval = &in
+		s.Reasons.CPURequest += fmt.Sprintf(" (point estimate); the request is the upper end of its 95%% prediction interval, %s", Millicores(in))
+	}
+	if s.CPURequestMillicores == minCPURequestMillicores && req.Interval.High*1000 < minCPURequestMillicores {
 		s.Reasons.CPURequest += fmt.Sprintf(", raised to the %dm floor", minCPURequestMillicores)
 	}
 
@@ -194,6 +210,17 @@ func (p *Plan) sizeCPU(in Input, cost model.CPUCost, basis string) {
 		s.CPULimitMillicores = max(perWorker, roundUp(s.CPURequestMillicores, 100))
 		s.Reasons.CPULimit = fmt.Sprintf("one core per worker (%d x 1000m): a worker is one thread, so a lower quota throttles workers that are all busy in a burst, and Istio derives the same concurrency, ceil(limit) = %d, if the annotation is ever dropped",
 			p.Concurrency, p.Concurrency)
+	}
+	p.warnWideInterval(req)
+}
+
+// warnWideInterval says, for a CPU request whose interval is wider than
+// ±20% of it, what would narrow it; named by the setting, as the measured
+// choice names it.
+func (p *Plan) warnWideInterval(req CPURequest) {
+	if text := req.NarrowingText(p.Sidecar.CPUCost); text != "" {
+		setting := results.Setting{Concurrency: p.Concurrency, CPULimitMillicores: p.Sidecar.CPULimitMillicores}
+		p.warn("%s: %s", setting, text)
 	}
 }
 
@@ -219,6 +246,9 @@ func (p *Plan) noteProfile(in Input) {
 	if prof.Kind == profiles.KindReference {
 		p.assume("costs are %s's published figures (%s), not measurements of this workload: run `%s` and size with `%s` from its fit",
 			prof.Name, prof.Provenance.Setup, FieldSweep, FieldProfile)
+	}
+	if prof.StandIn != "" {
+		p.assume("profile %s was measured on %s standing in for Envoy: its CPU and capacity describe %s, not an Istio sidecar; its memory terms are Envoy's model", prof.Name, prof.StandIn, prof.StandIn)
 	}
 	if prof.Component != "sidecar" {
 		p.warn("profile %s describes a %s, not a sidecar: the figures are for comparison", prof.Name, prof.Component)

@@ -21,6 +21,10 @@ type Options struct {
 	Repeats int
 	FindMax bool
 	Search  loadgen.SearchOptions
+	// SearchDuration is the measured time of each search step; 0 takes
+	// Load.Duration. Short search steps keep a search affordable: the search
+	// only has to tell pass from fail, the grid's steps fit the cost.
+	SearchDuration time.Duration
 	// Load is every step's load but its rate.
 	Load               driver.LoadSpec
 	OutboundPerRequest int
@@ -48,6 +52,9 @@ func (o Options) record() results.Options {
 		Connections: o.Load.Connections, Protocol: string(o.Load.Protocol), PayloadBytes: o.Load.PayloadSize,
 		SLOP99Ms: float64(o.Search.SLO.P99) / float64(time.Millisecond),
 	}
+	if o.FindMax && o.SearchDuration > 0 && o.SearchDuration != o.Load.Duration {
+		r.SearchDurationSeconds = o.SearchDuration.Seconds()
+	}
 	seenC, seenL := map[int]bool{}, map[int64]bool{}
 	for _, s := range o.Settings {
 		if !seenC[s.Concurrency] {
@@ -63,6 +70,16 @@ func (o Options) record() results.Options {
 }
 
 func (o Options) repeats() int { return max(1, o.Repeats) }
+
+// configuredPerInbound is the requests through the proxy per inbound
+// request the local lab's fan-out makes (1 + k); 0 on a cluster, where the
+// app's own calls are what the sweep measures.
+func (o Options) configuredPerInbound() float64 {
+	if o.Backend == "kubernetes" {
+		return 0
+	}
+	return 1 + float64(o.OutboundPerRequest)
+}
 
 // Grid is every concurrency x CPU-limit pair, concurrency first.
 func Grid(concurrency []int, limits []int64) []results.Setting {

@@ -30,6 +30,12 @@ const (
 	// DefaultSearchMaxTime bounds each setting's search; loadgen's 15
 	// minutes is for one search on its own.
 	DefaultSearchMaxTime = 5 * time.Minute
+	// SearchFailRetries measures a failing search step once more before
+	// the search believes it: one noisy step early in a search (a late
+	// schedule on a busy machine) would otherwise bisect the setting's
+	// capacity down to a fraction of what it carries, and the capacity is
+	// what the recommendation rests on.
+	SearchFailRetries = 1
 	// MaxConcurrency and MaxOutboundPerRequest bound the grid and the lab
 	// app's fan-out to what one machine or pod can run.
 	MaxConcurrency        = 64
@@ -62,6 +68,7 @@ const (
 	FieldSearchMaxSteps input.Field = "search steps"
 	FieldSearchMaxTime  input.Field = "search time"
 	FieldSearchStartRPS input.Field = "search start rate"
+	FieldSearchDuration input.Field = "search step duration"
 
 	// Each step's load.
 	FieldDuration           input.Field = "step duration"
@@ -92,6 +99,9 @@ type Request struct {
 	SearchMaxSteps int
 	SearchMaxTime  time.Duration
 	SearchStartRPS float64
+	// SearchDuration is the measured time of each search step; 0 takes
+	// Duration.
+	SearchDuration time.Duration
 
 	Duration, Warmup   time.Duration
 	Connections        int
@@ -214,9 +224,14 @@ func (r Request) search(o *Options) error {
 		return n.Errorf(FieldSearchMaxTime, "expected a duration > 0 and at most %v, got %v", MaxSearchMaxTime, r.SearchMaxTime)
 	case !model.Positive(r.SearchStartRPS) || r.SearchStartRPS > MaxRate:
 		return n.Errorf(FieldSearchStartRPS, "expected a rate > 0 and at most %g RPS, got %v", float64(MaxRate), r.SearchStartRPS)
+	case r.SearchDuration < 0 || r.SearchDuration > MaxDuration:
+		return n.Errorf(FieldSearchDuration, "expected a duration within 0..%v (0: the step duration), got %v", MaxDuration, r.SearchDuration)
+	case r.Given[FieldSearchDuration] && !r.FindMax:
+		return n.Errorf(FieldSearchDuration, "only used with %s", FieldFindMax)
 	}
+	o.SearchDuration = r.SearchDuration
 	o.Search = loadgen.SearchOptions{SLO: loadgen.SLO{P99: r.SLOP99}, StartQPS: r.SearchStartRPS,
-		MaxSteps: r.SearchMaxSteps, MaxTime: r.SearchMaxTime}
+		MaxSteps: r.SearchMaxSteps, MaxTime: r.SearchMaxTime, FailRetries: SearchFailRetries}
 	return nil
 }
 

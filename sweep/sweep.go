@@ -266,7 +266,7 @@ func (r *runner) runStep(ctx context.Context, i int) error {
 		r.println(fmt.Sprintf("  step %d failed: %v", i, err))
 		return r.save()
 	}
-	fill(st, m, r.rec.Baseline)
+	fill(st, m, r.rec.Baseline, r.o.configuredPerInbound())
 	if err := r.writeStepFiles(st, m.Load); err != nil {
 		return err
 	}
@@ -305,7 +305,11 @@ func (r *runner) eta() string {
 	left := time.Duration(len(r.rec.Steps)-r.done()) * per
 	if r.o.FindMax {
 		const typicalSearchSteps = 10
-		left += time.Duration((len(r.o.Settings)-len(r.rec.Searches))*typicalSearchSteps) * per
+		searchPer := per
+		if r.o.SearchDuration > 0 {
+			searchPer = r.o.SearchDuration + r.o.Load.Warmup + time.Second
+		}
+		left += time.Duration((len(r.o.Settings)-len(r.rec.Searches))*typicalSearchSteps) * searchPer
 	}
 	return fmt.Sprintf("~%s left", left.Round(time.Second))
 }

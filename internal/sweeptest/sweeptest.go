@@ -21,6 +21,11 @@ var HAProxySweep = fromRoot("report", "testdata", "haproxy-sweep")
 // concurrencies x 2 CPU limits (150m throttles); only its sweep.json is kept.
 var HAProxyRepeats = fromRoot("fit", "testdata", "haproxy")
 
+// HAProxyCurve is a real haproxy sweep (schema 2) with a max-throughput
+// search per setting (2 s steps) and 3 repeats of 5 rates (5 s steps) at 1
+// and 2 workers under a 1-core limit, k = 2; only its sweep.json is kept.
+var HAProxyCurve = fromRoot("fit", "testdata", "haproxy-curve")
+
 // fromRoot is a path in the repository, wherever the test runs.
 func fromRoot(elem ...string) string {
 	_, file, _, _ := runtime.Caller(0)
