@@ -7,7 +7,7 @@ LDFLAGS  := -X github.com/proxysizer/proxysizer/cmd.version=$(VERSION)
 # Chromium) carry the `integration` build tag; the unit tier leaves them out.
 TEST_TIMEOUT ?= 80m
 
-.PHONY: build test test-unit test-integration demo deps vet fmt-check clean bench
+.PHONY: build test test-unit test-integration demo deps vet fmt-check clean bench fuzz
 
 build: echarts
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -26,8 +26,21 @@ test-unit: echarts vet fmt-check
 # Everything, real components included. `deps` installs what the tests need.
 # One package at a time (-p 1): load tests and sweeps measure time and CPU,
 # and must not share the 2 cores with another package's control plane.
-test: deps echarts build vet fmt-check
+test: deps echarts build vet fmt-check fuzz
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) -tags integration ./...
+
+# Fuzz targets (go test -fuzz) of what reads hostile input: the profile
+# parser, the sweep.json loader, CPU quantities, the restore journal and
+# plan's flags, each for FUZZTIME (5 targets x 10 s). Minimizing a new
+# input is capped at 1 s, so that minimizing a large seed (a sweep.json)
+# cannot eat the budget. The corpus grows in the Go build cache.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := profiles:FuzzParse results:FuzzParse internal/quantity:FuzzParseMillicores cluster:FuzzParseJournal cmd:FuzzPlanFlags
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in ./$$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$$pkg; \
+	done
 
 deps:
 	bash scripts/install-deps.sh

@@ -57,11 +57,11 @@ func capacityChart(in Input) (Chart, bool) {
 		return Chart{}, false
 	}
 	return newChart("chart-capacity", "Maximum sidecar RPS by concurrency and CPU limit",
-		"The most each setting was shown to carry: a max-throughput search's result where one ran, else the highest valid step (the true maximum may be higher).", bar), true
+		"The most each setting was shown to carry: a max-throughput search's result where one ran and saw a rate fail, else a lower bound, the highest valid step (the true maximum was not measured).", bar), true
 }
 
 func maxRPS(in Input, s results.Setting, done []results.Step) (float64, string) {
-	if f := settingFit(in.Fit, s); f != nil {
+	if f := in.Fit.ForSetting(s); f != nil {
 		return f.MaxSidecarRPS, f.MaxBasis
 	}
 	best := 0.0

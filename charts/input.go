@@ -7,38 +7,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxysizer/proxysizer/analysis"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/results"
-	"github.com/proxysizer/proxysizer/sizing"
 )
 
-// Input is what a report is made from: the sweep, and its fit and
-// recommendation when the sweep could be fitted.
+// Input is what the page is drawn from: a sweep's analysis, and the command
+// lines the caller gives it to show (they are in the caller's flags).
 type Input struct {
-	Sweep *results.Sweep
-	// Source is the results directory the sweep was read from (its fortio
-	// files are there).
-	Source string
-	// Fit is nil when the sweep could not be fitted; NotFitted says why.
-	Fit       *fit.Report
-	NotFitted string
-	// Recommendation is nil without a fit.
-	Recommendation   *sizing.MeasuredRecommendation
-	TargetInboundRPS float64
-	// TargetAssumed says where the target came from when none was given.
-	TargetAssumed string
-	// PlanCommand sizes with the fitted profile (empty without a choice).
-	PlanCommand string
-	// Annotations apply the chosen setting in full (sizing.Annotations of
-	// its plan: all four resources and the concurrency).
-	Annotations map[string]string
-	// GeneratedAt stamps the report; zero means now.
+	*analysis.Analysis
+	// PlanCommand sizes with the fitted profile (empty without a choice);
+	// ReproduceCommand measures the same grid again.
+	PlanCommand, ReproduceCommand string
+	// GeneratedAt stamps the page; zero means now.
 	GeneratedAt time.Time
 }
 
-// Validate reports an input no report can be made from.
+// Validate reports an input no page can be drawn from.
 func (in Input) Validate() error {
-	if in.Sweep == nil {
+	if in.Analysis == nil || in.Sweep == nil {
 		return fmt.Errorf("no sweep")
 	}
 	if len(FinishedSteps(in.Sweep)) == 0 {
@@ -61,7 +48,7 @@ func ProxyLabel(p results.Proxy) string {
 		}
 	}
 	label := strings.TrimSpace(p.Name + " " + version)
-	if p.Name != "envoy" {
+	if p.StandsIn() {
 		label += " (standing in for Envoy)"
 	}
 	return label
@@ -90,18 +77,17 @@ func FinishedSteps(rec *results.Sweep) []results.Step {
 func Settings(rec *results.Sweep) []results.Setting {
 	seen := map[results.Setting]bool{}
 	var out []results.Setting
-	add := func(c int, l int64) {
-		s := results.Setting{Concurrency: c, CPULimitMillicores: l}
+	add := func(s results.Setting) {
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)
 		}
 	}
 	for _, st := range rec.Steps {
-		add(st.Concurrency, st.CPULimitMillicores)
+		add(st.Setting)
 	}
 	for _, s := range rec.Searches {
-		add(s.Concurrency, s.CPULimitMillicores)
+		add(s.Setting)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Concurrency != out[j].Concurrency {
@@ -127,33 +113,20 @@ func SettingLabel(s results.Setting) string {
 func stepsAt(steps []results.Step, s results.Setting) []results.Step {
 	var out []results.Step
 	for _, st := range steps {
-		if st.Concurrency == s.Concurrency && st.CPULimitMillicores == s.CPULimitMillicores {
+		if st.Setting == s {
 			out = append(out, st)
 		}
 	}
 	return out
 }
 
-// valid are the steps fit uses: finished, valid, with traffic and CPU.
+// valid are the steps fit uses.
 func valid(steps []results.Step) []results.Step {
 	var out []results.Step
 	for _, st := range steps {
-		if st.Status == results.StatusOK && st.SidecarRPS > 0 && st.ProxyCPUCores > 0 {
+		if fit.Usable(st) {
 			out = append(out, st)
 		}
 	}
 	return out
-}
-
-// settingFit is fit's figures for s, or nil.
-func settingFit(r *fit.Report, s results.Setting) *fit.SettingFit {
-	if r == nil {
-		return nil
-	}
-	for i := range r.Settings {
-		if r.Settings[i].Concurrency == s.Concurrency && r.Settings[i].CPULimitMillicores == s.CPULimitMillicores {
-			return &r.Settings[i]
-		}
-	}
-	return nil
 }

@@ -60,6 +60,8 @@ func Charts(in Input) (built []Chart, missing []string) {
 	add("p50 latency (no baseline and no valid step)", c, ok)
 	c, ok = latencyChart(in, p99)
 	add("p99 latency (no baseline and no valid step)", c, ok)
+	c, ok = latencyChart(in, p99Intended)
+	add("p99 latency from intended send times (not recorded)", c, ok)
 	c, ok = throttlingChart(in)
 	add("throttling (no setting with a CPU limit ran)", c, ok)
 	c, ok = memoryChart(in)

@@ -10,7 +10,9 @@ import (
 
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sizing"
 )
 
 // Summary is the report's text, computed once for report.html and report.md.
@@ -24,6 +26,9 @@ type Summary struct {
 	StartedAt    string
 	Environment  []Fact
 	Grid         []Fact
+	// StandIn says, for a proxy measured in Envoy's place, which figures
+	// describe it and which come from Envoy's model; empty for Envoy.
+	StandIn string
 	// NotFitted says why there are no fits and no recommendation.
 	NotFitted   string
 	Fits        []FitRow
@@ -38,10 +43,17 @@ type Summary struct {
 // Fact is one labelled value.
 type Fact struct{ Label, Value string }
 
-// FitRow is one setting's fit, formatted.
+// FitRow is one setting's fits and capacity, formatted.
 type FitRow struct {
-	Setting, Points, IdleCores, CoresPerKRPS, R2, LOO, MaxSidecarRPS, MaxBasis, ThrottledFrom, Memory string
-	Skipped                                                                                           string
+	Setting, Points string
+	// Line and Concave are the two models' formulas with their held-out
+	// errors; Chosen names the model sizing uses and why.
+	Line, LineLOO, Concave, ConcaveLOO, Chosen, ChosenWhy string
+	Capacity, CapacityBasis, ThrottledFrom, WorkingSet    string
+	// DefaultWorkers is what Istio and Envoy run at this limit without
+	// the concurrency annotation.
+	DefaultWorkers string
+	Skipped        string
 }
 
 // ComparisonRow sets the measured cost beside one of Istio's published figures.
@@ -53,24 +65,39 @@ type Card struct {
 	TargetNote string
 	Chosen     string
 	ChosenWhy  string
-	RunnerUp   string
-	RunnerWhy  string
-	NoneMeets  string
-	NotChosen  []string
-	PlanCmd    string
-	Annotation []Fact // the figures to put in the manifests
+	// Request is the chosen CPU request with the interval behind it.
+	Request string
+	// DefaultWorkers is what Istio and Envoy would run for the chosen
+	// limit if the concurrency annotation were absent.
+	DefaultWorkers    string
+	RunnerUp          string
+	RunnerWhy         string
+	Indistinguishable []string
+	TieRule           string
+	NoneMeets         string
+	NotChosen         []string
+	PlanCmd           string
+	Annotation        []Fact // the figures to put in the manifests
+	AnnotationHeading string
+	AnnotationNote    string
 }
 
 // Summarize formats in for the report.
 func Summarize(in Input) Summary {
 	rec := in.Sweep
 	s := Summary{Proxy: ProxyLabel(rec.Proxy), ProxyVersion: rec.Proxy.Version, Backend: rec.Backend, Status: rec.Status,
-		StepsTotal: len(rec.Steps), StartedAt: rec.StartedAt.UTC().Format(time.RFC3339), NotFitted: in.NotFitted,
-		Reproduce: ReproduceCommand(rec)}
+		StepsTotal: len(rec.Steps), StartedAt: rec.StartedAt.UTC().Format(time.RFC3339), NotFitted: in.WhyNotFitted(),
+		Reproduce: in.ReproduceCommand, Warnings: in.Warnings()}
 	for _, st := range rec.Steps {
 		if st.Done() {
 			s.StepsDone++
 		}
+	}
+	if in.Fit != nil && in.Fit.StandIn != nil {
+		si := in.Fit.StandIn
+		s.StandIn = fmt.Sprintf("%s. Figures that describe %s: %s. From Envoy's model: %s.", si.Note, si.Proxy, strings.Join(si.Describes, ", "), strings.Join(si.FromEnvoyModel, ", "))
+	} else if rec.Proxy.StandsIn() {
+		s.StandIn = fmt.Sprintf("measured on %s standing in for Envoy: every figure here describes %s, not an Istio sidecar", rec.Proxy.Name, rec.Proxy.Name)
 	}
 	env := rec.Environment
 	s.Environment = []Fact{
@@ -90,25 +117,31 @@ func Summarize(in Input) Summary {
 		{"CPU limits", joinLimits(o.CPULimitMillicores)},
 		{"rates", ratesText(o)},
 		{"load", fmt.Sprintf("%s, %d connections, %s payload, %gs per step after %gs warm-up", o.Protocol, o.Connections, payloadText(o.PayloadBytes), o.DurationSeconds, o.WarmupSeconds)},
+		{"arrival process", ArrivalText(o)},
 		{"fan-out", fmt.Sprintf("%d outbound call(s) per inbound request: %d requests through the sidecar per inbound call", o.OutboundPerRequest, 1+o.OutboundPerRequest)},
 	}
 	if o.FindMax {
-		s.Grid = append(s.Grid, Fact{"search", fmt.Sprintf("max-throughput search per setting, p99 SLO %s", sloText(o.SLOP99Ms))})
+		search := fmt.Sprintf("max-throughput search per setting, p99 SLO %s", sloText(o.SLOP99Ms))
+		if o.SearchDurationSeconds > 0 {
+			search += fmt.Sprintf(", %gs search steps", o.SearchDurationSeconds)
+		}
+		s.Grid = append(s.Grid, Fact{"search", search})
 	}
 	if in.Fit != nil {
 		s.fits(in.Fit)
-	}
-	if in.Recommendation != nil {
 		s.Card = card(in)
 	}
 	return s
 }
 
 func (s *Summary) fits(r *fit.Report) {
+	workingSet := "working set"
+	if r.StandIn != nil {
+		workingSet = r.StandIn.Proxy + "'s working set (not Envoy's)"
+	}
 	for _, sf := range r.Settings {
-		key := sf.Setting
-		row := FitRow{Setting: SettingLabel(key), MaxSidecarRPS: fmt.Sprintf("%.0f", sf.MaxSidecarRPS), MaxBasis: sf.MaxBasis,
-			ThrottledFrom: "not seen", Memory: mebibytes(sf.MemoryBytes)}
+		row := FitRow{Setting: SettingLabel(sf.Setting), Capacity: CapacityText(sf), CapacityBasis: sf.MaxBasis,
+			ThrottledFrom: "not seen", WorkingSet: mebibytes(sf.MemoryBytes), DefaultWorkers: sf.DefaultWorkers.Text}
 		if sf.ThrottlingFromRPS > 0 {
 			row.ThrottledFrom = fmt.Sprintf("%.0f RPS", sf.ThrottlingFromRPS)
 		}
@@ -122,37 +155,64 @@ func (s *Summary) fits(r *fit.Report) {
 	overall := FitRow{Setting: "overall (unthrottled valid steps)"}
 	overall.fill(&r.Overall)
 	s.Overall = &overall
-	s.Memory = fmt.Sprintf("working set %s at one worker, %s per extra worker", mebibytes(r.Memory.BaseBytes), mebibytes(r.Memory.PerWorkerBytes))
+	s.Memory = fmt.Sprintf("%s %s at one worker, %s per extra worker", workingSet, mebibytes(r.Memory.BaseBytes), mebibytes(r.Memory.PerWorkerBytes))
 	if r.Memory.Note != "" {
 		s.Memory += " (" + r.Memory.Note + ")"
+	}
+	if r.StandIn != nil {
+		s.Memory += fmt.Sprintf("; the memory request and limit come from Envoy's model instead (%s)", profiles.DefaultName)
 	}
 	for _, c := range r.Comparison {
 		s.Comparisons = append(s.Comparisons, ComparisonRow{c.Profile, c.IstioVersions, fmt.Sprintf("%.2f", c.CoresPerKRPS), fmt.Sprintf("%.2fx", c.Ratio)})
 	}
-	s.Warnings = append(s.Warnings, r.Warnings...)
+}
+
+// CapacityText is a setting's capacity, labelled a lower bound unless a
+// search measured it.
+func CapacityText(sf fit.SettingFit) string {
+	if sf.MaxIsLowerBound {
+		return fmt.Sprintf("≥ %.0f (lower bound)", sf.MaxSidecarRPS)
+	}
+	return fmt.Sprintf("%.0f (searched)", sf.MaxSidecarRPS)
 }
 
 func (row *FitRow) fill(f *fit.CPUFit) {
-	row.Points = strconv.Itoa(f.Points)
-	row.IdleCores = PlusMinus(f.IdleCores, f.IdleCoresCI)
-	row.CoresPerKRPS = PlusMinus(f.CoresPerKRPS, f.CoresPerKRPSCI)
-	row.R2 = fmt.Sprintf("%.3f", f.R2)
-	row.LOO = "needs 3 rates"
-	if len(f.HeldOut) > 0 {
-		row.LOO = fmt.Sprintf("%.1f%%", f.MaxHeldOutErr*100)
+	row.Points = fmt.Sprintf("%d (%d rates)", f.Points, f.Rates)
+	row.Line, row.LineLOO = modelText(f.Line())
+	row.Concave, row.ConcaveLOO = modelText(f.Concave())
+	row.Chosen, row.ChosenWhy = f.Chosen, f.ChoiceReason
+}
+
+// ModelText is a model's formula, with the 95% confidence half-width of
+// its coefficient, and its largest held-out error.
+func modelText(m *fit.ModelFit) (formula, heldOut string) {
+	if m.NotFitted != "" {
+		return "not fitted: " + m.NotFitted, "-"
 	}
+	formula = m.Cost.Formula()
+	if m.CoresPerKRPSCI != nil {
+		formula += fmt.Sprintf(" (coefficient ± %.4f)", *m.CoresPerKRPSCI)
+	}
+	heldOut = "needs more rates"
+	if m.Judged {
+		heldOut = fmt.Sprintf("%.1f%%", m.MaxHeldOutErr*100)
+	}
+	return formula, heldOut
 }
 
 func card(in Input) *Card {
 	r := in.Recommendation
 	c := &Card{Target: fmt.Sprintf("%g inbound RPS per pod: %.0f sidecar RPS, %.0f at the peak with headroom", in.TargetInboundRPS, r.TargetSidecarRPS, r.PeakSidecarRPS),
-		TargetNote: in.TargetAssumed, NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand}
+		TargetNote: in.TargetAssumed, NoneMeets: r.NoneMeets, NotChosen: r.Rejected, PlanCmd: in.PlanCommand,
+		Indistinguishable: r.Indistinguishable, TieRule: r.TieRule, AnnotationNote: in.AnnotationsNote, AnnotationHeading: AnnotationsHeading(in.Annotations)}
 	if r.SLOP99Ms > 0 {
 		c.Target += fmt.Sprintf(", p99 within %g ms", r.SLOP99Ms)
 	}
 	if b := r.Best; b != nil {
-		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), limitText(b.CPULimitMillicores))
+		c.Chosen = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", b.Concurrency, quantity.Millicores(b.CPURequestMillicores), b.LimitString())
 		c.ChosenWhy = b.Reason
+		c.Request = RequestText(b.CPURequest)
+		c.DefaultWorkers = "without the concurrency annotation: " + b.DefaultWorkers.Text
 		// The full plan's annotations: setting only the CPU ones would make
 		// Istio drop the memory request and limit.
 		for _, k := range slices.Sorted(maps.Keys(in.Annotations)) {
@@ -160,33 +220,30 @@ func card(in Input) *Card {
 		}
 	}
 	if ru := r.RunnerUp; ru != nil {
-		c.RunnerUp = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", ru.Concurrency, quantity.Millicores(ru.CPURequestMillicores), limitText(ru.CPULimitMillicores))
+		c.RunnerUp = fmt.Sprintf("concurrency %d, CPU request %s, CPU limit %s", ru.Concurrency, quantity.Millicores(ru.CPURequestMillicores), ru.LimitString())
 		c.RunnerWhy = ru.Reason
 	}
 	return c
 }
 
-// ReproduceCommand is the sweep command line that measures the same grid.
-func ReproduceCommand(rec *results.Sweep) string {
-	o := rec.Options
-	var b strings.Builder
-	fmt.Fprintf(&b, "proxysizer sweep --backend %s --proxy %s --concurrency %s --cpu-limit %s --rates %s",
-		orDefault(rec.Backend, "local"), orDefault(rec.Proxy.Name, "auto"), joinInts(o.Concurrency), joinLimits(o.CPULimitMillicores), joinFloats(o.Rates))
-	if o.FindMax {
-		b.WriteString(" --find-max")
-		if o.SLOP99Ms > 0 {
-			fmt.Fprintf(&b, " --slo-p99 %s", time.Duration(o.SLOP99Ms*float64(time.Millisecond)))
-		}
+// AnnotationsHeading says what the annotation block sets: all four
+// resources, or three when no CPU limit is recommended (once any is set,
+// Istio merges none of the others from the mesh defaults).
+func AnnotationsHeading(annotations map[string]string) string {
+	if _, limited := annotations[sizing.AnnotationProxyCPULimit]; limited {
+		return "all four resources: Istio drops any not annotated"
 	}
-	fmt.Fprintf(&b, " --outbound-per-request %d --duration %s --warmup %s --connections %d --protocol %s",
-		o.OutboundPerRequest, seconds(o.DurationSeconds), seconds(o.WarmupSeconds), o.Connections, o.Protocol)
-	if o.PayloadBytes > 0 {
-		fmt.Fprintf(&b, " --payload-size %d", o.PayloadBytes)
+	return "no CPU limit, on purpose: Istio merges none of the resources not annotated"
+}
+
+// RequestText is a CPU request with what it rests on: "160m: the upper end
+// of the 95% prediction interval 110m-160m; point estimate 135m".
+func RequestText(r sizing.CPURequest) string {
+	if !r.HasInterval {
+		return fmt.Sprintf("%s: the point estimate (no interval)", quantity.Millicores(r.CPURequestMillicores))
 	}
-	if !rec.Environment.CPULimitsEnforced && rec.Backend == "local" {
-		b.WriteString(" --no-cpu-limit")
-	}
-	return b.String() + " --out DIR"
+	return fmt.Sprintf("%s: the upper end of the 95%% prediction interval %s at the peak; point estimate %.0fm",
+		quantity.Millicores(r.CPURequestMillicores), sizing.Millicores(r.Interval), r.PointMillicores)
 }
 
 // PlusMinus writes a value with its 95% confidence half-width (NaN: fewer
@@ -197,10 +254,6 @@ func PlusMinus(v float64, ci *float64) string {
 	}
 	return fmt.Sprintf("%.4f ± %.4f", v, *ci)
 }
-
-func seconds(s float64) string { return time.Duration(s * float64(time.Second)).String() }
-
-func limitText(m int64) string { return results.LimitString(m) }
 
 func joinInts(xs []int) string {
 	var out []string
@@ -221,7 +274,7 @@ func joinFloats(xs []float64) string {
 func joinLimits(xs []int64) string {
 	var out []string
 	for _, x := range xs {
-		out = append(out, limitText(x))
+		out = append(out, results.LimitString(x))
 	}
 	return strings.Join(out, ",")
 }
@@ -231,6 +284,21 @@ func ratesText(o results.Options) string {
 		return joinFloats(o.Rates) + " of each setting's maximum"
 	}
 	return joinFloats(o.Rates) + " inbound RPS"
+}
+
+// ArrivalText names the load's arrival process and what it stands for: the
+// proxy's CPU per request depends on it as much as on the rate.
+func ArrivalText(o results.Options) string {
+	a := o.ArrivalProcess()
+	switch {
+	case a == "poisson":
+		return "poisson: independent clients, the closest to production"
+	case strings.HasPrefix(a, "burst:"):
+		return a + ": calls sent together in bursts of " + strings.TrimPrefix(a, "burst:")
+	case o.Arrival == "":
+		return "uniform: evenly spaced (recorded before the arrival process was a choice)"
+	}
+	return "uniform: evenly spaced, fewer wake-ups of the proxy than independent clients cause"
 }
 
 func payloadText(n int) string {
@@ -247,11 +315,9 @@ func sloText(ms float64) string {
 	return fmt.Sprintf("%g ms", ms)
 }
 
-func orDash(s string) string { return orDefault(s, "-") }
-
-func orDefault(s, d string) string {
+func orDash(s string) string {
 	if strings.TrimSpace(s) == "" {
-		return d
+		return "-"
 	}
 	return s
 }

@@ -2,8 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // run executes the CLI in-process and returns its exit status and output.
@@ -60,4 +64,27 @@ func TestVersionAndHelp(t *testing.T) {
 
 func TestUnknownCommandIsBadInput(t *testing.T) {
 	assertBadInput(t, badInvocation{args: []string{"plna"}, want: []string{"unknown command"}})
+}
+
+// A results directory that cannot take the sweep is bad input found before
+// the lab starts: nothing is written into it.
+func TestSweepIntoAnotherSweepTouchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "fit", "testdata", "haproxy", results.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.FileName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	assertBadInput(t, badInvocation{args: []string{"sweep", "--out", dir}, want: []string{"--out: " + dir + " already holds a sweep", "--resume"}})
+	assertBadInput(t, badInvocation{args: []string{"sweep", "--out", dir, "--resume", "--concurrency", "1,4", "--rates", "100", "--duration", "10s"},
+		want: []string{"--resume: " + dir + " was swept with --concurrency 1,2, --rates 400,550,700,850, --duration 8s: leave out --concurrency 1,4, --rates 100, --duration 10s", "another --out"}})
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the results directory holds %d entries after the refused sweeps, want only its sweep.json", len(entries))
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, results.FileName)); string(after) != string(data) {
+		t.Error("sweep.json changed")
+	}
 }

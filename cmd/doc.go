@@ -1,5 +1,6 @@
-// Package cmd holds proxysizer's cobra commands. Commands are thin: they parse
-// and validate flags, call into model, sizing, loadgen, drivers and results, and
-// print. Bad input is a usageError: one line naming the flag, exit status 2,
-// nothing on stdout.
+// Package cmd holds proxysizer's cobra commands. Commands are thin: each binds
+// its flags to a library's options (fieldFlags: the library's defaults become
+// the flags' defaults, and its messages name the flags), calls one library
+// function, and prints. Bad input, a usageError or a library's *input.Error,
+// is one line naming the flag, exit status 2, nothing on stdout.
 package cmd

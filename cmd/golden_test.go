@@ -42,6 +42,11 @@ func goldenCases() []goldenCase {
 				args: []string{"fit", dir, "--format", format, "--name", "golden", "-o", "{tmp}/profile.yaml"}, files: []string{"profile.yaml"}})
 		}
 	}
+	// The searched recording at a target its capacities carry: the concave
+	// curve chosen for one worker, two workers over a 1-core limit rejected.
+	cases = append(cases, goldenCase{name: "fit-haproxy-curve-table",
+		args:  []string{"fit", "../fit/testdata/haproxy-curve", "--target-rps", "700", "--name", "golden", "-o", "{tmp}/profile.yaml"},
+		files: []string{"profile.yaml"}})
 	return cases
 }
 

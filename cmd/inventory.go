@@ -2,60 +2,22 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/proxysizer/proxysizer/driver/kube"
-	"github.com/proxysizer/proxysizer/model"
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/profiles"
+	"github.com/proxysizer/proxysizer/sizing"
 )
 
 func init() { register(newInventoryCmd) }
 
-// inventoryScope is a scope with the memory the model expects for it and
-// the plan flags that carry it.
-type inventoryScope struct {
-	kube.Scope
-	MemoryBytes float64 `json:"expected_memory_bytes"`
-	PlanFlags   string  `json:"plan_flags"`
-}
-
-type inventorySidecar struct {
-	Namespace        string            `json:"namespace"`
-	Name             string            `json:"name"`
-	WorkloadSelector map[string]string `json:"workload_selector,omitempty"`
-	EgressHosts      []string          `json:"egress_hosts"`
-	Scope            inventoryScope    `json:"scope"`
-}
-
-type inventoryReport struct {
-	Namespace   string             `json:"namespace"`
-	Profile     string             `json:"profile"`
-	Concurrency int                `json:"concurrency"`
-	Unscoped    inventoryScope     `json:"without_sidecar_resources"`
-	SidecarAPI  string             `json:"sidecar_api"`
-	Default     *inventorySidecar  `json:"with_default_sidecar,omitempty"`
-	Sidecars    []inventorySidecar `json:"sidecars"`
-	Notes       []string           `json:"notes"`
-}
-
 func newInventoryCmd() *cobra.Command {
-	var (
-		kf          kubeFlags
-		profile     string
-		concurrency int
-		domain      string
-		rootNS      string
-		output      string
-	)
+	var kube kubeReadFlags
+	r := cluster.DefaultInventoryRequest()
+	profile, output := profiles.DefaultName, "table"
 	c := &cobra.Command{
 		Use:   "inventory",
 		Short: "Count the services, ports and endpoints a namespace's sidecars would hold",
@@ -69,110 +31,51 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 		Example: `  proxysizer inventory -n shop
   proxysizer inventory -n shop -o json --concurrency 4`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := kf.validate(); err != nil {
-				return err
-			}
-			if !oneOf(output, "table", "json", "yaml") {
-				return flagError("output", "expected table, json or yaml, got %q", output)
-			}
-			if concurrency < 1 || concurrency > 256 {
-				return flagError("concurrency", "expected a worker count within 1..256, got %d", concurrency)
-			}
-			if len(validation.IsDNS1123Subdomain(domain)) > 0 {
-				return flagError("cluster-domain", "expected a DNS domain such as cluster.local, got %q", domain)
-			}
-			if len(validation.IsDNS1123Label(rootNS)) > 0 {
-				return flagError("root-namespace", "expected a namespace name, got %q", rootNS)
-			}
-			prof, err := profiles.Load(profile)
-			if err != nil {
-				return flagError("profile", "%v", err)
-			}
-			client, dyn, ns, err := kf.clients()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(c.Context(), kf.timeout)
-			defer cancel()
-			inv, err := kube.ReadInventory(ctx, client, dyn, ns, kube.InventoryOptions{ClusterDomain: domain, RootNamespace: rootNS})
-			if err != nil {
-				return err
-			}
-			r := inventoryReport{Namespace: inv.Namespace, Profile: prof.Name, Concurrency: concurrency,
-				SidecarAPI: inv.SidecarAPI, Sidecars: []inventorySidecar{}, Notes: inv.Notes}
-			scope := func(s kube.Scope) inventoryScope {
-				m := prof.Memory.Estimate(model.Config{Clusters: s.Clusters, Endpoints: s.Endpoints}, concurrency)
-				return inventoryScope{Scope: s, MemoryBytes: m.Total, PlanFlags: fmt.Sprintf("--clusters %d --endpoints %d", s.Clusters, s.Endpoints)}
-			}
-			side := func(s kube.SidecarScope) inventorySidecar {
-				return inventorySidecar{Namespace: s.Namespace, Name: s.Name, WorkloadSelector: s.WorkloadSelector, EgressHosts: s.EgressHosts, Scope: scope(s.Scope)}
-			}
-			r.Unscoped = scope(inv.Unscoped)
-			for _, s := range inv.Sidecars {
-				r.Sidecars = append(r.Sidecars, side(s))
-			}
-			if inv.Default != nil {
-				d := side(*inv.Default)
-				r.Default = &d
-			}
-			switch output {
-			case "json":
-				return writeJSON(c.OutOrStdout(), r)
-			case "yaml":
-				return writeYAML(c.OutOrStdout(), r)
-			}
-			return writeInventoryTable(c.OutOrStdout(), r)
-		},
 	}
 	fl := c.Flags()
-	addKubeFlags(fl, &kf, 30*time.Second, "how long the reads may take")
-	fl.StringVar(&profile, "profile", profiles.DefaultName, "cost profile whose memory model sizes each scope: a reference name or a profile YAML file")
-	fl.IntVar(&concurrency, "concurrency", 2, "Envoy workers for the memory estimate")
-	fl.StringVar(&domain, "cluster-domain", "cluster.local", "the cluster's DNS domain, for egress hosts with FQDNs")
-	fl.StringVar(&rootNS, "root-namespace", "istio-system", "Istio's root namespace, whose default Sidecar applies where a namespace has none")
-	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	kube.register(fl, 30*time.Second, "how long the reads may take")
+	f := newFieldFlags(fl)
+	f.bind(sizing.FieldProfile, &profile, "profile", "cost profile whose memory model sizes each scope: a reference name or a profile YAML file")
+	f.bind(sizing.FieldConcurrency, &r.Concurrency, "concurrency", "Envoy workers for the memory estimate")
+	f.bind(cluster.FieldClusterDomain, &r.ClusterDomain, "cluster-domain", "the cluster's DNS domain, for egress hosts with FQDNs")
+	f.bind(cluster.FieldIstioNamespace, &r.RootNamespace, "root-namespace", "Istio's root namespace, whose default Sidecar applies where a namespace has none")
+	fl.StringVarP(&output, "output", "o", output, "output format: table, json or yaml")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if err := kube.validate(); err != nil {
+			return err
+		}
+		if !oneOf(output, "table", "json", "yaml") {
+			return flagError("output", "expected table, json or yaml, got %q", output)
+		}
+		r.Names = f.names(planFlagNames())
+		opts, err := r.Options()
+		if err != nil {
+			return err
+		}
+		if r.Profile, err = profiles.Load(profile); err != nil {
+			return flagError("profile", "%v", err)
+		}
+		clients, err := kube.Connect()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), kube.Timeout)
+		defer cancel()
+		inv, err := cluster.ReadInventory(ctx, clients.Typed, clients.Dynamic, clients.Namespace, opts)
+		if err != nil {
+			return err
+		}
+		return writeInventory(c.OutOrStdout(), output, r.Report(inv))
+	}
 	return c
 }
 
-func writeInventoryTable(out io.Writer, r inventoryReport) error {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "Namespace %s (memory model: profile %s, %d workers)\n\n", r.Namespace, r.Profile, r.Concurrency)
-	fmt.Fprintln(w, "SCOPE\tSERVICES\tCLUSTERS\tENDPOINTS\tEXPECTED MEMORY\tPLAN FLAGS")
-	line := func(name string, s inventoryScope) {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\n", name, s.Services, s.Clusters, s.Endpoints, fmt.Sprintf("%.0fMi", s.MemoryBytes/(1<<20)), s.PlanFlags)
+func writeInventory(w io.Writer, format string, r cluster.InventoryReport) error {
+	switch format {
+	case "json":
+		return writeJSON(w, r)
+	case "yaml":
+		return writeYAML(w, r)
 	}
-	line("no Sidecar resource (whole mesh)", r.Unscoped)
-	if r.Default != nil {
-		line(fmt.Sprintf("default Sidecar %s/%s", r.Default.Namespace, r.Default.Name), r.Default.Scope)
-	}
-	for _, s := range r.Sidecars {
-		if r.Default != nil && s.Namespace == r.Default.Namespace && s.Name == r.Default.Name {
-			continue
-		}
-		line(fmt.Sprintf("Sidecar %s (workloads %s)", s.Name, selectorText(s.WorkloadSelector)), s.Scope)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(out)
-	if r.SidecarAPI != "" {
-		for _, s := range r.Sidecars {
-			fmt.Fprintf(out, "Sidecar %s/%s egress hosts: %s\n", s.Namespace, s.Name, strings.Join(s.EgressHosts, ", "))
-		}
-		fmt.Fprintln(out)
-	}
-	list(out, "NOTES", r.Notes)
-	return nil
-}
-
-func selectorText(sel map[string]string) string {
-	if len(sel) == 0 {
-		return "all"
-	}
-	parts := make([]string, 0, len(sel))
-	for _, k := range slices.Sorted(maps.Keys(sel)) {
-		parts = append(parts, k+"="+sel[k])
-	}
-	return strings.Join(parts, ",")
+	return r.WriteTable(w)
 }

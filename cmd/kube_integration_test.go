@@ -11,18 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/labels"
-
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
 	"github.com/proxysizer/proxysizer/results"
@@ -56,6 +54,18 @@ func createHPA(t *testing.T, ns, name string, target int32) {
 	}
 }
 
+// createNativeSidecarHPA creates Deployment name (app 500m, a native
+// istio-proxy sidecar at 250m) and its HPA at 80%.
+func createNativeSidecarHPA(t *testing.T, ns, name string) {
+	t.Helper()
+	d := kubeharness.NewDeployment(ns, name, 1, nil)
+	always := corev1.ContainerRestartPolicyAlways
+	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", Image: "registry.invalid/proxyv2:1", RestartPolicy: &always,
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
+	harness.CreateDeployment(t, d)
+	createHPA(t, ns, name, 80)
+}
+
 // runOK runs the CLI and fails the test unless it exits 0.
 func runOK(t *testing.T, args ...string) string {
 	t.Helper()
@@ -84,24 +94,54 @@ func TestHPACommandAgainstLiveHPA(t *testing.T) {
 			Abs    float64 `json:"absolute_target_millicores"`
 			Source string  `json:"source"`
 		} `json:"containers"`
-		AppNow float64     `json:"app_cpu_at_target_now_millicores"`
-		Rec    *sizing.HPA `json:"recalculation"`
+		AppNow      float64     `json:"app_cpu_at_target_now_millicores"`
+		Basis       string      `json:"sidecar_cpu_usage_basis"`
+		Rec         *sizing.HPA `json:"recalculation"`
+		Assumptions []string    `json:"assumptions"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if r.ServerVersion != kubeharness.Version || r.TargetPercent != 70 || r.Rec == nil {
-		t.Fatalf("report %+v", r)
+	if r.ServerVersion != kubeharness.Version {
+		t.Errorf("server version %q, want the harness's %s", r.ServerVersion, kubeharness.Version)
 	}
-	if len(r.Containers) != 2 || r.Containers[0].Abs != 700 || r.Containers[1].Name != "istio-proxy" || r.Containers[1].Abs != 70 {
-		t.Errorf("containers %+v", r.Containers)
+	if r.TargetPercent != 70 {
+		t.Errorf("target %d%%, want the HPA's 70%%", r.TargetPercent)
+	}
+	if r.Rec == nil {
+		t.Fatalf("no recalculation for a Resource-metric HPA:\n%s", out)
+	}
+	if len(r.Containers) != 2 {
+		t.Fatalf("containers %+v, want the app and the sidecar", r.Containers)
+	}
+	if r.Containers[0].Abs != 700 {
+		t.Errorf("the app's absolute target %vm, want 70%% of 1 = 700m", r.Containers[0].Abs)
+	}
+	if r.Containers[1].Name != "istio-proxy" || r.Containers[1].Abs != 70 {
+		t.Errorf("second container %+v, want istio-proxy at 70%% of 100m = 70m", r.Containers[1])
+	}
+	if r.Containers[1].Source != "pod-template annotations" {
+		t.Errorf("the sidecar's request source %q, want the pod-template annotations", r.Containers[1].Source)
 	}
 	// The seed's example: 700m / 1100m = 63.6%; the app scales now at 770m - 100m.
-	if r.Rec.RequestWeightedTargetPercent != 63.6 || r.Rec.UsageAwareTargetPercent != 72.7 || r.AppNow != 670 {
-		t.Errorf("recalculation %+v, app now %v", r.Rec, r.AppNow)
+	if r.Rec.RequestWeightedTargetPercent != 63.6 {
+		t.Errorf("request-weighted target %v%%, want 700/1100 = 63.6%%", r.Rec.RequestWeightedTargetPercent)
+	}
+	if r.Rec.UsageAwareTargetPercent != 72.7 {
+		t.Errorf("usage-aware target %v%%, want (700+100)/1100 = 72.7%%", r.Rec.UsageAwareTargetPercent)
+	}
+	if r.AppNow != 670 {
+		t.Errorf("app at target now %vm, want 770m - 100m = 670m", r.AppNow)
 	}
 	if !r.Rec.RecommendContainerResource {
 		t.Error("a v1.33 server has ContainerResource on by default")
+	}
+	// The remarks name this command's flags, not plan's.
+	if want := "pass --sidecar-cpu-usage with a measured figure"; !strings.HasSuffix(r.Basis, want) {
+		t.Errorf("sidecar usage basis %q, want it to end %q", r.Basis, want)
+	}
+	if !strings.Contains(strings.Join(r.Assumptions, "\n"), "pass --sidecar-cpu-usage (e.g. from `proxysizer sweep`") {
+		t.Errorf("assumptions %q lack the --sidecar-cpu-usage remedy", r.Assumptions)
 	}
 
 	// The corrected HPA is accepted by the server (server-side apply, dry run).
@@ -111,10 +151,13 @@ func TestHPACommandAgainstLiveHPA(t *testing.T) {
 		t.Fatalf("%v\n%s", err, manifest)
 	}
 	if m := hpa.Spec.Metrics[0]; m.ContainerResource == nil || m.ContainerResource.Container != "app" || *m.ContainerResource.Target.AverageUtilization != 70 {
-		t.Errorf("corrected metric %+v", m)
+		t.Errorf("corrected metric %+v, want ContainerResource on app at the original 70%%", m)
 	}
-	if hpa.Labels["team"] != "shop" || hpa.ResourceVersion != "" || hpa.UID != "" {
-		t.Errorf("corrected metadata %+v", hpa.ObjectMeta)
+	if hpa.Labels["team"] != "shop" {
+		t.Errorf("corrected labels %v, want the HPA's own", hpa.Labels)
+	}
+	if hpa.ResourceVersion != "" || hpa.UID != "" {
+		t.Errorf("corrected HPA keeps the server's resourceVersion %q / uid %q", hpa.ResourceVersion, hpa.UID)
 	}
 	data, _ := json.Marshal(hpa)
 	force := true
@@ -132,12 +175,7 @@ func TestHPACommandAgainstLiveHPA(t *testing.T) {
 
 func TestHPACommandNativeSidecar(t *testing.T) {
 	ns := harness.Namespace(t, "native")
-	d := kubeharness.NewDeployment(ns, "api", 1, nil)
-	always := corev1.ContainerRestartPolicyAlways
-	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "istio-proxy", Image: "registry.invalid/proxyv2:1", RestartPolicy: &always,
-		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}
-	harness.CreateDeployment(t, d)
-	createHPA(t, ns, "api", 80)
+	createNativeSidecarHPA(t, ns, "api")
 	out := runOK(t, "hpa", "--kubeconfig", harness.Kubeconfig, "-n", ns, "api", "-o", "json")
 	var r struct {
 		Sidecar string      `json:"sidecar"`
@@ -146,9 +184,18 @@ func TestHPACommandNativeSidecar(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasPrefix(r.Sidecar, "native-sidecar") {
+		t.Errorf("sidecar %q, want the native sidecar init container", r.Sidecar)
+	}
+	if r.Rec == nil {
+		t.Fatalf("no recalculation:\n%s", out)
+	}
+	if r.Rec.SidecarCPURequestMillicores != 250 {
+		t.Errorf("sidecar request %dm, want the init container's 250m", r.Rec.SidecarCPURequestMillicores)
+	}
 	// 80% of 500m = 400m; 400 / 750 = 53.3%.
-	if !strings.HasPrefix(r.Sidecar, "native-sidecar") || r.Rec == nil || r.Rec.SidecarCPURequestMillicores != 250 || r.Rec.RequestWeightedTargetPercent != 53.3 {
-		t.Errorf("native sidecar report: %s", out)
+	if r.Rec.RequestWeightedTargetPercent != 53.3 {
+		t.Errorf("request-weighted target %v%%, want 400/750 = 53.3%%", r.Rec.RequestWeightedTargetPercent)
 	}
 }
 
@@ -174,7 +221,7 @@ func TestPlanManifestsAcceptedByServerDryRun(t *testing.T) {
 	if patched.Spec.Template.Annotations[sizing.AnnotationProxyCPU] == "" {
 		t.Errorf("patch did not set the annotations: %v", patched.Spec.Template.Annotations)
 	}
-	if live := getDeployment(t, ns, "web"); len(live.Spec.Template.Annotations) != 0 {
+	if live := harness.TemplateAnnotations(t, ns, "web"); len(live) != 0 {
 		t.Error("the dry run changed the deployment")
 	}
 	var hpa autoscalingv2.HorizontalPodAutoscaler
@@ -185,15 +232,6 @@ func TestPlanManifestsAcceptedByServerDryRun(t *testing.T) {
 	if _, err := harness.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, &hpa, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		t.Errorf("server-side dry run of the HPA: %v\n%s", err, docs[1])
 	}
-}
-
-func getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // createService creates a selector-less service with ports and one
@@ -230,11 +268,11 @@ func createService(t *testing.T, ns, name string, ports, ready, notReady int) {
 }
 
 type inventoryOut struct {
-	Unscoped   inventoryScope     `json:"without_sidecar_resources"`
-	SidecarAPI string             `json:"sidecar_api"`
-	Default    *inventorySidecar  `json:"with_default_sidecar"`
-	Sidecars   []inventorySidecar `json:"sidecars"`
-	Notes      []string           `json:"notes"`
+	Unscoped   cluster.PricedScope     `json:"without_sidecar_resources"`
+	SidecarAPI string                  `json:"sidecar_api"`
+	Default    *cluster.PricedSidecar  `json:"with_default_sidecar"`
+	Sidecars   []cluster.PricedSidecar `json:"sidecars"`
+	Notes      []string                `json:"notes"`
 }
 
 func inventory(t *testing.T, kubeconfig, ns string) inventoryOut {
@@ -271,8 +309,14 @@ func TestInventoryWithAndWithoutSidecars(t *testing.T) {
 	harness.CreateSidecar(t, a, "default", nil, "./*", "istio-system/*")
 	harness.CreateSidecar(t, a, "cart-only", map[string]string{"app": "web"}, "./cart."+a+".svc.cluster.local", b+"/*")
 	r := inventory(t, kubeconfig, a)
-	if r.SidecarAPI != "networking.istio.io/v1" || r.Default == nil || r.Default.Name != "default" || len(r.Sidecars) != 2 {
-		t.Fatalf("sidecars: %+v", r)
+	if r.SidecarAPI != "networking.istio.io/v1" {
+		t.Errorf("Sidecar API %q, want networking.istio.io/v1", r.SidecarAPI)
+	}
+	if len(r.Sidecars) != 2 {
+		t.Errorf("%d Sidecars, want the namespace's 2: %+v", len(r.Sidecars), r.Sidecars)
+	}
+	if r.Default == nil || r.Default.Name != "default" {
+		t.Fatalf("default Sidecar %+v, want the namespace's \"default\"", r.Default)
 	}
 	if s := r.Default.Scope; s.Services != 2 || s.Clusters != 3 || s.Endpoints != 8 || s.PlanFlags != "--clusters 3 --endpoints 8" {
 		t.Errorf("default Sidecar scope %+v, want 2 services, 3 clusters, 8 endpoints", s)
@@ -297,7 +341,7 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 	before := harness.CreateDeployment(t, kubeharness.NewDeployment(ns, "web", 2, map[string]string{sizing.AnnotationProxyConfig: "concurrency: 8\n"}))
 	rc, kubeconfig := harness.RBAC(t, rbacFile, ns, "proxysizer")
 	journal := filepath.Join(t.TempDir(), "web.journal.json")
-	c, err := kube.NewForClient(kubeharness.ClientFor(t, rc), ns, kube.Config{Deployment: "web", JournalPath: journal, RolloutTimeout: time.Minute})
+	c, err := cluster.NewForClient(kubeharness.ClientFor(t, rc), ns, cluster.Config{Deployment: "web", JournalPath: journal, RolloutTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,20 +362,16 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := runOK(t, "restore", "--kubeconfig", kubeconfig, "--journal", journal)
-	if !strings.Contains(out, "restored") || !strings.Contains(out, "1 setting") || !strings.Contains(out, "1 leftover load pod(s) deleted") {
-		t.Errorf("restore output %q", out)
-	}
-	if pods, _ := harness.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.LoadPodSelector("web")}); len(pods.Items) != 0 {
-		// Deletion is graceful: accept pods already marked for deletion.
-		for _, p := range pods.Items {
-			if p.DeletionTimestamp == nil {
-				t.Errorf("load pod %s left after restore", p.Name)
-			}
+	for _, want := range []string{"original sidecar annotations restored", "(1 setting(s) undone", "1 leftover load pod(s) deleted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore output lacks %q:\n%s", want, out)
 		}
 	}
-	if after := getDeployment(t, ns, "web"); !equality.Semantic.DeepEqual(before.Spec.Template, after.Spec.Template) {
-		t.Errorf("template not restored: %v", after.Spec.Template.Annotations)
+	// Deletion is graceful: accept pods already marked for deletion.
+	if n := harness.LivePods(t, ns, kube.LoadPodSelector("web")); n != 0 {
+		t.Errorf("%d load pod(s) left after restore", n)
 	}
+	harness.AssertTemplateRestored(t, before)
 	if out := runOK(t, "restore", "--kubeconfig", kubeconfig, "--journal", journal); !strings.Contains(out, "already restored") {
 		t.Errorf("second restore: %q", out)
 	}
@@ -340,10 +380,10 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 		t.Errorf("missing journal: exit %d, %q, %q", code, stdout, stderr)
 	}
 	// A runtime failure (the token cannot read another namespace) exits 1.
-	j, _ := kube.ReadJournal(journal)
+	j, _ := cluster.ReadJournal(journal)
 	j.Namespace, j.RestoredAt = "default", nil
 	other := filepath.Join(t.TempDir(), "other.json")
-	if err := kube.WriteJournal(other, j); err != nil {
+	if err := cluster.WriteJournal(other, j); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, stderr := run(t, "restore", "--kubeconfig", kubeconfig, "--journal", other); code != exitFailure || !strings.Contains(stderr, "forbidden") {

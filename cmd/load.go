@@ -3,17 +3,13 @@ package cmd
 import (
 	"errors"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 
 	"github.com/proxysizer/proxysizer/loadgen"
 )
@@ -63,6 +59,7 @@ var loadFlagOf = map[loadgen.Field]string{
 	loadgen.FieldMaxErrorRatio: "max-error-ratio", loadgen.FieldSLOP99: "slo-p99", loadgen.FieldSLOBasis: "slo-basis",
 	loadgen.FieldStartQPS: "start-qps", loadgen.FieldMaxQPS: "max-qps", loadgen.FieldPrecision: "precision",
 	loadgen.FieldMaxSteps: "max-steps", loadgen.FieldMaxTime: "max-time", loadgen.FieldFailRetries: "fail-retries",
+	loadgen.FieldSaveDir: "out",
 }
 
 func newLoadCmd() *cobra.Command {
@@ -173,6 +170,11 @@ func (f loadFlags) job(c *cobra.Command, url string) (loadgen.Job, error) {
 	if err := o.Validate(); err != nil {
 		return loadgen.Job{}, asUsageError(err)
 	}
+	if f.out != "" {
+		if err := loadgen.CheckSaveDir(f.out); err != nil {
+			return loadgen.Job{}, asUsageError(err)
+		}
+	}
 	job := loadgen.Job{Options: o, SaveDir: f.out}
 	if f.findMax {
 		if job.Search, err = f.search(); err != nil {
@@ -233,11 +235,8 @@ func (f loadFlags) options() (loadgen.Options, error) {
 
 // search parses the --find-max flags.
 func (f loadFlags) search() (*loadgen.SearchOptions, error) {
-	switch {
-	case f.startQPS <= 0:
+	if f.startQPS <= 0 { // 0 would be the default to loadgen
 		return nil, flagError("start-qps", "expected a positive rate, got %g", f.startQPS)
-	case f.maxQPS < f.startQPS:
-		return nil, flagError("max-qps", "expected at least --start-qps (%g), got %g", f.startQPS, f.maxQPS)
 	}
 	s := &loadgen.SearchOptions{
 		SLO:      loadgen.SLO{P99: f.sloP99, Basis: loadgen.LatencyBasis(f.sloBasis)},
@@ -254,7 +253,7 @@ func (f loadFlags) search() (*loadgen.SearchOptions, error) {
 func rejectZero(fl *pflag.FlagSet, names ...string) error {
 	for _, name := range names {
 		if v := fl.Lookup(name).Value.String(); v == "0" || v == "0s" {
-			return flagError(name, "expected a positive value, got 0")
+			return flagError(name, "expected a positive value, got 0 (0 is not the default)")
 		}
 	}
 	return nil
@@ -283,7 +282,7 @@ func parseConnections(s string) (int, error) {
 	case err != nil:
 		return 0, flagError("connections", "expected a number of connections or auto, got %q", s)
 	case n == 0:
-		return 0, flagError("connections", "expected a positive value, got 0")
+		return 0, flagError("connections", "expected a positive value, got 0 (0 is not the default)")
 	}
 	return n, nil // loadgen checks the range
 }
@@ -308,10 +307,13 @@ func asUsageError(err error) error {
 func runLoad(c *cobra.Command, output string, job loadgen.Job) error {
 	// fortio logs every run and every failed call; the summary has them.
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := signalContext(c.Context())
 	defer stop()
 	// A dead target is bad input: say so before any load, within the timeout.
 	if err := loadgen.CheckReachable(ctx, job.Options.URL, job.Options.ConnectTimeout); err != nil {
+		if ctx.Err() != nil {
+			return interruptedError{"interrupted before any load", received()}
+		}
 		return asUsageError(err)
 	}
 	report, err := job.Do(ctx)
@@ -320,10 +322,10 @@ func runLoad(c *cobra.Command, output string, job loadgen.Job) error {
 			return werr
 		}
 	}
-	if err != nil && ctx.Err() != nil {
-		return errors.New("interrupted; figures so far are printed")
+	if ctx.Err() != nil && c.Context().Err() == nil {
+		return interruptedError{"interrupted: the figures so far are printed (and in --out, marked interrupted)", received()}
 	}
-	return err
+	return asUsageError(err)
 }
 
 func writeLoadReport(w io.Writer, output string, r *loadgen.Report) error {
@@ -352,21 +354,10 @@ func serveLoadAgent(c *cobra.Command, f loadFlags) error {
 		return stray
 	}
 	fortiolog.SetLogLevelQuiet(fortiolog.Critical)
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, _ := signalContext(c.Context())
 	defer stop()
 	if err := loadgen.ServeAgent(ctx, f.serve, c.ErrOrStderr()); err != nil {
 		return flagError("serve", "%v", err)
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, which gets a refreshing
-// progress line instead of plain lines.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

@@ -5,6 +5,15 @@ import (
 	"io"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/proxysizer/proxysizer/internal/textfmt"
+)
+
+// num and list print a figure and a titled list as every text output
+// does.
+var (
+	num  = textfmt.Figure
+	list = textfmt.List
 )
 
 // writeJSON writes v as indented JSON, the form the README's contracts use.

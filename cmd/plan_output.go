@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
@@ -62,27 +63,11 @@ func writePlanTable(out io.Writer, p sizing.Plan) error {
 	fmt.Fprintln(w)
 
 	if p.HPA != nil {
-		writeHPATable(w, p.HPA)
+		sizing.WriteHPATable(w, p.HPA)
 	}
 	list(w, "ASSUMPTIONS", p.Assumptions)
 	list(w, "WARNINGS", p.Warnings)
 	return w.Flush()
-}
-
-func writeHPATable(w io.Writer, h *sizing.HPA) {
-	fmt.Fprintln(w, "HPA (CPU)")
-	fmt.Fprintf(w, "  requests\tapp %s + sidecar %s\t(sidecar: %s)\n", quantity.Millicores(h.AppCPURequestMillicores), quantity.Millicores(h.SidecarCPURequestMillicores), h.SidecarCPURequestSource)
-	fmt.Fprintf(w, "  original target\t%d%%\tthe app alone scaled at %sm\n", h.OriginalTargetPercent, num(h.OriginalAbsoluteTargetMillicores))
-	fmt.Fprintf(w, "  target kept unchanged\t%d%%\tthe app would scale at %sm\n", h.OriginalTargetPercent, num(h.AppCPUAtTarget.UnchangedTarget))
-	fmt.Fprintf(w, "  request-weighted target\t%s%%\toriginal absolute target / sum of requests; app scales at %sm\n", num(h.RequestWeightedTargetPercent), num(h.AppCPUAtTarget.RequestWeighted))
-	fmt.Fprintf(w, "  sidecar CPU at app target\t%sm\t%s\n", num(h.SidecarCPUAtAppTargetMillicores), h.SidecarCPUAtAppTargetBasis)
-	fmt.Fprintf(w, "  usage-aware target\t%s%%\tcounts the sidecar's own CPU; app scales at %sm\n", num(h.UsageAwareTargetPercent), num(h.AppCPUAtTarget.ManifestTarget))
-	fmt.Fprintf(w, "  manifest target\t%d%%\t%s\n", h.ManifestTargetPercent, h.ManifestTargetReason)
-	fmt.Fprintf(w, "  metric\t%s\t%s\n", h.Metric.Type, h.MetricReason)
-	for _, n := range h.Notes {
-		fmt.Fprintf(w, "  - %s\n", n)
-	}
-	fmt.Fprintln(w)
 }
 
 func row(w io.Writer, name, value, why string) {
@@ -94,34 +79,23 @@ func row(w io.Writer, name, value, why string) {
 	}
 }
 
-func list(w io.Writer, title string, items []string) {
-	if len(items) == 0 {
-		return
+func latencyText(p sizing.Plan) string {
+	if figures := latencyFigures(p.Latency, "+"); len(figures) > 0 || p.Latency.Note == "" {
+		return strings.Join(figures, ", ")
 	}
-	fmt.Fprintln(w, title)
-	for _, it := range items {
-		fmt.Fprintf(w, "  - %s\n", it)
-	}
-	fmt.Fprintln(w)
+	return "not published"
 }
 
-func latencyText(p sizing.Plan) string {
-	var parts []string
+// latencyFigures lists the published quantiles: "+2.65 ms p90".
+func latencyFigures(l profiles.LatencyAdded, sign string) []string {
+	var out []string
 	for _, q := range []struct {
 		name string
 		v    float64
-	}{{"p50", p.Latency.P50}, {"p90", p.Latency.P90}, {"p99", p.Latency.P99}} {
+	}{{"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}} {
 		if q.v > 0 {
-			parts = append(parts, fmt.Sprintf("+%s ms %s", num(q.v), q.name))
+			out = append(out, fmt.Sprintf("%s%s ms %s", sign, num(q.v), q.name))
 		}
 	}
-	if len(parts) == 0 && p.Latency.Note != "" {
-		return "not published"
-	}
-	return strings.Join(parts, ", ")
-}
-
-// num prints a figure without trailing zeros: 500, 63.6, 0.228.
-func num(x float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
+	return out
 }

@@ -163,26 +163,26 @@ func TestPlanBadInput(t *testing.T) {
 		{"NaN rps", []string{"plan", "--rps", "NaN", "--replicas", "2"}, []string{"--rps", "finite"}},
 		{"infinite rps per pod", []string{"plan", "--rps-per-pod", "+Inf"}, []string{"--rps-per-pod", "finite"}},
 		{"non-numeric rps", []string{"plan", "--rps", "lots", "--replicas", "2"}, []string{"--rps", "lots"}},
-		{"zero replicas", []string{"plan", "--rps", "1000", "--replicas", "0"}, []string{"--replicas", ">= 1"}},
+		{"zero replicas", []string{"plan", "--rps", "1000", "--replicas", "0"}, []string{"--replicas", "within 1..1000000"}},
 		{"rps without replicas", []string{"plan", "--rps", "1000"}, []string{"--replicas", "required"}},
 		{"replicas without rps", []string{"plan", "--replicas", "3"}, []string{"--rps", "required"}},
 		{"no load at all", []string{"plan"}, []string{"--rps", "required"}},
 		{"rps-per-pod with rps", []string{"plan", "--rps-per-pod", "100", "--rps", "1000", "--replicas", "10"}, []string{"--rps-per-pod", "not both"}},
-		{"requests per call below 1", append(load, "--requests-per-call", "0"), []string{"--requests-per-call", ">= 1"}},
+		{"requests per call below 1", append(load, "--requests-per-call", "0"), []string{"--requests-per-call", "within 1..1000"}},
 		{"both fan-out forms", append(load, "--requests-per-call", "3", "--outbound-per-request", "2"), []string{"--outbound-per-request", "not both"}},
-		{"negative outbound", append(load, "--outbound-per-request", "-1"), []string{"--outbound-per-request", ">= 0"}},
-		{"negative authz", append(load, "--authz-calls", "-2"), []string{"--authz-calls", ">= 0"}},
+		{"negative outbound", append(load, "--outbound-per-request", "-1"), []string{"--outbound-per-request", "within 0..999"}},
+		{"negative authz", append(load, "--authz-calls", "-2"), []string{"--authz-calls", "within 0..1000"}},
 		{"retry ratio above 1", append(load, "--retry-ratio", "1.5"), []string{"--retry-ratio", "between 0 and 1"}},
 		{"unknown profile", append(load, "--profile", "istio-0.1"), []string{"--profile", "not a reference profile"}},
 		{"malformed profile file", append(load, "--profile", malformed), []string{"--profile", "not a valid profile"}},
-		{"negative clusters", append(load, "--clusters", "-1"), []string{"--clusters", ">= 0"}},
-		{"negative endpoints", append(load, "--endpoints", "-3"), []string{"--endpoints", ">= 0"}},
-		{"zero concurrency", append(load, "--concurrency", "0"), []string{"--concurrency", ">= 1"}},
+		{"negative clusters", append(load, "--clusters", "-1"), []string{"--clusters", "within 0..1000000"}},
+		{"negative endpoints", append(load, "--endpoints", "-3"), []string{"--endpoints", "within 0..10000000"}},
+		{"zero concurrency", append(load, "--concurrency", "0"), []string{"--concurrency", "within 1..1024"}},
 		{"negative headroom", append(load, "--headroom", "-0.5"), []string{"--headroom", "between 0 and 10"}},
 		{"unparsable cpu limit", append(load, "--cpu-limit", "lots"), []string{"--cpu-limit", "auto, none, or a CPU quantity"}},
-		{"memory limit below request", append(load, "--memory-limit-ratio", "0.5"), []string{"--memory-limit-ratio", ">= 1"}},
+		{"memory limit below request", append(load, "--memory-limit-ratio", "0.5"), []string{"--memory-limit-ratio", "within 1..100"}},
 		{"unparsable app cpu", append(load, "--app-cpu-request", "one", "--hpa-target", "70"), []string{"--app-cpu-request", "CPU quantity"}},
-		{"zero app cpu", append(load, "--app-cpu-request", "0", "--hpa-target", "70"), []string{"--app-cpu-request", "> 0"}},
+		{"zero app cpu", append(load, "--app-cpu-request", "0", "--hpa-target", "70"), []string{"--app-cpu-request", "within 1m..1000"}},
 		{"hpa target 0", append(load, "--app-cpu-request", "1", "--hpa-target", "0"), []string{"--hpa-target", "1..100"}},
 		{"hpa target 101", append(load, "--app-cpu-request", "1", "--hpa-target", "101"), []string{"--hpa-target", "1..100"}},
 		{"hpa target without request", append(load, "--hpa-target", "70"), []string{"--app-cpu-request", "required"}},
@@ -208,7 +208,7 @@ func TestPlanBadInput(t *testing.T) {
 
 func TestProfilesCommands(t *testing.T) {
 	code, out, _ := run(t, "profiles", "list")
-	if code != 0 || strings.Count(out, "istio-") != 7 || !strings.Contains(out, "istio-1.24-sidecar *") || !strings.Contains(out, "2.65 ms p90") {
+	if code != 0 || strings.Count(out, "istio-") != 8 || !strings.Contains(out, "istio-1.24-sidecar *") || !strings.Contains(out, "2.65 ms p90") {
 		t.Errorf("profiles list:\n%s", out)
 	}
 	code, out, _ = run(t, "profiles", "show", "istio-1.8-1.16", "-o", "json")

@@ -2,11 +2,13 @@ package cmd
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
 
@@ -19,8 +21,9 @@ func newProfilesCmd() *cobra.Command {
 		Long: `Cost profiles hold what a proxy costs: CPU per 1000 RPS (per concurrency where
 measured), capacity per worker, memory from configuration size and workers,
 and latency added. Reference profiles are Istio's published figures, one per
-row of its "Performance and scalability" pages; measured profiles come from
-'proxysizer fit' over a sweep and use the same format.`,
+row of its "Performance and scalability" pages (each figure's source:
+docs/sources.md); measured profiles come from 'proxysizer fit' over a sweep
+and use the same format.`,
 	}
 	c.AddCommand(newProfilesListCmd(), newProfilesShowCmd())
 	return c
@@ -48,7 +51,7 @@ func newProfilesListCmd() *cobra.Command {
 					workers = fmt.Sprint(p.Provenance.Workers)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, p.Component, p.Provenance.IstioVersions,
-					num(p.CPU.CoresPerKRPS), quantity.Bytes(int64(p.Memory.BaseBytes)), workers, profileLatency(p), p.Provenance.Setup)
+					profileCost(p), quantity.Bytes(int64(p.Memory.BaseBytes)), workers, profileLatency(p), p.Provenance.Setup)
 			}
 			return w.Flush()
 		},
@@ -80,13 +83,18 @@ func newProfilesShowCmd() *cobra.Command {
 }
 
 func profileLatency(p profiles.Profile) string {
-	switch {
-	case p.Latency.P90 > 0 && p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p90, %s ms p99", num(p.Latency.P90), num(p.Latency.P99))
-	case p.Latency.P90 > 0:
-		return fmt.Sprintf("%s ms p90", num(p.Latency.P90))
-	case p.Latency.P99 > 0:
-		return fmt.Sprintf("%s ms p99", num(p.Latency.P99))
+	if figures := latencyFigures(p.Latency, ""); len(figures) > 0 {
+		return strings.Join(figures, ", ")
 	}
 	return "not published"
+}
+
+// profileCost is the cost per 1000 RPS of a line, or a concave curve's
+// first 1000 RPS with its exponent.
+func profileCost(p profiles.Profile) string {
+	c := p.CPU.CPUCost
+	if c.Model() == model.ModelLine {
+		return num(c.CoresPerKRPS)
+	}
+	return fmt.Sprintf("%s x (RPS/1000)^%s", num(c.CoresPerKRPS), num(c.Exponent))
 }

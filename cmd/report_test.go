@@ -7,26 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 	"github.com/proxysizer/proxysizer/results"
 )
 
 func TestReportBadInput(t *testing.T) {
-	empty := t.TempDir()
-	newer := t.TempDir()
-	os.WriteFile(filepath.Join(newer, results.FileName), []byte(`{"schema_version": 2}`), 0o644)
-	nothingRan := t.TempDir()
-	results.Save(nothingRan, &results.Sweep{SchemaVersion: 1, Status: results.SweepInterrupted, Steps: []results.Step{
-		{Setting: results.Setting{Concurrency: 1}, RequestedRPS: 100, Status: results.StatusPending},
-	}})
-	tests := []badInvocation{
-		{"missing directory", []string{"report", filepath.Join(empty, "nope")}, []string{"results directory", "no such file or directory"}},
-		{"empty directory", []string{"report", empty}, []string{"no sweep.json", "not a proxysizer results directory"}},
-		{"newer schema", []string{"report", newer}, []string{"schema_version 2 is newer than this build reads (1)", "upgrade proxysizer"}},
-		{"nothing ran", []string{"report", nothingRan}, []string{"no finished step to report"}},
-		{"no directory", []string{"report"}, []string{"accepts 1 arg"}},
-		{"bad target", []string{"report", empty, "--target-rps", "0"}, []string{"--target-rps", "> 0"}},
-		{"bad headroom", []string{"report", empty, "--headroom", "-1"}, []string{"--headroom", "between 0 and 10"}},
-	}
+	nothingRan := savedSweep(t, results.Step{Setting: results.Setting{Concurrency: 1}, RequestedRPS: 100, Status: results.StatusPending})
+	tests := append(resultsDirCases(t, "report"),
+		badInvocation{"nothing ran", []string{"report", nothingRan}, []string{"results directory " + nothingRan, "no finished step to report"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assertBadInput(t, tt) })
 	}
@@ -34,7 +22,7 @@ func TestReportBadInput(t *testing.T) {
 
 func TestReportWritesEveryFile(t *testing.T) {
 	out := t.TempDir()
-	code, stdout, stderr := run(t, "report", "../report/testdata/haproxy-sweep", "--out", out)
+	code, stdout, stderr := run(t, "report", sweeptest.HAProxySweep, "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -46,8 +34,23 @@ func TestReportWritesEveryFile(t *testing.T) {
 			t.Errorf("stdout does not name %s:\n%s", f, stdout)
 		}
 	}
-	if !strings.Contains(stdout, "15 fortio results") || strings.Contains(stdout, "not fitted") {
-		t.Errorf("stdout:\n%s", stdout)
+	if !strings.Contains(stdout, "15 fortio results") {
+		t.Errorf("stdout does not count the 15 fortio results:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "not fitted") {
+		t.Errorf("stdout says a fitted sweep is not fitted:\n%s", stdout)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"proxysizer plan --profile " + filepath.Join(out, "profile.yaml") + " --rps-per-pod 348 --outbound-per-request 2 --concurrency 1 --cpu-limit 1",
+		"proxysizer sweep --backend local --proxy haproxy --concurrency 1,2 --cpu-limit 500m,1 --rates 200,400,600 --outbound-per-request 2 --duration 2s --warmup 500ms --connections 8 --protocol http1 --out DIR",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks the command %q", want)
+		}
 	}
 }
 
@@ -56,7 +59,7 @@ func TestReportWritesEveryFile(t *testing.T) {
 // limit (any resource annotation stops it merging the mesh defaults).
 func TestReportAnnotationsSetAllFourResources(t *testing.T) {
 	out := t.TempDir()
-	if code, _, stderr := run(t, "report", "../report/testdata/haproxy-sweep", "--out", out); code != 0 {
+	if code, _, stderr := run(t, "report", sweeptest.HAProxySweep, "--out", out); code != 0 {
 		t.Fatalf("report: %s", stderr)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
@@ -68,7 +71,10 @@ func TestReportAnnotationsSetAllFourResources(t *testing.T) {
 			t.Errorf("report.md's annotations lack %s", a)
 		}
 	}
-	code, stdout, _ := run(t, "fit", "../report/testdata/haproxy-sweep", "-o", filepath.Join(out, "p.yaml"), "--format", "json")
+	code, stdout, stderr := run(t, "fit", sweeptest.HAProxySweep, "-o", filepath.Join(out, "p.yaml"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("fit --format json: exit %d: %s", code, stderr)
+	}
 	var res struct {
 		Recommendation struct {
 			Best *struct {
@@ -82,13 +88,19 @@ func TestReportAnnotationsSetAllFourResources(t *testing.T) {
 			} `json:"sidecar"`
 		} `json:"plan"`
 	}
-	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Recommendation.Best == nil {
-		t.Fatalf("fit -o json: exit %d", code)
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("fit --format json: %v", err)
+	}
+	if res.Recommendation.Best == nil {
+		t.Fatal("fit --format json: no recommendation")
 	}
 	// The plan prices the chosen setting with its own measured cost, so its
 	// request matches the recommendation's (within rounding of the measured
 	// requests per inbound call).
-	if d := res.Plan.Sidecar.CPURequestMillicores - res.Recommendation.Best.CPURequestMillicores; d < -2 || d > 2 || res.Plan.Sidecar.MemoryRequestBytes <= 0 {
-		t.Errorf("plan request %dm vs recommendation %dm, memory %d", res.Plan.Sidecar.CPURequestMillicores, res.Recommendation.Best.CPURequestMillicores, res.Plan.Sidecar.MemoryRequestBytes)
+	if d := res.Plan.Sidecar.CPURequestMillicores - res.Recommendation.Best.CPURequestMillicores; d < -2 || d > 2 {
+		t.Errorf("plan request %dm vs recommendation %dm", res.Plan.Sidecar.CPURequestMillicores, res.Recommendation.Best.CPURequestMillicores)
+	}
+	if res.Plan.Sidecar.MemoryRequestBytes <= 0 {
+		t.Errorf("plan memory request %d, want > 0", res.Plan.Sidecar.MemoryRequestBytes)
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
+	"github.com/proxysizer/proxysizer/analysis"
+	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/fit"
 	"github.com/proxysizer/proxysizer/report"
 	"github.com/proxysizer/proxysizer/results"
@@ -19,17 +23,21 @@ func finishSweep(out io.Writer, rec *results.Sweep, dir string, f sweepFlags) er
 	if err := writeSweepSummary(out, rec, dir); err != nil {
 		return err
 	}
-	res, err := fitSweep(rec, dir, fitFlags{headroom: sizing.DefaultHeadroom, sloP99: f.sloP99})
-	var in report.Input
+	a, err := analysis.Analyze(rec, analysis.Options{Source: dir, Headroom: sizing.DefaultHeadroom, SLOP99: f.req.SLOP99, Names: planFlagNames()})
 	if err != nil {
-		fmt.Fprintf(out, "\nNo recommendation: %v\n", err)
-		in = report.Input{Sweep: rec, Source: dir, NotFitted: oneLine(err.Error())}
+		return err
+	}
+	profile := filepath.Join(dir, analysis.ProfileFile)
+	in := reportInput(a, profile)
+	if in.Fit == nil {
+		fmt.Fprintf(out, "\nNo recommendation: %s\n", in.WhyNotFitted())
+		for _, w := range in.Warnings() {
+			fmt.Fprintf(out, "warning: %s\n", w)
+		}
 	} else {
-		fmt.Fprintf(out, "\nMeasured cost over all unthrottled steps: %.4f cores per 1000 sidecar RPS (R² %.3f) + %.4f idle\n%s\n",
-			res.Report.Overall.CoresPerKRPS, res.Report.Overall.R2, res.Report.Overall.IdleCores, looSummary(res.Report))
-		writeRecommendation(out, res)
+		writeCostSummary(out, in.Fit)
+		writeRecommendation(out, in.Analysis, profile, in.PlanCommand)
 		fmt.Fprintf(out, "Full fit: proxysizer fit %s\n", dir)
-		in = reportInput(rec, dir, res)
 	}
 	paths, err := report.Write(dir, in)
 	if err != nil {
@@ -54,21 +62,36 @@ func countOK(rec *results.Sweep) int {
 	return n
 }
 
-// looSummary gives each setting's leave-one-rate-out error: the CPU model
-// is per setting, so that is where its predictions are judged.
-func looSummary(r *fit.Report) string {
-	var parts []string
+// writeCostSummary gives each setting's chosen cost curve, its held-out
+// error beside the other model's, and its capacity: the CPU model is per
+// setting, so that is where its predictions are judged.
+func writeCostSummary(out io.Writer, r *fit.Report) {
+	if si := r.StandIn; si != nil {
+		fmt.Fprintf(out, "\nStand-in: %s\n", si.Note)
+	}
+	fmt.Fprintln(out, "\nMeasured cost per setting (proxy cores at sidecar RPS; the model that predicts held-out rates better):")
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, s := range r.Settings {
-		if s.CPU == nil || len(s.CPU.HeldOut) == 0 {
+		if s.CPU == nil {
+			fmt.Fprintf(w, "  %s\tnot fitted: %s\t\t\t\n", s.Key(), s.Skipped)
 			continue
 		}
-		key := s.Key()
-		parts = append(parts, fmt.Sprintf("%s %.1f%%", key, s.CPU.MaxHeldOutErr*100))
+		chosen := s.CPU.ChosenFit()
+		other := s.CPU.Concave()
+		if chosen.Model == other.Model {
+			other = s.CPU.Line()
+		}
+		_, chosenHeld := modelCell(chosen)
+		_, otherHeld := modelCell(other)
+		switch {
+		case strings.Contains(other.NotFitted, "too few"):
+			otherHeld = "-, too few rates to fit"
+		case other.NotFitted != "":
+			otherHeld = "-, its CPU does not grow with the rate"
+		}
+		fmt.Fprintf(w, "  %s\t%s %s\theld-out %s (%s %s)\tcapacity %s\n", s.Key(), chosen.Model, chosen.Cost.Formula(), chosenHeld, other.Model, otherHeld, charts.CapacityText(s))
 	}
-	if len(parts) == 0 {
-		return "too few rates for leave-one-rate-out"
-	}
-	return "leave-one-rate-out max error per setting: " + strings.Join(parts, ", ")
+	w.Flush()
 }
 
 func countDone(rec *results.Sweep) int {

@@ -5,22 +5,25 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/driver/kube"
+	"github.com/proxysizer/proxysizer/internal/safefile"
+	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sweep"
 )
 
-// dryRunKube reads the Deployment (and only reads) and prints what a
+// dryRun reads the Deployment (and only reads) and prints what a
 // kubernetes sweep would do: each setting's patch, the restoring patch, the
 // load pods and the steps. It creates nothing, not even the results directory.
-func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Options) error {
-	ctrl, err := kube.New(f.kube.backendConfig(io.Discard).Config)
+func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Options) error {
+	ctrl, err := cluster.New(k.backendConfig(io.Discard).Config)
 	if err != nil {
 		return fmt.Errorf("kubernetes backend: %w", err)
 	}
@@ -32,13 +35,13 @@ func dryRunKube(ctx context.Context, out io.Writer, f sweepFlags, o sweep.Option
 		return err
 	}
 	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
-		f.kube.loadGenerators, f.kube.loadImage, f.kube.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
+		k.loadGenerators, k.loadImage, k.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
 	return err
 }
 
 // sweepKubeFlags are the flags of --backend kubernetes.
 type sweepKubeFlags struct {
-	kube.ClientFlags
+	kubeFlags
 	deployment, target, appContainer string
 	journal                          string
 	rolloutTimeout                   time.Duration
@@ -49,17 +52,17 @@ type sweepKubeFlags struct {
 	envoyStatsPort                   int
 	promURL, promTokenFile           string
 	promScrapeInterval               time.Duration
+	// own are the names of the flags above (and --dry-run).
+	own []string
 }
 
 func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
-	fl.StringVar(&k.Kubeconfig, "kubeconfig", "", "kubernetes: path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
-	fl.StringVar(&k.Context, "context", "", "kubernetes: the kubeconfig context to use")
-	fl.StringVarP(&k.Namespace, "namespace", "n", "", "kubernetes: the Deployment's namespace (default: the context's, else default)")
+	k.kubeFlags.register(fl, "kubernetes: ", "the Deployment's")
 	fl.StringVar(&k.deployment, "deployment", "", "kubernetes: the Deployment whose istio-proxy sidecar is sized (required)")
 	fl.StringVar(&k.target, "target", "", "kubernetes: the URL the load generators load from inside the cluster, e.g. http://web.shop.svc:8080/ (required)")
 	fl.StringVar(&k.appContainer, "app-container", "", "kubernetes: the app's container (default: the first that is not istio-proxy)")
 	fl.StringVar(&k.journal, "journal", "", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
-	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", kube.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
+	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", cluster.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
 	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: fortio pods sharing the load")
 	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage, "kubernetes: the load generators' image (runs `fortio server`)")
 	fl.StringSliceVar(&k.loadNodeSelector, "load-node-selector", nil, "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
@@ -70,37 +73,41 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 	fl.DurationVar(&k.promScrapeInterval, "prometheus-scrape-interval", 0, "kubernetes: the cAdvisor scrape interval (default: read from Prometheus' configuration, else 15s)")
 }
 
-// checkBackendFlags rejects flags of the other backend, and checks the
-// kubernetes backend's.
-func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
-	kubeOnly := []string{"kubeconfig", "context", "namespace", "deployment", "target", "app-container", "journal", "rollout-timeout",
-		"load-generators", "load-image", "load-node-selector", "load-pod-timeout", "envoy-stats-port",
-		"prometheus-url", "prometheus-token-file", "prometheus-scrape-interval", "dry-run"}
-	if f.backend == "local" {
-		for _, name := range kubeOnly {
-			if set(name) {
-				return flagError(name, "only used with --backend kubernetes")
-			}
-		}
-		return nil
+func (k *sweepKubeFlags) ownFlags() []flagUse {
+	var out []flagUse
+	for _, name := range k.own {
+		out = append(out, flagUse{name, "only used with --backend kubernetes"})
 	}
-	for name, why := range map[string]string{
-		"proxy": "the sidecar is Istio's Envoy", "proxy-cmd": "the sidecar is Istio's Envoy",
-		"no-cpu-limit": "Kubernetes enforces the limits", "no-pin": "the pods are placed by the scheduler",
-		"outbound-per-request": "the app's own calls are measured from Envoy's counters",
-	} {
-		if set(name) {
-			return flagError(name, "only used with the local backend: %s", why)
+	return out
+}
+
+// check checks the kubernetes backend's flags.
+func (k *sweepKubeFlags) check(o sweep.Options) error {
+	// A resume continues on the recorded Deployment.
+	if c := resumedCluster(o); c != nil {
+		switch {
+		case k.deployment == "":
+			k.deployment = c.Deployment
+		case k.deployment != c.Deployment:
+			return flagError("deployment", "the sweep being resumed measured %s/%s: leave --deployment out, or choose another --out", c.Namespace, c.Deployment)
+		}
+		switch {
+		case k.Namespace == "":
+			k.Namespace = c.Namespace
+		case k.Namespace != c.Namespace:
+			return flagError("namespace", "the sweep being resumed measured %s/%s: leave -n out, or choose another --out", c.Namespace, c.Deployment)
 		}
 	}
-	k := f.kube
 	switch {
 	case k.deployment == "":
 		return flagError("deployment", "required with --backend kubernetes: the Deployment to size")
 	case len(validation.IsDNS1123Subdomain(k.deployment)) > 0:
 		return flagError("deployment", "expected a Deployment name, got %q", k.deployment)
-	case k.Namespace != "" && len(validation.IsDNS1123Label(k.Namespace)) > 0:
-		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", k.Namespace)
+	}
+	if err := k.kubeFlags.validate(); err != nil {
+		return err
+	}
+	switch {
 	case k.rolloutTimeout <= 0:
 		return flagError("rollout-timeout", "expected a duration > 0, got %v", k.rolloutTimeout)
 	case k.loadGenerators < 1 || k.loadGenerators > 100:
@@ -127,22 +134,35 @@ func (f sweepFlags) checkBackendFlags(set func(string) bool) error {
 		}
 	}
 	if k.promTokenFile != "" {
-		if st, err := os.Stat(k.promTokenFile); err != nil || st.IsDir() {
-			return flagError("prometheus-token-file", "expected a readable file, got %q", k.promTokenFile)
-		}
-	}
-	if k.Kubeconfig != "" {
-		if st, err := os.Stat(k.Kubeconfig); err != nil || st.IsDir() {
-			return flagError("kubeconfig", "expected a readable kubeconfig file, got %q", k.Kubeconfig)
+		if err := safefile.CheckReadable(k.promTokenFile, safefile.MaxToken); err != nil {
+			return flagError("prometheus-token-file", "expected a readable file: %v", err)
 		}
 	}
 	if _, err := k.nodeSelector(); err != nil {
 		return err
 	}
-	if f.findMax && f.duration < 2*time.Second {
-		return flagError("duration", "expected at least 2s per step on a cluster, got %v", f.duration)
+	if o.FindMax && o.Load.Duration < 2*time.Second {
+		return flagError("duration", "expected at least 2s per step on a cluster, got %v", o.Load.Duration)
 	}
 	return nil
+}
+
+func resumedCluster(o sweep.Options) *results.Cluster {
+	if o.Resumed == nil {
+		return nil
+	}
+	return o.Resumed.Environment.Cluster
+}
+
+func (k *sweepKubeFlags) open(ctx context.Context, log io.Writer, o sweep.Options) (driver.Backend, error) {
+	b, err := kube.NewBackend(ctx, k.backendConfig(log))
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes backend: %w", err)
+	}
+	_, env := b.Describe()
+	fmt.Fprintf(log, "proxysizer sweep: deployment %s/%s on Kubernetes %s, %d load generator(s), metrics from %s; results in %s\n",
+		env.Cluster.Namespace, env.Cluster.Deployment, env.Cluster.ServerVersion, k.loadGenerators, env.Cluster.MetricsSource, o.OutDir)
+	return b, nil
 }
 
 func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {
@@ -163,7 +183,7 @@ func (k sweepKubeFlags) nodeSelector() (map[string]string, error) {
 func (k sweepKubeFlags) backendConfig(log io.Writer) kube.BackendConfig {
 	sel, _ := k.nodeSelector()
 	return kube.BackendConfig{
-		Config: kube.Config{ClientFlags: k.ClientFlags, Deployment: k.deployment, JournalPath: k.journal,
+		Config: cluster.Config{Access: k.Access, Deployment: k.deployment, JournalPath: k.journal,
 			RolloutTimeout: k.rolloutTimeout, Log: log},
 		Target: k.target, AppContainer: k.appContainer, LoadGenerators: k.loadGenerators, LoadImage: k.loadImage,
 		LoadNodeSelector: sel, LoadPodTimeout: k.loadPodTimeout, EnvoyStatsPort: k.envoyStatsPort,

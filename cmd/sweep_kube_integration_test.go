@@ -23,10 +23,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver/kube"
 	"github.com/proxysizer/proxysizer/internal/kubeharness"
 	"github.com/proxysizer/proxysizer/internal/podproxystub"
 	"github.com/proxysizer/proxysizer/internal/promtest"
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 	"github.com/proxysizer/proxysizer/results"
 	"github.com/proxysizer/proxysizer/sizing"
 )
@@ -85,31 +87,10 @@ func kubeStub(t *testing.T) (*podproxystub.Stub, *podproxystub.Target) {
 	return stub, target
 }
 
+// loadPodsLeft counts a sweep's load generator pods, terminating ones too.
 func loadPodsLeft(t *testing.T, ns, deployment string) int {
 	t.Helper()
-	list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: kube.LoadPodSelector(deployment)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(list.Items)
-}
-
-func templateAnnotations(t *testing.T, ns, name string) map[string]string {
-	t.Helper()
-	d, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.Spec.Template.Annotations
-}
-
-func readSweep(t *testing.T, dir string) *results.Sweep {
-	t.Helper()
-	rec, err := results.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return len(harness.Pods(t, ns, kube.LoadPodSelector(deployment)))
 }
 
 // The end-to-end Kubernetes sweep: two settings, patch and rollout on the
@@ -122,10 +103,7 @@ func readSweep(t *testing.T, dir string) *results.Sweep {
 func TestSweepKubernetesDryRun(t *testing.T) {
 	ns := harness.Namespace(t, "dryrun")
 	meshDeployment(t, ns, "web", 1)
-	before, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := harness.Deployment(t, ns, "web")
 	dir := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", harness.Kubeconfig, "-n", ns, "--deployment", "web",
 		"--target", "http://web:8080/", "--concurrency", "1,2", "--cpu-limit", "1,none", "--rates", "100", "--out", dir, "--dry-run")
@@ -137,10 +115,7 @@ func TestSweepKubernetesDryRun(t *testing.T) {
 			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
 		}
 	}
-	after, err := harness.Client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	after := harness.Deployment(t, ns, "web")
 	if after.Generation != before.Generation || !reflect.DeepEqual(after.Spec.Template, before.Spec.Template) {
 		t.Error("--dry-run changed the Deployment")
 	}
@@ -195,25 +170,44 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	rec := readSweep(t, dir)
-	if rec.Backend != "kubernetes" || rec.Environment.Cluster == nil || rec.Environment.Cluster.ServerVersion != kubeharness.Version ||
-		!strings.Contains(rec.Environment.Cluster.MetricsSource, "prometheus") || !strings.Contains(rec.Proxy.Version, "1.24.0") {
-		t.Fatalf("record %+v %+v", rec.Environment, rec.Proxy)
+	rec := sweeptest.Load(t, dir)
+	if rec.Backend != "kubernetes" {
+		t.Errorf("backend %q, want kubernetes", rec.Backend)
+	}
+	if rec.Environment.Cluster == nil {
+		t.Fatalf("no cluster in the environment: %+v", rec.Environment)
+	}
+	if got := rec.Environment.Cluster.ServerVersion; got != kubeharness.Version {
+		t.Errorf("server version %q, want the harness's %s", got, kubeharness.Version)
+	}
+	if got := rec.Environment.Cluster.MetricsSource; !strings.Contains(got, "prometheus") || !strings.Contains(got, "scrape interval 1s from Prometheus' configuration (job kubernetes-cadvisor)") {
+		t.Errorf("metrics source %q, want Prometheus with the cadvisor job's 1 s interval", got)
+	}
+	if !strings.Contains(rec.Proxy.Version, "1.24.0") {
+		t.Errorf("proxy version %q, want the template's istio-proxy image 1.24.0", rec.Proxy.Version)
 	}
 	if len(rec.Steps) != 4 {
-		t.Fatalf("%d steps", len(rec.Steps))
+		t.Fatalf("%d steps, want 2 settings x 2 rates", len(rec.Steps))
 	}
 	for _, st := range rec.Steps {
 		if st.Status != results.StatusOK {
 			t.Errorf("step %d: %s %s", st.Index, st.Status, st.Reason)
 			continue
 		}
-		wantCores := 0.05 + 0.003*st.RequestedRPS
-		if math.Abs(st.ProxyCPUCores-wantCores) > 0.15*wantCores || st.ThrottledRatio != 0 || st.MemoryWorkingSetBytes != 64<<20 {
-			t.Errorf("step %d: %.4f cores, throttled %.3f, memory %d", st.Index, st.ProxyCPUCores, st.ThrottledRatio, st.MemoryWorkingSetBytes)
+		if wantCores := 0.05 + 0.003*st.RequestedRPS; math.Abs(st.ProxyCPUCores-wantCores) > 0.15*wantCores {
+			t.Errorf("step %d: %.4f proxy cores, want %.4f +/- 15%%", st.Index, st.ProxyCPUCores, wantCores)
 		}
-		if math.Abs(st.ProxyRequestsPerInbound-3) > 0.1 || math.Abs(st.ActualRPS-st.RequestedRPS) > 0.1*st.RequestedRPS {
-			t.Errorf("step %d: %.2f requests per inbound (want 3), %.1f of %.0f rps per pod", st.Index, st.ProxyRequestsPerInbound, st.ActualRPS, st.RequestedRPS)
+		if st.ThrottledRatio != 0 {
+			t.Errorf("step %d: throttled %.3f, want 0 (the exporter throttles nothing)", st.Index, st.ThrottledRatio)
+		}
+		if st.MemoryWorkingSetBytes != 64<<20 {
+			t.Errorf("step %d: memory %d, want the exporter's 64 MiB", st.Index, st.MemoryWorkingSetBytes)
+		}
+		if math.Abs(st.ProxyRequestsPerInbound-3) > 0.1 {
+			t.Errorf("step %d: %.2f requests per inbound, want 3 (1 in + 2 out)", st.Index, st.ProxyRequestsPerInbound)
+		}
+		if math.Abs(st.ActualRPS-st.RequestedRPS) > 0.1*st.RequestedRPS {
+			t.Errorf("step %d: %.1f of %.0f RPS per pod achieved", st.Index, st.ActualRPS, st.RequestedRPS)
 		}
 		for _, k := range []string{"cpu", "memory", "throttling", "requests", "envoy_server", "app"} {
 			if st.Sources[k] == "" {
@@ -225,14 +219,16 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 		}
 	}
 	// Restored exactly, load pods gone, journal marked.
-	if got := templateAnnotations(t, ns, "web"); !equality.Semantic.DeepEqual(got, original) {
+	if got := harness.TemplateAnnotations(t, ns, "web"); !equality.Semantic.DeepEqual(got, original) {
 		t.Errorf("annotations after the sweep %v, want %v", got, original)
 	}
 	if n := loadPodsLeft(t, ns, "web"); n != 0 {
 		t.Errorf("%d load pods left", n)
 	}
-	if j, err := kube.ReadJournal(journal); err != nil || j.RestoredAt == nil || len(j.Steps) != 2 {
-		t.Errorf("journal %+v %v", j, err)
+	if j, err := cluster.ReadJournal(journal); err != nil {
+		t.Errorf("reading the journal: %v", err)
+	} else if j.RestoredAt == nil || len(j.Steps) != 2 {
+		t.Errorf("journal restored at %v with %d steps, want restored with the 2 settings", j.RestoredAt, len(j.Steps))
 	}
 	// The token is nowhere in the results.
 	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
@@ -307,11 +303,11 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, "no step of the sweep finished valid") {
 			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 		}
-		rec := readSweep(t, outDir(args))
+		rec := sweeptest.Load(t, outDir(args))
 		if st := rec.Steps[0]; st.Status != results.StatusFailed || !strings.Contains(st.Reason, wantReason) {
 			t.Errorf("step: %s %q, want failed with %q", st.Status, st.Reason, wantReason)
 		}
-		if got := templateAnnotations(t, ns, name); !equality.Semantic.DeepEqual(got, original) {
+		if got := harness.TemplateAnnotations(t, ns, name); !equality.Semantic.DeepEqual(got, original) {
 			t.Errorf("annotations %v, want %v", got, original)
 		}
 		if n := loadPodsLeft(t, ns, name); n != 0 {
@@ -334,7 +330,7 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, "unreachable") {
 			t.Errorf("exit %d: %s", code, stderr)
 		}
-		if got := templateAnnotations(t, ns, "nostart"); !equality.Semantic.DeepEqual(got, orig) {
+		if got := harness.TemplateAnnotations(t, ns, "nostart"); !equality.Semantic.DeepEqual(got, orig) {
 			t.Errorf("annotations %v", got)
 		}
 	})
@@ -348,14 +344,14 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		// Room for the app's pod and one load pod, none for the rollout's
 		// surge pod: the new ReplicaSet never gets a pod.
 		quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "pods", Namespace: ns},
-			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(podsIn(t, ns) + 1))}}}
+			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(harness.LivePods(t, ns, "") + 1))}}}
 		created, err := harness.Client.CoreV1().ResourceQuotas(ns).Create(context.Background(), quota, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The harness runs no resourcequota controller: set the status it
 		// would, so that admission counts from here.
-		created.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(podsIn(t, ns)))}}
+		created.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourcePods: resource.MustParse(fmt.Sprint(harness.LivePods(t, ns, "")))}}
 		if _, err := harness.Client.CoreV1().ResourceQuotas(ns).UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -372,22 +368,6 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		check(t, "nowatch", orig, sweepArgs("nowatch", fakePrometheus(t, false), "--load-node-selector", "proxysizer.io/no-such-node=1", "--load-pod-timeout", "60s"),
 			"closed the watch of the load generator pods 3 times")
 	})
-}
-
-// podsIn counts the namespace's pods that are not terminating.
-func podsIn(t *testing.T, ns string) int {
-	t.Helper()
-	list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, p := range list.Items {
-		if p.DeletionTimestamp == nil {
-			n++
-		}
-	}
-	return n
 }
 
 func firstLines(s string, n int) string {

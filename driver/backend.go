@@ -4,11 +4,20 @@ import (
 	"context"
 	"time"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
 
-// LoadSpec is the load of one step.
+// The grid of settings a sweep runs, as the sweep and its backends name it
+// in problems (see internal/input).
+const (
+	FieldConcurrency input.Field = "concurrency"
+	FieldCPULimits   input.Field = "CPU limits"
+)
+
+// LoadSpec is the load of one step. Its rate is in RPS, the word of
+// everything above loadgen; Options turns it into loadgen's QPS.
 type LoadSpec struct {
 	RPS         float64 // loadgen.MaxRate (0) for as fast as possible
 	Duration    time.Duration

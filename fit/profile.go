@@ -16,7 +16,6 @@ func (r *Report) profile(rec *results.Sweep, refs []profiles.Profile, o Options)
 	if name == "" {
 		name = fmt.Sprintf("measured-%s-%s", rec.Proxy.Name, rec.StartedAt.UTC().Format("20060102-150405"))
 	}
-	idle := math.Max(0, r.Overall.IdleCores)
 	p := profiles.Profile{
 		SchemaVersion: profiles.SchemaVersion, Name: name, Kind: profiles.KindMeasured, Component: "sidecar",
 		Proxy: fmt.Sprintf("%s (%s, %s backend)", rec.Proxy.Name, rec.Proxy.Version, rec.Backend),
@@ -26,7 +25,7 @@ func (r *Report) profile(rec *results.Sweep, refs []profiles.Profile, o Options)
 			MeasuredAt: rec.StartedAt.UTC().Format(time.RFC3339),
 			Notes:      r.notes(rec),
 		},
-		CPU:     profiles.CPUProfile{CPUCost: model.CPUCost{IdleCores: idle, CoresPerKRPS: r.Overall.CoresPerKRPS}},
+		CPU:     profiles.CPUProfile{CPUCost: r.Overall.ChosenFit().Cost},
 		Memory:  model.MemoryCost{BaseBytes: r.Memory.BaseBytes, PerWorkerBytes: r.Memory.PerWorkerBytes},
 		Latency: r.latency(),
 	}
@@ -34,20 +33,25 @@ func (r *Report) profile(rec *results.Sweep, refs []profiles.Profile, o Options)
 		if s.CPU == nil {
 			continue
 		}
-		p.CPU.ByConcurrency = append(p.CPU.ByConcurrency, profiles.ConcurrencyCost{
-			Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores,
-			IdleCores: math.Max(0, s.CPU.IdleCores), CoresPerKRPS: math.Max(s.CPU.CoresPerKRPS, 1e-6),
-			MaxRPS: s.MaxSidecarRPS, ThrottlingFromRPS: s.ThrottlingFromRPS, R2: s.CPU.R2,
-		})
+		p.CPU.ByConcurrency = append(p.CPU.ByConcurrency, concurrencyCost(s))
 	}
-	// The lab proxy holds two clusters; the configuration terms come from
-	// Envoy's published figures (the default reference profile).
+	var envoy profiles.Profile
 	for _, ref := range refs {
 		if ref.Name == profiles.DefaultName {
-			p.Memory.PerClusterBytes = ref.Memory.PerClusterBytes
-			p.Memory.PerEndpointBytes = ref.Memory.PerEndpointBytes
-			p.Memory.PerWorkerPerClusterBytes = ref.Memory.PerWorkerPerClusterBytes
+			envoy = ref
 		}
+	}
+	if r.StandIn != nil {
+		// A stand-in's working set says nothing of Envoy's: an Envoy sized
+		// from haproxy's few MiB is OOM-killed. Memory is Envoy's model.
+		p.StandIn = r.StandIn.Proxy
+		p.Memory = envoy.Memory
+	} else {
+		// The lab proxy holds two clusters; the configuration terms come
+		// from Envoy's published figures (the default reference profile).
+		p.Memory.PerClusterBytes = envoy.Memory.PerClusterBytes
+		p.Memory.PerEndpointBytes = envoy.Memory.PerEndpointBytes
+		p.Memory.PerWorkerPerClusterBytes = envoy.Memory.PerWorkerPerClusterBytes
 	}
 	if p.Memory.BaseBytes <= 0 {
 		p.Memory.BaseBytes = 1 // validated > 0; no memory was measured
@@ -55,22 +59,58 @@ func (r *Report) profile(rec *results.Sweep, refs []profiles.Profile, o Options)
 	return p
 }
 
+// concurrencyCost is a setting's entry: its chosen curve, the other model
+// beside it, and its capacity.
+func concurrencyCost(s SettingFit) profiles.ConcurrencyCost {
+	chosen := s.CPU.ChosenFit()
+	c := profiles.ConcurrencyCost{
+		Concurrency: s.Concurrency, CPULimitMillicores: s.CPULimitMillicores, CPUCost: chosen.Cost,
+		ModelReason: s.CPU.ChoiceReason,
+		MaxRPS:      s.MaxSidecarRPS, MaxRPSIsLowerBound: s.MaxIsLowerBound, ThrottlingFromRPS: s.ThrottlingFromRPS, R2: round4(chosen.R2),
+	}
+	if chosen.Judged {
+		e := round4(chosen.MaxHeldOutErr)
+		c.HeldOutError = &e
+	}
+	for _, m := range s.CPU.Models {
+		if m.Model == chosen.Model || m.NotFitted != "" {
+			continue
+		}
+		alt := &profiles.CurveOption{Model: m.Model, IdleCores: m.Cost.IdleCores, CoresPerKRPS: m.Cost.CoresPerKRPS, Exponent: m.Cost.Exponent}
+		if m.Judged {
+			e := round4(m.MaxHeldOutErr)
+			alt.HeldOutError = &e
+		}
+		c.Alternative = alt
+	}
+	return c
+}
+
+func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
+
 func setup(rec *results.Sweep) string {
 	o := rec.Options
-	return fmt.Sprintf("%d outbound call(s) per request, %d connections, %s, %gs steps after %gs warm-up; %s",
-		o.OutboundPerRequest, o.Connections, o.Protocol, o.DurationSeconds, o.WarmupSeconds, rec.Environment.Placement.Note)
+	return fmt.Sprintf("%d outbound call(s) per request, %d connections, %s, %s arrivals, %gs steps after %gs warm-up; %s",
+		o.OutboundPerRequest, o.Connections, o.Protocol, o.ArrivalProcess(), o.DurationSeconds, o.WarmupSeconds, rec.Environment.Placement.Note)
 }
 
 func (r *Report) notes(rec *results.Sweep) []string {
+	o := r.Overall.ChosenFit()
 	notes := []string{
-		fmt.Sprintf("CPU: least squares of proxy cores on sidecar RPS over %d valid unthrottled steps (R² %.3f)", r.Overall.Points, r.Overall.R2),
-		"memory: working set against worker count in the lab, whose proxy holds 2 clusters; per-cluster, per-endpoint and per-worker-per-cluster terms are Envoy's published figures (not measured)",
+		fmt.Sprintf("CPU: least squares of proxy cores on sidecar RPS, per setting and over all %d valid unthrottled steps (overall: %s, %s); each setting's curve is the line or the concave idle + a x (RPS/1000)^b, whichever predicts held-out rates better, with its 95%% prediction interval's terms (uncertainty)",
+			r.Overall.Points, o.Cost.Formula(), r.Overall.ChoiceReason),
 	}
-	if r.Overall.IdleCores < 0 {
-		notes = append(notes, fmt.Sprintf("the fitted idle cost %.4f cores was below 0 and is taken as 0", r.Overall.IdleCores))
+	if r.StandIn != nil {
+		notes = append(notes, r.StandIn.Note,
+			fmt.Sprintf("memory: Envoy's model (%s's published base, per-cluster, per-endpoint and per-worker terms), not %s's working set of %.1f MiB", profiles.DefaultName, rec.Proxy.Name, r.Memory.BaseBytes/(1<<20)))
+	} else {
+		notes = append(notes, "memory: working set against worker count in the lab, whose proxy holds 2 clusters; per-cluster, per-endpoint and per-worker-per-cluster terms are Envoy's published figures (not measured)")
 	}
-	if rec.Proxy.Name != "envoy" {
-		notes = append(notes, fmt.Sprintf("measured on %s standing in for Envoy: the figures describe %s, not an Istio sidecar", rec.Proxy.Name, rec.Proxy.Name))
+	for _, s := range r.Settings {
+		if s.MaxIsLowerBound {
+			notes = append(notes, "max_rps_is_lower_bound: no search measured that setting's maximum; its max_rps is the most a valid step carried")
+			break
+		}
 	}
 	notes = append(notes, rec.Environment.Notes...)
 	return notes

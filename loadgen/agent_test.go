@@ -103,7 +103,7 @@ func TestAgentRefusals(t *testing.T) {
 	ctx := context.Background()
 	_, err := client.Run(ctx, Options{URL: fortioEcho(t), QPS: 100, Connections: -1, Duration: time.Second})
 	var fe *FieldError
-	if !errors.As(err, &fe) || fe.Field != FieldConnections || fe.Msg != "expected at least 1, got -1" {
+	if !errors.As(err, &fe) || fe.Field != FieldConnections || fe.Msg != "expected 1..10000, got -1" {
 		t.Errorf("bad connections: %v, want the connections field error", err)
 	}
 	closed := testenv.ClosedPortURL(t)

@@ -150,9 +150,9 @@ func TestConnectionsFor(t *testing.T) {
 		{300, 10 * time.Millisecond, Arrival{}, 9},   // 3 in flight + 3 x sqrt(3)
 		{900, 10 * time.Millisecond, Arrival{}, 18},  // 9 + 3 x 3
 		{5000, 10 * time.Millisecond, Arrival{}, 72}, // 50 + 3 x 7.07
-		{10, time.Millisecond, Arrival{}, MinConnections},
+		{10, time.Millisecond, Arrival{}, MinAutoConnections},
 		{900, 10 * time.Millisecond, Arrival{Kind: Burst, Burst: 50}, 68}, // a whole burst at once, and the rest
-		{1e6, time.Second, Arrival{}, MaxConnections},
+		{1e6, time.Second, Arrival{}, MaxAutoConnections},
 	} {
 		if got := ConnectionsFor(tc.qps, tc.latency, tc.arrival); got != tc.want {
 			t.Errorf("ConnectionsFor(%g qps, %v, %s) = %d, want %d", tc.qps, tc.latency, tc.arrival, got, tc.want)

@@ -20,12 +20,12 @@ import (
 // under load, so a stall of that length delays no call's start.
 const DefaultExpectedLatency = 10 * time.Millisecond
 
-// MinConnections and MaxConnections bound ConnectionsFor; MaxConnections
-// also bounds Options.Connections (each connection holds a goroutine, a
-// socket and fortio's 128 KiB response buffer).
+// MinAutoConnections and MaxAutoConnections bound ConnectionsFor, the pool
+// a run sizes itself; a pool given explicitly may reach MaxConnections.
+// 1024 carries 40,000 qps at 20 ms, more than one generator core makes.
 const (
-	MinConnections = 4
-	MaxConnections = 1024
+	MinAutoConnections = 4
+	MaxAutoConnections = 1024
 )
 
 // poolHeadroom is the multiple of the standard deviation of the calls in
@@ -37,8 +37,8 @@ const poolHeadroom = 3
 // ConnectionsFor is the pool a fixed-rate run at qps needs when calls take
 // up to latency: the calls in flight (qps x latency), plus poolHeadroom
 // standard deviations of a Poisson count with that mean, at least one
-// burst's worth of calls for burst arrivals, within [MinConnections,
-// MaxConnections]. At 900 qps and 10 ms that is 18 connections; at 300 qps,
+// burst's worth of calls for burst arrivals, within [MinAutoConnections,
+// MaxAutoConnections]. At 900 qps and 10 ms that is 18 connections; at 300 qps,
 // 9; a search step at 40,000 qps gets 460.
 func ConnectionsFor(qps float64, latency time.Duration, a Arrival) int {
 	inFlight := qps * latency.Seconds()
@@ -49,5 +49,5 @@ func ConnectionsFor(qps float64, latency time.Duration, a Arrival) int {
 	if math.IsNaN(n) {
 		n = 0
 	}
-	return int(math.Min(math.Max(n, MinConnections), MaxConnections))
+	return int(math.Min(math.Max(n, MinAutoConnections), MaxAutoConnections))
 }

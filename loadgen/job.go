@@ -43,12 +43,29 @@ type SearchReport struct {
 	StopReason     string   `json:"stop_reason"`
 	Steps          []Step   `json:"steps"`
 	SearchWarnings []string `json:"search_warnings"`
+	// Interrupted says the context was cancelled (a signal) before the
+	// search ended: the steps are those finished so far.
+	Interrupted bool `json:"interrupted"`
+}
+
+// RunReport is SummaryFile of a single run: the run's summary, and whether
+// the context was cancelled (a signal) before the run ended.
+type RunReport struct {
+	Summary
+	Interrupted bool `json:"interrupted"`
 }
 
 // Do runs the job. With an error it still returns what was measured when
 // there is something (an interrupted run, the steps of a search so far),
-// and an interrupted job still saves it.
+// and an interrupted job still saves it. SaveDir is checked before any
+// load; a job whose every call failed returns ErrEveryCallFailed after
+// saving.
 func (j Job) Do(ctx context.Context) (*Report, error) {
+	if j.SaveDir != "" {
+		if err := CheckSaveDir(j.SaveDir); err != nil {
+			return nil, err
+		}
+	}
 	if j.Progress != nil {
 		j.Options.Progress = j.Progress.Update
 		defer j.Progress.Done()
@@ -58,13 +75,31 @@ func (j Job) Do(ctx context.Context) (*Report, error) {
 		if res == nil {
 			return nil, err
 		}
-		return &Report{Run: res}, keepFirst(err, j.saveRun(res))
+		report := &Report{Run: res}
+		if err == nil && res.Summary.Requests > 0 && res.Summary.Errors == res.Summary.Requests {
+			err = ErrEveryCallFailed
+		}
+		return report, keepFirst(j.saveRun(res, ctx.Err() != nil), err)
 	}
 	report, err := j.search(ctx)
 	if report == nil {
 		return nil, err
 	}
-	return &Report{Search: report}, keepFirst(err, j.saveSearch(report))
+	report.Interrupted = ctx.Err() != nil
+	if err == nil && everyCallFailed(report.Steps) {
+		err = ErrEveryCallFailed
+	}
+	return &Report{Search: report}, keepFirst(j.saveSearch(report), err)
+}
+
+// everyCallFailed: the search made steps and no step had a call succeed.
+func everyCallFailed(steps []Step) bool {
+	for _, st := range steps {
+		if st.Requests == 0 || st.Errors < st.Requests {
+			return false
+		}
+	}
+	return len(steps) > 0
 }
 
 func (j Job) search(ctx context.Context) (*SearchReport, error) {
@@ -103,29 +138,22 @@ func (j Job) search(ctx context.Context) (*SearchReport, error) {
 	return report, err
 }
 
-func (j Job) saveRun(res *Result) error {
+func (j Job) saveRun(res *Result, interrupted bool) error {
 	if j.SaveDir == "" {
 		return nil
 	}
-	if _, err := SaveFortioJSON(j.SaveDir, "", res); err != nil {
-		return err
-	}
-	_, err := SaveJSON(j.SaveDir, "summary.json", res.Summary)
-	return err
+	return saveRuns(j.SaveDir, map[string]*Result{"": res}, RunReport{res.Summary, interrupted})
 }
 
 func (j Job) saveSearch(r *SearchReport) error {
 	if j.SaveDir == "" {
 		return nil
 	}
+	runs := map[string]*Result{}
 	for _, st := range r.Steps {
-		name := fmt.Sprintf("step-%02d-%.0fqps", st.N, st.RequestedQPS)
-		if _, err := SaveFortioJSON(j.SaveDir, name, st.Result); err != nil {
-			return err
-		}
+		runs[fmt.Sprintf("step-%02d-%.0fqps", st.N, st.RequestedQPS)] = st.Result
 	}
-	_, err := SaveJSON(j.SaveDir, "summary.json", r)
-	return err
+	return saveRuns(j.SaveDir, runs, r)
 }
 
 func keepFirst(err, next error) error {

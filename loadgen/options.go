@@ -105,6 +105,18 @@ const (
 	DefaultProgressInterval   = 500 * time.Millisecond
 )
 
+// The ranges of a run's options: far above a useful run, low enough that
+// none exhausts the machine before the first call (fortio allocates each
+// connection's buffers and the payload up front: --payload-size
+// 99999999999 or --connections 100000000 died of out-of-memory).
+const (
+	MaxConnections = 10_000
+	MaxPayloadSize = 16 << 20 // 16 MiB
+	MaxDuration    = 24 * time.Hour
+	MaxWarmup      = time.Hour
+	MaxTimeout     = time.Hour // a request's or a connection's
+)
+
 // withDefaults returns o with every zero optional field set.
 func (o Options) withDefaults() Options {
 	if o.Protocol == "" {
@@ -170,6 +182,7 @@ const (
 	FieldMaxSteps        Field = "step budget"
 	FieldMaxTime         Field = "time budget"
 	FieldFailRetries     Field = "retries of a failing rate"
+	FieldSaveDir         Field = "results directory"
 )
 
 // FieldError says which option is invalid and what was expected.
@@ -203,22 +216,20 @@ func (o Options) Validate() error {
 	switch {
 	case o.QPS < 0 || math.IsNaN(o.QPS) || math.IsInf(o.QPS, 0):
 		return fieldErr(FieldQPS, "expected a positive rate or max, got %g", o.QPS)
-	case o.Connections < 1:
-		return fieldErr(FieldConnections, "expected at least 1, got %d", o.Connections)
-	case o.Connections > MaxConnections:
-		return fieldErr(FieldConnections, "expected at most %d, got %d", MaxConnections, o.Connections)
-	case o.ExpectedLatency < 0:
-		return fieldErr(FieldExpectedLatency, "expected a positive duration, got %v", o.ExpectedLatency)
-	case o.Duration < 0:
-		return fieldErr(FieldDuration, "expected a positive duration, got %v", o.Duration)
-	case o.Warmup < 0:
-		return fieldErr(FieldWarmup, "expected zero or a positive duration, got %v", o.Warmup)
-	case o.PayloadSize < 0:
-		return fieldErr(FieldPayloadSize, "expected zero or more bytes, got %d", o.PayloadSize)
-	case o.RequestTimeout < 0:
-		return fieldErr(FieldRequestTimeout, "expected a positive duration, got %v", o.RequestTimeout)
-	case o.ConnectTimeout < 0:
-		return fieldErr(FieldConnectTimeout, "expected a positive duration, got %v", o.ConnectTimeout)
+	case o.Connections < 1 || o.Connections > MaxConnections:
+		return fieldErr(FieldConnections, "expected 1..%d, got %d", MaxConnections, o.Connections)
+	case o.ExpectedLatency < 0 || o.ExpectedLatency > MaxTimeout:
+		return fieldErr(FieldExpectedLatency, "expected a positive duration of at most %v, got %v", MaxTimeout, o.ExpectedLatency)
+	case o.Duration < 0 || o.Duration > MaxDuration:
+		return fieldErr(FieldDuration, "expected a positive duration of at most %v, got %v", MaxDuration, o.Duration)
+	case o.Warmup < 0 || o.Warmup > MaxWarmup:
+		return fieldErr(FieldWarmup, "expected a duration within 0..%v, got %v", MaxWarmup, o.Warmup)
+	case o.PayloadSize < 0 || o.PayloadSize > MaxPayloadSize:
+		return fieldErr(FieldPayloadSize, "expected 0..%d bytes (16 MiB), got %d", MaxPayloadSize, o.PayloadSize)
+	case o.RequestTimeout < 0 || o.RequestTimeout > MaxTimeout:
+		return fieldErr(FieldRequestTimeout, "expected a positive duration of at most %v, got %v", MaxTimeout, o.RequestTimeout)
+	case o.ConnectTimeout < 0 || o.ConnectTimeout > MaxTimeout:
+		return fieldErr(FieldConnectTimeout, "expected a positive duration of at most %v, got %v", MaxTimeout, o.ConnectTimeout)
 	}
 	for _, h := range o.Headers {
 		name, _, ok := strings.Cut(h, ":")

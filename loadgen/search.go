@@ -96,6 +96,13 @@ type SearchOptions struct {
 // means none).
 const DefaultFailRetries = 1
 
+// The ranges of a search's options.
+const (
+	MaxSearchQPS   = 1e9
+	MaxSearchSteps = 1000
+	MaxSearchTime  = 24 * time.Hour
+)
+
 // Search defaults.
 const (
 	DefaultStartQPS  = 100
@@ -139,18 +146,18 @@ func (o SearchOptions) Validate() error {
 		return fieldErr(FieldSLOP99, "expected a positive duration, got %v", o.SLO.P99)
 	case o.SLO.Basis != IntendedLatency && o.SLO.Basis != ServiceLatency:
 		return fieldErr(FieldSLOBasis, "expected intended or service, got %q", o.SLO.Basis)
-	case o.StartQPS < 0 || math.IsInf(o.StartQPS, 0) || math.IsNaN(o.StartQPS):
-		return fieldErr(FieldStartQPS, "expected a positive rate, got %g", o.StartQPS)
-	case o.MinQPS < 0:
-		return fieldErr(FieldMinQPS, "expected a positive rate, got %g", o.MinQPS)
-	case o.MaxQPS < o.StartQPS:
-		return fieldErr(FieldMaxQPS, "expected at least the start rate (%g), got %g", o.StartQPS, o.MaxQPS)
-	case o.Precision <= 0 || o.Precision >= 1:
+	case o.StartQPS < 0 || o.StartQPS > MaxSearchQPS || math.IsNaN(o.StartQPS):
+		return fieldErr(FieldStartQPS, "expected a positive rate of at most %g, got %g", float64(MaxSearchQPS), o.StartQPS)
+	case o.MinQPS < 0 || o.MinQPS > MaxSearchQPS || math.IsNaN(o.MinQPS):
+		return fieldErr(FieldMinQPS, "expected a positive rate of at most %g, got %g", float64(MaxSearchQPS), o.MinQPS)
+	case o.MaxQPS < o.StartQPS || o.MaxQPS > MaxSearchQPS || math.IsNaN(o.MaxQPS):
+		return fieldErr(FieldMaxQPS, "expected at least the start rate (%g) and at most %g, got %g", o.StartQPS, float64(MaxSearchQPS), o.MaxQPS)
+	case !(o.Precision > 0 && o.Precision < 1):
 		return fieldErr(FieldPrecision, "expected a ratio between 0 and 1, got %g", o.Precision)
-	case o.MaxSteps < 1:
-		return fieldErr(FieldMaxSteps, "expected at least 1, got %d", o.MaxSteps)
-	case o.MaxTime < 0:
-		return fieldErr(FieldMaxTime, "expected a positive duration, got %v", o.MaxTime)
+	case o.MaxSteps < 1 || o.MaxSteps > MaxSearchSteps:
+		return fieldErr(FieldMaxSteps, "expected 1..%d, got %d", MaxSearchSteps, o.MaxSteps)
+	case o.MaxTime < 0 || o.MaxTime > MaxSearchTime:
+		return fieldErr(FieldMaxTime, "expected a positive duration of at most %v, got %v", MaxSearchTime, o.MaxTime)
 	case o.FailRetries < 0 || o.FailRetries > 5:
 		return fieldErr(FieldFailRetries, "expected 0 to 5, got %d", o.FailRetries)
 	}

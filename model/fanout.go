@@ -29,11 +29,11 @@ func FanoutFromRequestsPerCall(n float64) Fanout { return Fanout{Outbound: n - 1
 // Validate reports the first value out of range.
 func (f Fanout) Validate() error {
 	switch {
-	case !finiteNonNegative(f.Outbound):
+	case !NonNegative(f.Outbound):
 		return fmt.Errorf("outbound calls per request must be a finite number >= 0, got %v", f.Outbound)
-	case !finiteNonNegative(f.Authz):
+	case !NonNegative(f.Authz):
 		return fmt.Errorf("authz calls per request must be a finite number >= 0, got %v", f.Authz)
-	case !finiteNonNegative(f.RetryRatio) || f.RetryRatio > 1:
+	case !NonNegative(f.RetryRatio) || f.RetryRatio > 1:
 		return fmt.Errorf("retry ratio must be between 0 and 1, got %v", f.RetryRatio)
 	}
 	return nil

@@ -67,3 +67,26 @@ func closeHops(a, b HopBreakdown) bool {
 	eq := func(x, y float64) bool { return math.Abs(x-y) < 1e-9 }
 	return eq(a.Inbound, b.Inbound) && eq(a.Outbound, b.Outbound) && eq(a.Authz, b.Authz) && eq(a.Retries, b.Retries) && eq(a.Total, b.Total)
 }
+
+func TestCheckHops(t *testing.T) {
+	tests := []struct {
+		measured, configured float64
+		warn, invalid        bool
+	}{
+		{3.00, 3, false, false},
+		{2.995, 3, false, false}, // fortio's warm-up calls counted: 0.2% off
+		{3.05, 3, false, false},  // 1.7%
+		{3.07, 3, true, false},   // 2.3%
+		{2.90, 3, true, false},   // 3.3% under
+		{3.29, 3, true, false},   // 9.7%
+		{3.31, 3, true, true},    // 10.3%
+		{2.69, 3, true, true},    // 10.3% under
+		{1.2, 1, true, true},     // no fan-out, but 20% more
+	}
+	for _, tt := range tests {
+		h := CheckHops(tt.measured, tt.configured)
+		if h.Warn() != tt.warn || h.Invalid() != tt.invalid {
+			t.Errorf("CheckHops(%v, %v) = %+v: warn %t invalid %t, want %t %t", tt.measured, tt.configured, h, h.Warn(), h.Invalid(), tt.warn, tt.invalid)
+		}
+	}
+}

@@ -79,12 +79,25 @@ type HeldOut struct {
 // mean compared, so repeated steps average out step-to-step noise. It needs
 // three distinct rates, so that two remain for each fit.
 func LeaveOneRateOut(rates, xs, ys []float64) ([]HeldOut, error) {
+	return leaveOneRateOut(rates, xs, ys, 3, func(fx, fy []float64) (func(float64) float64, error) {
+		f, err := FitLine(fx, fy)
+		if err != nil {
+			return nil, err
+		}
+		return f.At, nil
+	})
+}
+
+// leaveOneRateOut holds out each rate's points in turn, fits the rest with
+// fit, and compares the prediction at the held-out points' mean x with their
+// mean y. It needs minRates distinct rates.
+func leaveOneRateOut(rates, xs, ys []float64, minRates int, fit func(xs, ys []float64) (func(float64) float64, error)) ([]HeldOut, error) {
 	if len(rates) != len(xs) || len(xs) != len(ys) {
 		return nil, fmt.Errorf("%d rates, %d x values, %d y values", len(rates), len(xs), len(ys))
 	}
 	groups := DistinctValues(rates)
-	if len(groups) < 3 {
-		return nil, fmt.Errorf("%w: leave-one-rate-out needs at least 3 distinct rates, got %d", ErrTooFewPoints, len(groups))
+	if len(groups) < minRates {
+		return nil, fmt.Errorf("%w: leave-one-rate-out needs at least %d distinct rates, got %d", ErrTooFewPoints, minRates, len(groups))
 	}
 	var out []HeldOut
 	for _, held := range groups {
@@ -96,12 +109,12 @@ func LeaveOneRateOut(rates, xs, ys []float64) ([]HeldOut, error) {
 				fx, fy = append(fx, xs[i]), append(fy, ys[i])
 			}
 		}
-		f, err := FitLine(fx, fy)
+		predict, err := fit(fx, fy)
 		if err != nil {
 			return nil, err
 		}
 		x, y := stat.Mean(hx, nil), stat.Mean(hy, nil)
-		p := f.At(x)
+		p := predict(x)
 		out = append(out, HeldOut{Rate: held, Points: len(hx), X: x, Measured: y, Predicted: p, RelError: math.Abs(p-y) / math.Abs(y)})
 	}
 	return out, nil

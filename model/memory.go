@@ -60,7 +60,7 @@ func (m MemoryCost) Validate() error {
 		{"per_worker_per_cluster_bytes", m.PerWorkerPerClusterBytes},
 	}
 	for _, term := range terms {
-		if !finiteNonNegative(term.value) {
+		if !NonNegative(term.value) {
 			return fmt.Errorf("%s must be a finite number >= 0, got %v", term.name, term.value)
 		}
 	}

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 //go:embed reference/*.yaml
@@ -57,13 +58,17 @@ func olderFirst(a, b Profile) bool {
 }
 
 // Parse reads a profile from YAML (or JSON), rejecting unknown fields so that a
-// typo never silently falls back to a zero.
+// typo never silently falls back to a zero, and numbers outside their
+// ranges (bounds.go) so that no figure sizes from an absurd or infinite one.
 func Parse(data []byte) (Profile, error) {
 	var p Profile
 	if err := yaml.UnmarshalStrict(data, &p); err != nil {
 		return Profile{}, fmt.Errorf("not a valid profile: %s", firstLine(err.Error()))
 	}
 	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	if err := checkRanges(p); err != nil {
 		return Profile{}, err
 	}
 	return p, nil
@@ -80,9 +85,15 @@ func Load(nameOrFile string) (Profile, error) {
 			return p, nil
 		}
 	}
-	data, err := os.ReadFile(nameOrFile)
+	// A regular file of bounded size only: --profile /dev/zero would read
+	// forever, a named pipe would block.
+	data, err := safefile.ReadFile(nameOrFile, safefile.MaxProfile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Profile{}, fmt.Errorf("%w %q: not a reference profile (see `proxysizer profiles list`) and no such file", ErrUnknown, nameOrFile)
+	}
+	var bad *safefile.Error
+	if errors.As(err, &bad) {
+		return Profile{}, fmt.Errorf("profile file %v", err)
 	}
 	if err != nil {
 		return Profile{}, fmt.Errorf("%w %q: %v", ErrUnknown, nameOrFile, err)

@@ -8,8 +8,13 @@ import (
 	"github.com/proxysizer/proxysizer/model"
 )
 
-// SchemaVersion is the profile format this build reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the profile format this build writes; it reads every
+// version up to it. Version 2 added the cost curve (an exponent below 1 for
+// a concave curve), the curve's uncertainty, the model each measured
+// setting chose with the other model beside it, whether a capacity is only
+// a lower bound, and the stand-in marker. A version 1 profile is a line
+// everywhere.
+const SchemaVersion = 2
 
 // Kinds of profile.
 const (
@@ -25,8 +30,11 @@ type Profile struct {
 	Kind          string `json:"kind"`
 	// Component is what the figures describe: sidecar, waypoint, ztunnel, or
 	// a local proxy standing in for a sidecar.
-	Component  string           `json:"component"`
-	Proxy      string           `json:"proxy"`
+	Component string `json:"component"`
+	Proxy     string `json:"proxy"`
+	// StandIn names the proxy measured in Envoy's place (haproxy, nginx):
+	// the CPU and capacity describe it; memory is Envoy's model.
+	StandIn    string           `json:"stand_in,omitempty"`
 	Provenance Provenance       `json:"provenance"`
 	CPU        CPUProfile       `json:"cpu"`
 	Memory     model.MemoryCost `json:"memory"`
@@ -52,15 +60,34 @@ type CPUProfile struct {
 	ByConcurrency []ConcurrencyCost `json:"by_concurrency,omitempty"`
 }
 
-// ConcurrencyCost is the cost measured at one concurrency and CPU limit.
+// ConcurrencyCost is the cost measured at one concurrency and CPU limit:
+// the curve its leave-one-rate-out error chose, with the other model beside
+// it.
 type ConcurrencyCost struct {
-	Concurrency        int     `json:"concurrency"`
-	CPULimitMillicores int64   `json:"cpu_limit_millicores"` // 0: no limit
-	IdleCores          float64 `json:"idle_cores"`
-	CoresPerKRPS       float64 `json:"cores_per_krps"`
-	MaxRPS             float64 `json:"max_rps,omitempty"`
+	Concurrency        int   `json:"concurrency"`
+	CPULimitMillicores int64 `json:"cpu_limit_millicores"` // 0: no limit
+	model.CPUCost
+	// HeldOutError is the chosen curve's largest leave-one-rate-out error
+	// (absent: too few rates to judge), and ModelReason why it was chosen.
+	HeldOutError *float64 `json:"held_out_max_error,omitempty"`
+	ModelReason  string   `json:"model_reason,omitempty"`
+	// Alternative is the model not chosen.
+	Alternative *CurveOption `json:"alternative,omitempty"`
+	MaxRPS      float64      `json:"max_rps,omitempty"`
+	// MaxRPSIsLowerBound: no search measured the maximum; MaxRPS is the
+	// most a step carried.
+	MaxRPSIsLowerBound bool    `json:"max_rps_is_lower_bound,omitempty"`
 	ThrottlingFromRPS  float64 `json:"throttling_from_rps,omitempty"`
 	R2                 float64 `json:"r2,omitempty"`
+}
+
+// CurveOption is a cost model fitted but not chosen.
+type CurveOption struct {
+	Model        string   `json:"model"`
+	IdleCores    float64  `json:"idle_cores"`
+	CoresPerKRPS float64  `json:"cores_per_krps"`
+	Exponent     float64  `json:"exponent,omitempty"`
+	HeldOutError *float64 `json:"held_out_max_error,omitempty"`
 }
 
 // LatencyAdded is the latency the proxy adds, in milliseconds, where published.
@@ -105,36 +132,56 @@ func (p Profile) CostAt(concurrency int, limitMillicores int64) (model.CPUCost, 
 	if found.CPULimitMillicores > 0 {
 		limit = fmt.Sprintf("limit %dm", found.CPULimitMillicores)
 	}
-	return model.CPUCost{IdleCores: found.IdleCores, CoresPerKRPS: found.CoresPerKRPS},
-		fmt.Sprintf("profile %s measured at concurrency %d, %s", p.Name, concurrency, limit)
+	return found.CPUCost, fmt.Sprintf("profile %s measured at concurrency %d, %s (%s curve)", p.Name, concurrency, limit, found.Model())
 }
 
 // WorkerCapacity is the rate one worker sustains: measured maxima divided by
 // their concurrency where known, the profile's max_rps_per_core, or else one
 // core's worth of the CPU cost.
 func (p Profile) WorkerCapacity() Capacity {
-	best := 0.0
+	best, lowerBound := 0.0, false
 	for _, c := range p.CPU.ByConcurrency {
-		if c.MaxRPS > 0 && c.Concurrency > 0 {
-			best = math.Max(best, c.MaxRPS/float64(c.Concurrency))
+		if c.MaxRPS > 0 && c.Concurrency > 0 && c.MaxRPS/float64(c.Concurrency) > best {
+			best, lowerBound = c.MaxRPS/float64(c.Concurrency), c.MaxRPSIsLowerBound
 		}
 	}
 	switch {
+	case best > 0 && lowerBound:
+		return Capacity{best, "measured RPS per worker, a lower bound (no search measured the maximum)"}
 	case best > 0:
 		return Capacity{best, "measured maximum RPS per worker"}
 	case p.CPU.MaxRPSPerCore > 0:
 		return Capacity{p.CPU.MaxRPSPerCore, "profile's max_rps_per_core"}
-	default:
-		return Capacity{1000 / p.CPU.CoresPerKRPS,
+	case p.CPU.CPUCost.Model() == model.ModelLine:
+		return Capacity{p.CPU.CPUCost.RPSAt(1),
 			fmt.Sprintf("one core at %.2f cores per 1000 RPS (no measured maximum)", p.CPU.CoresPerKRPS)}
+	default:
+		return Capacity{p.CPU.CPUCost.RPSAt(1),
+			fmt.Sprintf("one core on the curve %s (no measured maximum)", p.CPU.CPUCost.Formula())}
 	}
+}
+
+// hasCurves reports the fields version 1 did not have.
+func (p Profile) hasCurves() bool {
+	if p.StandIn != "" || p.CPU.Exponent != 0 || p.CPU.Uncertainty != nil {
+		return true
+	}
+	for _, c := range p.CPU.ByConcurrency {
+		if c.Exponent != 0 || c.Uncertainty != nil || c.Alternative != nil || c.HeldOutError != nil || c.MaxRPSIsLowerBound {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate reports the first problem that would make sizing meaningless.
 func (p Profile) Validate() error {
 	var errs []error
-	if p.SchemaVersion != SchemaVersion {
-		errs = append(errs, fmt.Errorf("schema_version %d is not supported (this build reads %d)", p.SchemaVersion, SchemaVersion))
+	if p.SchemaVersion < 1 || p.SchemaVersion > SchemaVersion {
+		errs = append(errs, fmt.Errorf("schema_version %d is not supported (this build reads 1 to %d)", p.SchemaVersion, SchemaVersion))
+	}
+	if p.SchemaVersion == 1 && p.hasCurves() {
+		errs = append(errs, errors.New("a cost curve (exponent, uncertainty, alternative, stand_in) needs schema_version 2"))
 	}
 	if p.Name == "" {
 		errs = append(errs, errors.New("name is empty"))
@@ -152,7 +199,7 @@ func (p Profile) Validate() error {
 		if c.Concurrency < 1 {
 			errs = append(errs, fmt.Errorf("cpu.by_concurrency: concurrency must be >= 1, got %d", c.Concurrency))
 		}
-		if err := (model.CPUCost{IdleCores: c.IdleCores, CoresPerKRPS: c.CoresPerKRPS}).Validate(); err != nil {
+		if err := c.CPUCost.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("cpu.by_concurrency[concurrency=%d]: %w", c.Concurrency, err))
 		}
 	}

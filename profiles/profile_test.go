@@ -2,13 +2,17 @@ package profiles
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/proxysizer/proxysizer/model"
 )
 
-// One reference profile per row of facts.md section 3, with its figures.
+// One reference profile per row of the published costs (docs/sources.md,
+// "Published sidecar costs"), with its figures.
 func TestReferenceProfilesMatchPublishedFigures(t *testing.T) {
 	want := map[string]struct {
 		cores   float64
@@ -23,6 +27,7 @@ func TestReferenceProfilesMatchPublishedFigures(t *testing.T) {
 		"istio-1.24-sidecar":  {0.20, 60, 2, 0},
 		"istio-1.24-waypoint": {0.25, 60, 2, 0},
 		"istio-1.24-ztunnel":  {0.06, 12, 0, 0},
+		"istio-1.22-curve":    {0.2059, 50, 0, 0},
 	}
 	refs, err := Reference()
 	if err != nil {
@@ -49,12 +54,47 @@ func TestReferenceProfilesMatchPublishedFigures(t *testing.T) {
 	}
 }
 
+// The curve of istio/istio.io#15335 is the least-squares fit of its five
+// points: refitting them gives the committed figures, and the curve is
+// nearer the points than the published per-1000-RPS line.
+func TestCurveProfileFitsItsPoints(t *testing.T) {
+	p, err := Load("istio-1.22-curve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := []float64{1000, 2000, 3000, 4000, 5000}
+	ys := []float64{0.18, 0.30, 0.40, 0.43, 0.45}
+	f, err := model.FitCost(model.ModelConcave, xs, ys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.CPU.CPUCost
+	if c.Model() != model.ModelConcave || math.Abs(c.CoresPerKRPS-f.Cost.CoresPerKRPS) > 5e-4 || math.Abs(c.Exponent-f.Cost.Exponent) > 5e-4 || c.IdleCores != f.Cost.IdleCores {
+		t.Errorf("profile curve %s, fit of the points %s", c.Formula(), f.Cost.Formula())
+	}
+	line, _ := model.FitCost(model.ModelLine, xs, ys)
+	curveHeld, _ := model.LeaveOneCostRateOut(model.ModelConcave, xs, xs, ys)
+	lineHeld, _ := model.LeaveOneCostRateOut(model.ModelLine, xs, xs, ys)
+	if model.MaxRelError(curveHeld) >= model.MaxRelError(lineHeld) || f.SSE >= line.SSE {
+		t.Errorf("curve held-out %.3f SSE %.5f, line %.3f %.5f: the curve should fit better", model.MaxRelError(curveHeld), f.SSE, model.MaxRelError(lineHeld), line.SSE)
+	}
+	if !strings.Contains(p.Provenance.Source, "istio/istio.io#15335") {
+		t.Errorf("provenance %q does not cite the issue", p.Provenance.Source)
+	}
+	// The curve passes within 0.04 cores of every point (0.036 at 3000 RPS).
+	for i, x := range xs {
+		if d := math.Abs(c.CoresAt(x) - ys[i]); d > 0.04 {
+			t.Errorf("at %.0f RPS the curve gives %.3f cores, the point %.2f", x, c.CoresAt(x), ys[i])
+		}
+	}
+}
+
 func TestWorkerCapacity(t *testing.T) {
 	p, _ := Load("istio-1.8-1.16")
 	if c := p.WorkerCapacity(); int(c.RPSPerWorker) != 2857 || !strings.Contains(c.Basis, "one core") {
 		t.Errorf("derived capacity = %+v, want 1000/0.35 = 2857 from one core", c)
 	}
-	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CoresPerKRPS: 0.3, MaxRPS: 5000}, {Concurrency: 4, CoresPerKRPS: 0.3, MaxRPS: 8000}}
+	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CPUCost: model.CPUCost{CoresPerKRPS: 0.3}, MaxRPS: 5000}, {Concurrency: 4, CPUCost: model.CPUCost{CoresPerKRPS: 0.3}, MaxRPS: 8000}}
 	if c := p.WorkerCapacity(); c.RPSPerWorker != 2500 {
 		t.Errorf("measured capacity = %v, want the best per-worker maximum 2500", c.RPSPerWorker)
 	}
@@ -63,9 +103,9 @@ func TestWorkerCapacity(t *testing.T) {
 func TestCostAtPrefersTheExactSetting(t *testing.T) {
 	p, _ := Load("istio-1.8-1.16")
 	p.CPU.ByConcurrency = []ConcurrencyCost{
-		{Concurrency: 2, CPULimitMillicores: 500, CoresPerKRPS: 0.5},
-		{Concurrency: 2, CPULimitMillicores: 0, CoresPerKRPS: 0.3},
-		{Concurrency: 4, CPULimitMillicores: 2000, CoresPerKRPS: 0.4},
+		{Concurrency: 2, CPULimitMillicores: 500, CPUCost: model.CPUCost{CoresPerKRPS: 0.5}},
+		{Concurrency: 2, CPULimitMillicores: 0, CPUCost: model.CPUCost{CoresPerKRPS: 0.3}},
+		{Concurrency: 4, CPULimitMillicores: 2000, CPUCost: model.CPUCost{CoresPerKRPS: 0.4}},
 	}
 	tests := []struct {
 		concurrency int
@@ -88,7 +128,7 @@ func TestCostAtPrefersTheExactSetting(t *testing.T) {
 func TestMarshalParseRoundTrip(t *testing.T) {
 	p, _ := Load("istio-1.20-1.22")
 	p.Kind, p.Name = KindMeasured, "measured-haproxy"
-	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CPULimitMillicores: 1000, IdleCores: 0.01, CoresPerKRPS: 0.4, MaxRPS: 4000, R2: 0.99}}
+	p.CPU.ByConcurrency = []ConcurrencyCost{{Concurrency: 2, CPULimitMillicores: 1000, CPUCost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.4}, MaxRPS: 4000, R2: 0.99}}
 	data, err := Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +159,9 @@ func TestLoadRejectsBadProfiles(t *testing.T) {
 		{"missing file", filepath.Join(dir, "nope.yaml"), "not a reference profile (see `proxysizer profiles list`) and no such file"},
 		{"not YAML", write("bad.yaml", "cpu: [unclosed"), "not a valid profile"},
 		{"unknown field", write("typo.yaml", string(good)+"\ncpu_per_krps: 3\n"), "unknown field"},
-		{"newer schema", write("v2.yaml", strings.Replace(string(good), "schema_version: 1", "schema_version: 2", 1)), "schema_version 2 is not supported"},
+		{"newer schema", write("v3.yaml", strings.Replace(string(good), "schema_version: 1", "schema_version: 3", 1)), "schema_version 3 is not supported"},
+		{"curve in a version 1 profile", write("v1curve.yaml", strings.Replace(string(good), "cores_per_krps: 0.35", "cores_per_krps: 0.35\n  exponent: 0.6", 1)), "needs schema_version 2"},
+		{"convex curve", write("convex.yaml", strings.Replace(strings.Replace(string(good), "cores_per_krps: 0.35", "cores_per_krps: 0.35\n  exponent: 1.5", 1), "schema_version: 1", "schema_version: 2", 1)), "exponent must be within (0, 1]"},
 		{"zero cost", write("zero.yaml", strings.Replace(string(good), "cores_per_krps: 0.35", "cores_per_krps: 0", 1)), "cores per 1000 RPS"},
 		{"bad kind", write("kind.yaml", strings.Replace(string(good), "kind: reference", "kind: guess", 1)), "kind must be"},
 	}
@@ -133,5 +175,26 @@ func TestLoadRejectsBadProfiles(t *testing.T) {
 	}
 	if _, err := Load("istio-9.9"); !errors.Is(err, ErrUnknown) {
 		t.Errorf("unknown name error %v is not ErrUnknown", err)
+	}
+}
+
+// Every reference profile points to docs/sources.md, and that page lists it
+// in its table of published costs: users have the sources, not only a name.
+func TestReferenceProfilesCiteTheSourcesPage(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "docs", "sources.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range refs {
+		if !strings.Contains(strings.Join(p.Provenance.Notes, "\n"), "docs/sources.md") {
+			t.Errorf("%s: no note points to docs/sources.md: %q", p.Name, p.Provenance.Notes)
+		}
+		if !strings.Contains(string(page), "| `"+p.Name+"`") {
+			t.Errorf("docs/sources.md has no row for %s", p.Name)
+		}
 	}
 }

@@ -2,6 +2,7 @@
 // by package charts), report.md (a summary to paste into a capacity-planning
 // document or a pull request), steps.csv, fortio/ (the runs' own fortio JSON,
 // for `fortio report -data-dir`) and smp.json (the runs in the Service Mesh
-// Performance spec's shape). Write makes them all from a loaded sweep and,
-// when it could be fitted, its fit and recommendation.
+// Performance spec's shape). Write makes them all from a sweep's analysis
+// (package analysis): its steps always, its fit and recommendation when it
+// could be fitted.
 package report

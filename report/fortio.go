@@ -3,8 +3,8 @@ package report
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,6 +12,10 @@ import (
 	"github.com/proxysizer/proxysizer/charts"
 	"github.com/proxysizer/proxysizer/results"
 )
+
+// ErrSource is a results directory the report cannot read its runs from:
+// a file that is not a regular file, too large, or outside it.
+var ErrSource = errors.New("the results directory's runs cannot be read")
 
 // fortioExport maps each source fortio file (relative to the results
 // directory) to what the export knows about it.
@@ -29,7 +33,10 @@ type fortioRun struct {
 	MinMs     float64
 }
 
-// exportFortio copies every step's and baseline run's fortio result into dir.
+// exportFortio copies every step's and baseline run's fortio result into
+// dir. Each is read from inside the results directory, links included: a
+// sweep.json that names a file elsewhere (../../etc/shadow, or a link to
+// it) fails the export instead of copying it.
 // Names start with the sweep's start time, as fortio names its own results,
 // so that `fortio report -data-dir` lists a sweep's runs together and in
 // order; the file content is fortio's result JSON as the run wrote it, whose
@@ -44,6 +51,11 @@ func exportFortio(in Input, dir string) (fortioExport, error) {
 		sources = append(sources, st.FortioFile)
 	}
 	prefix := in.Sweep.StartedAt.UTC().Format("2006-01-02-150405")
+	root, err := results.OpenDir(in.Source)
+	if err != nil {
+		return out, fmt.Errorf("%w: %w", ErrSource, err)
+	}
+	defer root.Close()
 	for _, src := range sources {
 		if src == "" {
 			continue
@@ -51,13 +63,13 @@ func exportFortio(in Input, dir string) (fortioExport, error) {
 		if _, done := out.files[src]; done {
 			continue // a baseline rate rerun writes the same file
 		}
-		data, err := os.ReadFile(filepath.Join(in.Source, src))
+		data, err := results.ReadRunFile(root, src)
 		if errors.Is(err, fs.ErrNotExist) {
 			out.missing = append(out.missing, src)
 			continue
 		}
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("%w: %w", ErrSource, err)
 		}
 		run := fortioRun{Name: prefix + "_" + exportName(src)}
 		var head struct {

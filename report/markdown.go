@@ -5,17 +5,21 @@ import (
 	"strings"
 
 	"github.com/proxysizer/proxysizer/charts"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // Markdown is report.md: the summary a team pastes into a capacity-planning
 // document or a pull request. Text from the results directory is escaped so
 // that it renders as text (no HTML, no broken tables).
 func Markdown(in Input) string {
-	s := charts.Summarize(in)
+	s := charts.Summarize(in.page())
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Sidecar sizing report: %s\n\n", md(s.Proxy))
 	p("Proxy version: %s. %s backend, sweep %s (%d of %d steps), started %s.\n\n", md(s.ProxyVersion), md(s.Backend), md(s.Status), s.StepsDone, s.StepsTotal, s.StartedAt)
+	if s.StandIn != "" {
+		p("> **Stand-in:** %s\n\n", md(s.StandIn))
+	}
 	if s.NotFitted != "" {
 		p("> **Not fitted:** %s. The steps below are the measurements; there are no fits and no recommendation.\n\n", md(s.NotFitted))
 	}
@@ -34,8 +38,16 @@ func Markdown(in Input) string {
 		p(":\n\n")
 		if c.Chosen != "" {
 			p("- **Chosen:** %s. %s\n", md(c.Chosen), md(c.ChosenWhy))
+			p("- **CPU request:** %s\n", md(c.Request))
+			p("- **Workers:** %s\n", md(c.DefaultWorkers))
 			if c.RunnerUp != "" {
 				p("- **Runner-up:** %s. %s\n", md(c.RunnerUp), md(c.RunnerWhy))
+			}
+			if len(c.Indistinguishable) > 1 {
+				p("- **Indistinguishable at the peak** (their 95%% intervals overlap; %s):\n", md(c.TieRule))
+				for _, i := range c.Indistinguishable {
+					p("  - %s\n", md(i))
+				}
 			}
 		} else {
 			p("- **No setting meets the target:** %s\n", md(c.NoneMeets))
@@ -44,7 +56,8 @@ func Markdown(in Input) string {
 			p("- not chosen: %s\n", md(r))
 		}
 		if len(c.Annotation) > 0 {
-			p("\nPod annotations:\n\n```yaml\n")
+			p("\nPod annotations (%s):\n\n```yaml\n", md(c.AnnotationHeading))
+			p("# %s\n", c.AnnotationNote)
 			for _, a := range c.Annotation {
 				p("%s: %q\n", a.Label, a.Value)
 			}
@@ -63,21 +76,22 @@ func Markdown(in Input) string {
 	p("\n")
 
 	if len(s.Fits) > 0 {
-		p("## CPU fits\n\nProxy cores = idle + cores per 1000 RPS x sidecar RPS / 1000, least squares over each setting's valid steps; ± is the 95%% confidence interval; the leave-one-rate-out error predicts each rate from the others.\n\n")
-		p("| setting | points | idle cores | cores / 1000 RPS | R² | LOO max error | max sidecar RPS | throttled from | memory |\n|---|---|---|---|---|---|---|---|---|\n")
+		p("## CPU curves\n\nProxy cores against sidecar RPS, per setting: the line idle + c x RPS/1000 and the concave idle + a x (RPS/1000)^b, least squares with the idle cost held at 0 or above (± is the coefficient's 95%% confidence interval). Each model predicts every rate from the others (leave-one-rate-out); the one with the smaller largest error is chosen.\n\n")
+		p("| setting | points | line | line held-out error | concave | concave held-out error | chosen |\n|---|---|---|---|---|---|---|\n")
 		for _, f := range s.Fits {
 			if f.Skipped != "" {
-				p("| %s | not fitted: %s | | | | | %s | %s | %s |\n", md(f.Setting), md(f.Skipped), f.MaxSidecarRPS, f.ThrottledFrom, f.Memory)
+				p("| %s | not fitted: %s | | | | | |\n", md(f.Setting), md(f.Skipped))
 				continue
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", md(f.Setting), f.Points, f.IdleCores, f.CoresPerKRPS, f.R2, f.LOO, f.MaxSidecarRPS, f.ThrottledFrom, f.Memory)
+			p("| %s | %s | %s | %s | %s | %s | %s: %s |\n", md(f.Setting), f.Points, md(f.Line), f.LineLOO, md(f.Concave), f.ConcaveLOO, f.Chosen, md(f.ChosenWhy))
 		}
 		if o := s.Overall; o != nil {
-			p("| **%s** | %s | %s | %s | %s | %s | | | |\n", o.Setting, o.Points, o.IdleCores, o.CoresPerKRPS, o.R2, o.LOO)
+			p("| **%s** | %s | %s | %s | %s | %s | %s |\n", o.Setting, o.Points, md(o.Line), o.LineLOO, md(o.Concave), o.ConcaveLOO, o.Chosen)
 		}
-		p("\nMaximum sidecar RPS basis per setting:\n\n")
+		p("\n## Capacity and workers\n\nA capacity is a max-throughput search's result, or a lower bound: the most a valid step carried, the true maximum not measured.\n\n")
+		p("| setting | capacity (sidecar RPS) | basis | throttled from | %s | without the concurrency annotation |\n|---|---|---|---|---|---|\n", md(workingSetHeader(s)))
 		for _, f := range s.Fits {
-			p("- %s: %s (%s)\n", md(f.Setting), f.MaxSidecarRPS, md(f.MaxBasis))
+			p("| %s | %s | %s | %s | %s | %s |\n", md(f.Setting), md(f.Capacity), md(f.CapacityBasis), f.ThrottledFrom, f.WorkingSet, md(f.DefaultWorkers))
 		}
 		p("\nMemory: %s.\n\n", md(s.Memory))
 	}
@@ -90,24 +104,37 @@ func Markdown(in Input) string {
 		p("\n")
 	}
 
-	p("## Steps\n\n| # | setting | status | inbound RPS (req / actual) | sidecar RPS | proxy cores | throttled | working set | p50 ms | p99 ms | p99 added ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("## Steps\n\nLatency added is the step's p99 less the baseline's at the nearest rate, timed from the actual send (service time) and from the intended send time (free of coordinated omission); - where not recorded.\n\n")
+	p("| # | setting | status | inbound RPS (req / actual) | sidecar RPS | req / inbound | proxy cores | throttled | working set | p50 ms | p99 ms | p99 added ms (service / intended) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, st := range charts.FinishedSteps(in.Sweep) {
-		added := "-"
-		if st.LatencyAddedMs != nil {
-			added = fmt.Sprintf("%.2f", st.LatencyAddedMs.P99)
-		}
+		added := latencyAdded(st.LatencyAddedMs) + " / " + latencyAdded(st.IntendedLatencyAddedMs)
 		status := st.Status
 		if st.Reason != "" {
 			status += ": " + st.Reason
 		}
-		p("| %d | %s | %s | %g / %.1f | %.0f | %.3f | %.1f%% | %.1f MiB | %.2f | %.2f | %s |\n", st.Index,
+		p("| %d | %s | %s | %g / %.1f | %.0f | %.3f | %.3f | %.1f%% | %.1f MiB | %.2f | %.2f | %s |\n", st.Index,
 			md(charts.SettingLabel(st.Setting)), md(status),
-			st.RequestedRPS, st.ActualRPS, st.SidecarRPS, st.ProxyCPUCores, st.ThrottledRatio*100, float64(st.MemoryWorkingSetBytes)/(1<<20),
+			st.RequestedRPS, st.ActualRPS, st.SidecarRPS, st.ProxyRequestsPerInbound, st.ProxyCPUCores, st.ThrottledRatio*100, float64(st.MemoryWorkingSetBytes)/(1<<20),
 			st.LatencyMs.P50, st.LatencyMs.P99, added)
 	}
 	p("\nAll fields per step: `steps.csv`. Charts: `report.html`. fortio results: `fortio report -data-dir fortio/`. SMP: `smp.json`.\n\n")
 	p("## Reproduce\n\n```sh\n%s\n```\n", s.Reproduce)
 	return b.String()
+}
+
+func latencyAdded(l *results.Latency) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", l.P99)
+}
+
+// workingSetHeader names the working set column after what it describes.
+func workingSetHeader(s charts.Summary) string {
+	if s.StandIn != "" {
+		return "working set (the stand-in's, not Envoy's)"
+	}
+	return "working set"
 }
 
 var mdEscaper = strings.NewReplacer(

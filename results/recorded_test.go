@@ -9,7 +9,7 @@ import (
 )
 
 // recordedSweeps are the real sweeps committed as test data.
-var recordedSweeps = []string{"../fit/testdata/haproxy", "../report/testdata/haproxy-sweep"}
+var recordedSweeps = []string{"../fit/testdata/haproxy", "../report/testdata/haproxy-sweep", "../fit/testdata/haproxy-curve"}
 
 // TestRecordedSweepsRoundTrip holds sweep.json as a contract: decoding a
 // committed recording and encoding it again as Save does gives the same bytes.

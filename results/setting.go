@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/proxysizer/proxysizer/internal/quantity"
 )
@@ -42,3 +43,8 @@ func LimitString(millicores int64) string {
 func (s Setting) Key() string {
 	return fmt.Sprintf("c%d-l%s", s.Concurrency, s.LimitString())
 }
+
+// StandsIn reports whether the figures describe a proxy measured in Envoy's
+// place (haproxy, nginx): its CPU, capacity, latency and working set are not
+// an Istio sidecar's.
+func (p Proxy) StandsIn() bool { return !strings.HasPrefix(p.Name, "envoy") }

@@ -38,7 +38,7 @@ func TestLoadRejects(t *testing.T) {
 	tests := []struct{ dir, want string }{
 		{filepath.Join(empty, "missing"), "no such file or directory"},
 		{empty, "no sweep.json"},
-		{newer, "schema_version 9 is newer than this build reads (1)"},
+		{newer, "schema_version 9 is newer than this build reads (2)"},
 		{garbage, "not valid JSON"},
 		{file, "not a directory"},
 	}

@@ -2,8 +2,13 @@ package results
 
 import "time"
 
-// SchemaVersion is the sweep.json format this build writes and reads.
-const SchemaVersion = 1
+// SchemaVersion is the sweep.json format this build writes; it reads every
+// version up to it. Version 2 added each step's configured requests per
+// inbound request (the hops check), the latency added from intended send
+// times and the baseline's intended latency, the search steps' length and
+// the arrival process; a version 1 file has none of them, and its load was
+// evenly spaced (the only schedule then).
+const SchemaVersion = 2
 
 // Sweep statuses.
 const (
@@ -30,8 +35,10 @@ type Sweep struct {
 	Environment   Environment `json:"environment"`
 	Options       Options     `json:"options"`
 	Status        string      `json:"status"`
-	StartedAt     time.Time   `json:"started_at"`
-	UpdatedAt     time.Time   `json:"updated_at"`
+	// Owner is the process sweeping while the status is running.
+	Owner     *Owner    `json:"owner,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Baseline runs go straight to the app, without the proxy, to tell the
 	// latency the proxy adds.
 	Baseline []Run `json:"baseline"`
@@ -88,10 +95,30 @@ type Options struct {
 	SLOP99Ms           float64   `json:"slo_p99_ms,omitempty"`
 	OutboundPerRequest int       `json:"outbound_per_request"`
 	DurationSeconds    float64   `json:"duration_s"`
-	WarmupSeconds      float64   `json:"warmup_s"`
-	Connections        int       `json:"connections"`
-	Protocol           string    `json:"protocol"`
-	PayloadBytes       int       `json:"payload_bytes"`
+	// SearchDurationSeconds is the length of the search's steps when it
+	// differs from the grid's (0: the same).
+	SearchDurationSeconds float64 `json:"search_duration_s,omitempty"`
+	WarmupSeconds         float64 `json:"warmup_s"`
+	Connections           int     `json:"connections"`
+	Protocol              string  `json:"protocol"`
+	PayloadBytes          int     `json:"payload_bytes"`
+	// Arrival is the load's arrival process: uniform (evenly spaced),
+	// poisson (independent clients) or burst:N; absent in sweeps recorded
+	// before it was a choice, whose load was evenly spaced.
+	Arrival string `json:"arrival,omitempty"`
+}
+
+// ArrivalUniform is the evenly spaced schedule, the only one before the
+// arrival process was recorded.
+const ArrivalUniform = "uniform"
+
+// ArrivalProcess is the load's arrival process, uniform for sweeps recorded
+// before it was a choice.
+func (o Options) ArrivalProcess() string {
+	if o.Arrival == "" {
+		return ArrivalUniform
+	}
+	return o.Arrival
 }
 
 // Latency is a latency summary in milliseconds.
@@ -106,13 +133,15 @@ type Latency struct {
 
 // Run is a load run without proxy measurements: a baseline run.
 type Run struct {
-	RequestedRPS float64  `json:"requested_rps"`
-	ActualRPS    float64  `json:"actual_rps"`
-	LatencyMs    Latency  `json:"latency_ms"`
-	ErrorRatio   float64  `json:"error_ratio"`
-	Valid        bool     `json:"valid"`
-	Reasons      []string `json:"invalid_reasons,omitempty"`
-	FortioFile   string   `json:"fortio_file,omitempty"`
+	RequestedRPS float64 `json:"requested_rps"`
+	ActualRPS    float64 `json:"actual_rps"`
+	LatencyMs    Latency `json:"latency_ms"`
+	// IntendedLatencyMs is timed from each call's intended send time.
+	IntendedLatencyMs *Latency `json:"intended_latency_ms,omitempty"`
+	ErrorRatio        float64  `json:"error_ratio"`
+	Valid             bool     `json:"valid"`
+	Reasons           []string `json:"invalid_reasons,omitempty"`
+	FortioFile        string   `json:"fortio_file,omitempty"`
 }
 
 // Search is one setting's max-throughput search.
@@ -142,6 +171,9 @@ type Step struct {
 	ProxyRequests                int64   `json:"proxy_requests"`
 	InboundRequests              int64   `json:"inbound_requests"`
 	ProxyRequestsPerInbound      float64 `json:"proxy_requests_per_inbound"`
+	// ConfiguredRequestsPerInbound is what the sweep's fan-out makes it
+	// (1 + k), when it is known (the local lab); the hops check compares.
+	ConfiguredRequestsPerInbound float64 `json:"configured_requests_per_inbound,omitempty"`
 	// SidecarRPS is the proxy's own request rate: all requests it carried.
 	SidecarRPS            float64 `json:"sidecar_rps"`
 	ThrottledRatio        float64 `json:"throttled_ratio"`
@@ -151,9 +183,12 @@ type Step struct {
 	LatencyMs         Latency  `json:"latency_ms"`
 	IntendedLatencyMs *Latency `json:"intended_latency_ms,omitempty"`
 	// LatencyAddedMs is this step's latency minus the baseline's at the
-	// nearest rate.
+	// nearest rate, both timed from the actual send (service time).
 	LatencyAddedMs *Latency `json:"latency_added_ms,omitempty"`
-	ErrorRatio     float64  `json:"error_ratio"`
+	// IntendedLatencyAddedMs is the same from intended send times: the
+	// figure free of coordinated omission.
+	IntendedLatencyAddedMs *Latency `json:"intended_latency_added_ms,omitempty"`
+	ErrorRatio             float64  `json:"error_ratio"`
 
 	Status   string   `json:"status"`
 	Reason   string   `json:"reason,omitempty"`

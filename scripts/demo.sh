@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the local embedded default. A short sweep of a
-# real proxy on this machine (about 2 minutes on 2 cores): 2 worker counts x 2
-# CPU limits x 3 rates, each measured twice (interleaved), with an app that
-# makes 2 calls back out through the proxy per request, then the fit, the
-# recommendation and the report.
+# real proxy on this machine (about 3 minutes on 2 cores): at 2 worker counts
+# x 2 CPU limits (one core, and none with the concurrency set explicitly), a
+# max-throughput search (1 s steps: it only tells pass from fail), then 4
+# rates each measured twice (interleaved), with an app that makes 2 calls
+# back out through the proxy per request; then the fit, the recommendation
+# (on the searched capacities) and the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/proxysizer
@@ -27,11 +29,11 @@ fi
 rm -rf "$out"
 errlog=$(mktemp)
 trap 'rm -f "$errlog"' EXIT
-args=(sweep --concurrency 1,2 --rates 300,600,900 --repeats 2 --outbound-per-request 2
-      --duration 3s --warmup 1s --connections 8 --out "$out")
-echo "+ proxysizer ${args[*]} --cpu-limit 200m,1"
+args=(sweep --concurrency 1,2 --rates 250,500,750,1000 --repeats 2 --outbound-per-request 2
+      --duration 2s --warmup 500ms --connections 8 --find-max --search-duration 1s --out "$out")
+echo "+ proxysizer ${args[*]} --cpu-limit 1,none"
 set +e
-"$bin" "${args[@]}" --cpu-limit 200m,1 2> >(tee "$errlog" >&2)
+"$bin" "${args[@]}" --cpu-limit 1,none 2> >(tee "$errlog" >&2)
 status=$?
 set -e
 wait # for tee

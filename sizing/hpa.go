@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
 )
 
@@ -15,10 +16,11 @@ import (
 // averages over all containers: utilisation = sum of usage / sum of requests,
 // so a sidecar moves the point where the app's own CPU triggers scaling.
 type HPA struct {
-	AppCPURequestMillicores     int64  `json:"app_cpu_request_millicores"`
-	SidecarCPURequestMillicores int64  `json:"sidecar_cpu_request_millicores"`
-	SidecarCPURequestSource     string `json:"sidecar_cpu_request_source"`
-	OriginalTargetPercent       int    `json:"original_target_percent"`
+	AppCPURequestMillicores     int64 `json:"app_cpu_request_millicores"`
+	SidecarCPURequestMillicores int64 `json:"sidecar_cpu_request_millicores"`
+	// SidecarCPURequestSource says where the sidecar's request comes from.
+	SidecarCPURequestSource string `json:"sidecar_cpu_request_source"`
+	OriginalTargetPercent   int    `json:"original_target_percent"`
 	// OriginalAbsoluteTargetMillicores is the app CPU at which the app-only
 	// HPA reached its target: request x target.
 	OriginalAbsoluteTargetMillicores float64 `json:"original_absolute_target_millicores"`
@@ -45,7 +47,16 @@ type HPA struct {
 	MetricReason               string                   `json:"metric_reason"`
 	Metric                     autoscalingv2.MetricSpec `json:"metric"`
 	Notes                      []string                 `json:"notes"`
+
+	// aboveRequest is the note that the sidecar needs more than its
+	// request at the app's target ("" when it does not).
+	aboveRequest string
 }
+
+// SidecarAboveRequest is the warning, among the notes, that the sidecar
+// uses more CPU than its request when the app is at its target; "" when
+// it does not.
+func (h HPA) SidecarAboveRequest() string { return h.aboveRequest }
 
 // AppCPUAtTarget compares the app CPU at which each target is reached.
 type AppCPUAtTarget struct {
@@ -55,87 +66,190 @@ type AppCPUAtTarget struct {
 	ManifestTarget  float64 `json:"manifest_target"`
 }
 
+// PodHPA is what the HPA recalculation needs, for a planned HPA and a live
+// one alike: the pod's CPU requests, the HPA's target, and the sidecar's CPU
+// when the app runs at that target.
+type PodHPA struct {
+	// AppCPURequestMillicores is the sum of the app containers' requests.
+	AppCPURequestMillicores     int64
+	SidecarCPURequestMillicores int64 // 0: none
+	SidecarCPURequestSource     string
+	// TargetPercent is the HPA's CPU utilisation target, chosen for the app
+	// alone.
+	TargetPercent int
+	// AppContainer is the container a ContainerResource metric targets.
+	AppContainer string
+	// K8sVersion is the cluster's version; nil when unknown.
+	K8sVersion *version.Version
+	SidecarCPU SidecarCPUAtTarget
+	// Names shows the inputs a remark refers to in the caller's words;
+	// a remark asks for an input only where Names has a name for it
+	// (the caller takes it), and otherwise states the fact.
+	Names input.Names
+}
+
+// SidecarCPUAtTarget is the sidecar's CPU as a line in the app's CPU:
+// BaseMillicores + PerAppMillicore x the app's millicores. A figure given
+// directly (a measurement) is a flat line.
+type SidecarCPUAtTarget struct {
+	BaseMillicores  float64
+	PerAppMillicore float64
+	// Basis says where the line comes from.
+	Basis string
+	// Assumption, when set, is what the line assumes, for the notes.
+	Assumption string
+}
+
+func (l SidecarCPUAtTarget) at(appMillicores float64) float64 {
+	return l.BaseMillicores + l.PerAppMillicore*appMillicores
+}
+
+// appAt solves (app + sidecar(app)) / requests = percent/100 for app.
+func (l SidecarCPUAtTarget) appAt(percent, requestsMillicores float64) float64 {
+	return (percent/100*requestsMillicores - l.BaseMillicores) / (1 + l.PerAppMillicore)
+}
+
+// SidecarCPUFromCost derives the sidecar's CPU at the app's target from its
+// cost profile and the load. With the app's CPU per 1000 inbound RPS known,
+// both grow with the inbound rate (the sidecar carries hops x inbound);
+// without it the sidecar is held at its CPU at the planned per-pod load. n
+// words the basis: where the caller takes the app's CPU per 1000 RPS as an
+// input, the basis names it.
+func SidecarCPUFromCost(cost model.CPUCost, hops, plannedSidecarRPS, appCoresPerKRPS, appAbsoluteTargetMillicores float64, n input.Names) SidecarCPUAtTarget {
+	if appCoresPerKRPS > 0 {
+		// app millicores = appCoresPerKRPS x inbound RPS, so inbound RPS =
+		// app / appCoresPerKRPS (both per 1000).
+		inbound := appAbsoluteTargetMillicores / appCoresPerKRPS
+		sidecarRPS := inbound * hops
+		appCost := ask(n, FieldAppCPUPerKRPS, "%s %.3f", fmt.Sprintf("the app's %.3f cores per 1000 inbound RPS", appCoresPerKRPS), appCoresPerKRPS)
+		// The sidecar's CPU as a line in the app's, tangent to the cost
+		// curve where the app reaches its target: exact there, and the
+		// curve itself for a linear cost.
+		per := cost.MarginalCoresPerKRPS(sidecarRPS) * hops / appCoresPerKRPS
+		return SidecarCPUAtTarget{
+			BaseMillicores:  cost.CoresAt(sidecarRPS)*1000 - per*appAbsoluteTargetMillicores,
+			PerAppMillicore: per,
+			Basis: fmt.Sprintf("%s: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
+				appCost, inbound, sidecarRPS),
+		}
+	}
+	unknown := ask(n, FieldAppCPUPerKRPS, "no %s", "the app's CPU per 1000 RPS not known")
+	assumption := ask(n, FieldAppCPUPerKRPS, "pass %s to tie the sidecar's CPU to the app's", "the app's CPU per 1000 RPS would tie the sidecar's CPU to the app's")
+	return SidecarCPUAtTarget{
+		BaseMillicores: cost.CoresAt(plannedSidecarRPS) * 1000,
+		Basis:          fmt.Sprintf("the planned %.0f sidecar RPS per pod (%s): assumes the app reaches its target at the planned per-pod load", plannedSidecarRPS, unknown),
+		Assumption:     "assumption: the app reaches its CPU target at the planned per-pod load; " + assumption,
+	}
+}
+
+// SidecarCPUGiven is a figure for the sidecar's CPU at the app's target
+// given directly, such as a measurement; basis says where it comes from.
+func SidecarCPUGiven(millicores float64, basis string) SidecarCPUAtTarget {
+	return SidecarCPUAtTarget{BaseMillicores: millicores, Basis: basis}
+}
+
+// SidecarCPUAssumedRequest takes the sidecar's CPU at the app's target to be
+// its request, when nothing better is known; where the caller takes the
+// sidecar's CPU usage as an input (n has a name for it), the basis asks
+// for it.
+func SidecarCPUAssumedRequest(requestMillicores int64, n input.Names) SidecarCPUAtTarget {
+	basis := "assumed equal to the sidecar's CPU request" + ask(n, FieldSidecarCPUUsage, "; pass %s with a measured figure", "")
+	return SidecarCPUAtTarget{BaseMillicores: float64(requestMillicores), Basis: basis}
+}
+
+// ask words a remark's remedy in one of two ways: where the caller takes
+// input f (n has a name for it), the user is asked to give it (asks, with
+// f for its first verb, then args); otherwise the remark says in domain
+// words what would help, or what is missing.
+func ask(n input.Names, f input.Field, asks, otherwise string, args ...any) string {
+	if !n.Has(f) {
+		return otherwise
+	}
+	return n.Sprintf(asks, append([]any{f}, args...)...)
+}
+
 // containerResourceDefaultOn is the first Kubernetes version with the
 // ContainerResource metric on by default (beta in 1.27, GA in 1.30).
 var containerResourceDefaultOn = version.MajorMinor(1, 27)
 
-// sidecarLoad is the sidecar's CPU as a line in the app's CPU:
-// sidecar = base + slope x app. With the app's cost per 1000 RPS known both
-// grow with the inbound rate; without it the sidecar is held at its CPU at the
-// planned per-pod load (slope 0).
-type sidecarLoad struct{ base, slope float64 }
-
-func (l sidecarLoad) at(appMillicores float64) float64 { return l.base + l.slope*appMillicores }
-
-// appAt solves (app + sidecar(app)) / requests = percent/100 for app.
-func (l sidecarLoad) appAt(percent, requestsMillicores float64) float64 {
-	return (percent/100*requestsMillicores - l.base) / (1 + l.slope)
-}
-
-func recommendHPA(in Input, p Plan, cost model.CPUCost) (HPA, error) {
-	h := in.HPA
-	if h.AppCPURequestMillicores <= 0 || h.TargetPercent < 1 || h.TargetPercent > 100 {
-		return HPA{}, fmt.Errorf("hpa: app CPU request must be > 0 and target within 1..100, got %dm and %d%%", h.AppCPURequestMillicores, h.TargetPercent)
+// RecalculateHPA is the HPA core: the request-weighted and usage-aware
+// targets, the manifest target, the app CPU at which each is reached, and
+// the choice between the Resource and ContainerResource metrics.
+func RecalculateHPA(in PodHPA) (HPA, error) {
+	if in.AppCPURequestMillicores <= 0 || in.TargetPercent < 1 || in.TargetPercent > 100 {
+		return HPA{}, fmt.Errorf("hpa: app CPU request must be > 0 and target within 1..100, got %dm and %d%%", in.AppCPURequestMillicores, in.TargetPercent)
+	}
+	if in.SidecarCPURequestMillicores < 0 {
+		return HPA{}, fmt.Errorf("hpa: sidecar CPU request must be >= 0, got %dm", in.SidecarCPURequestMillicores)
 	}
 	out := HPA{
-		AppCPURequestMillicores:     h.AppCPURequestMillicores,
-		SidecarCPURequestMillicores: p.Sidecar.CPURequestMillicores,
-		SidecarCPURequestSource:     "recommended request",
-		OriginalTargetPercent:       h.TargetPercent,
+		AppCPURequestMillicores:     in.AppCPURequestMillicores,
+		SidecarCPURequestMillicores: in.SidecarCPURequestMillicores,
+		SidecarCPURequestSource:     in.SidecarCPURequestSource,
+		OriginalTargetPercent:       in.TargetPercent,
+		SidecarCPUAtAppTargetBasis:  in.SidecarCPU.Basis,
 		Notes:                       []string{},
 	}
-	if h.SidecarCPURequestMillicores > 0 {
-		out.SidecarCPURequestMillicores = h.SidecarCPURequestMillicores
-		out.SidecarCPURequestSource = "--sidecar-cpu-request"
-	}
-	app := float64(h.AppCPURequestMillicores)
-	requests := app + float64(out.SidecarCPURequestMillicores)
-	absTarget := app * float64(h.TargetPercent) / 100
+	app := float64(in.AppCPURequestMillicores)
+	requests := app + float64(in.SidecarCPURequestMillicores)
+	absTarget := app * float64(in.TargetPercent) / 100
 	out.OriginalAbsoluteTargetMillicores = absTarget
 	requestWeighted := absTarget / requests * 100
 	out.RequestWeightedTargetPercent = round1(requestWeighted)
 
-	load := sidecarLoadFor(in, p, cost, &out)
-	out.SidecarCPUAtAppTargetMillicores = round1(load.at(absTarget))
-	usageAware := (absTarget + load.at(absTarget)) / requests * 100
+	load := in.SidecarCPU
+	if load.Assumption != "" {
+		out.Notes = append(out.Notes, load.Assumption)
+	}
+	sidecarAtTarget := load.at(absTarget)
+	out.SidecarCPUAtAppTargetMillicores = round1(sidecarAtTarget)
+	usageAware := (absTarget + sidecarAtTarget) / requests * 100
 	out.UsageAwareTargetPercent = round1(usageAware)
 
 	out.ManifestTargetPercent = int32(max(1, math.Floor(usageAware+1e-9)))
 	out.ManifestTargetReason = fmt.Sprintf("floor of the usage-aware %.1f%%: the HPA truncates its measured utilisation to an integer, so with target %d it reads exactly the target when the app is at its original %.0fm, as the app-only HPA did; rounding up would let the app run up to one point of the pod's %.0fm requests past it. The 10%% tolerance then holds as before: no scaling while the reading stays within %d +/- 10%%",
 		usageAware, out.ManifestTargetPercent, absTarget, requests, out.ManifestTargetPercent)
-	if sidecarAtTarget := load.at(absTarget); sidecarAtTarget > float64(out.SidecarCPURequestMillicores) {
-		appendWarning(&out, "at the app's target the sidecar uses more CPU than its request (%.0fm against %dm): the scheduler under-reserves the pod and the target rises to %.1f%%; raise the sidecar's request",
-			sidecarAtTarget, out.SidecarCPURequestMillicores, usageAware)
+	if sidecarAtTarget > float64(in.SidecarCPURequestMillicores) {
+		out.aboveRequest = fmt.Sprintf(
+			"warning: at the app's target the sidecar uses more CPU than its request (%.0fm against %dm): the scheduler under-reserves the pod and the target rises to %.1f%%; raise the sidecar's request",
+			sidecarAtTarget, in.SidecarCPURequestMillicores, usageAware)
+		out.Notes = append(out.Notes, out.aboveRequest)
 	}
 
 	out.AppCPUAtTarget = AppCPUAtTarget{
 		Original:        round1(absTarget),
-		UnchangedTarget: round1(load.appAt(float64(h.TargetPercent), requests)),
+		UnchangedTarget: round1(load.appAt(float64(in.TargetPercent), requests)),
 		RequestWeighted: round1(load.appAt(requestWeighted, requests)),
 		ManifestTarget:  round1(load.appAt(float64(out.ManifestTargetPercent), requests)),
 	}
-	chooseMetric(h, &out)
+	chooseMetric(in, &out)
 	return out, nil
 }
 
-func sidecarLoadFor(in Input, p Plan, cost model.CPUCost, out *HPA) sidecarLoad {
+// recommendHPA is the HPA of a plan: the sidecar's request is the
+// recommended one unless the input gives one, and its CPU at the app's
+// target comes from the plan's cost and load.
+func recommendHPA(in Input, p Plan, cost model.CPUCost) (HPA, error) {
 	h := in.HPA
-	if h.AppCoresPerKRPS > 0 {
-		// app millicores = AppCoresPerKRPS x inbound RPS, so inbound RPS = app / AppCoresPerKRPS
-		// (both per 1000), and the sidecar carries hops x inbound.
-		slope := cost.CoresPerKRPS * p.Hops.Total / h.AppCoresPerKRPS
-		inboundAtTarget := float64(h.AppCPURequestMillicores) * float64(h.TargetPercent) / 100 / h.AppCoresPerKRPS
-		out.SidecarCPUAtAppTargetBasis = fmt.Sprintf("--app-cpu-per-krps %.3f: the app reaches its target at %.0f inbound RPS per pod, %.0f through the sidecar",
-			h.AppCoresPerKRPS, inboundAtTarget, inboundAtTarget*p.Hops.Total)
-		return sidecarLoad{base: cost.IdleCores * 1000, slope: slope}
+	pod := PodHPA{
+		AppCPURequestMillicores:     h.AppCPURequestMillicores,
+		SidecarCPURequestMillicores: p.Sidecar.CPURequestMillicores,
+		SidecarCPURequestSource:     "recommended request",
+		TargetPercent:               h.TargetPercent,
+		AppContainer:                h.AppContainer,
+		K8sVersion:                  h.K8sVersion,
+		Names:                       in.Names,
 	}
-	at := cost.CoresAt(p.SidecarRPSPerPod) * 1000
-	out.SidecarCPUAtAppTargetBasis = fmt.Sprintf("the planned %.0f sidecar RPS per pod (no --app-cpu-per-krps): assumes the app reaches its target at the planned per-pod load", p.SidecarRPSPerPod)
-	out.Notes = append(out.Notes, "assumption: the app reaches its CPU target at the planned per-pod load; pass --app-cpu-per-krps to tie the sidecar's CPU to the app's")
-	return sidecarLoad{base: at}
+	if h.SidecarCPURequestMillicores > 0 {
+		pod.SidecarCPURequestMillicores = h.SidecarCPURequestMillicores
+		pod.SidecarCPURequestSource = in.Names.Of(FieldSidecarCPURequest)
+	}
+	absTarget := float64(h.AppCPURequestMillicores) * float64(h.TargetPercent) / 100
+	pod.SidecarCPU = SidecarCPUFromCost(cost, p.Hops.Total, p.SidecarRPSPerPod, h.AppCoresPerKRPS, absTarget, in.Names)
+	return RecalculateHPA(pod)
 }
 
-func chooseMetric(h *HPAInput, out *HPA) {
+func chooseMetric(in PodHPA, out *HPA) {
 	resource := autoscalingv2.MetricSpec{
 		Type: autoscalingv2.ResourceMetricSourceType,
 		Resource: &autoscalingv2.ResourceMetricSource{
@@ -146,32 +260,32 @@ func chooseMetric(h *HPAInput, out *HPA) {
 	out.Notes = append(out.Notes,
 		"every container of the pod needs a CPU request (the sidecar included, and native sidecars from Kubernetes 1.29): one without makes the Resource metric fail with \"missing request for cpu\" and the HPA show <unknown>")
 	switch {
-	case h.K8sVersion == nil:
+	case in.K8sVersion == nil:
 		out.Metric = resource
-		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: no --k8s-version given; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged", out.ManifestTargetPercent, h.AppContainer, h.TargetPercent)
-	case h.K8sVersion.AtLeast(containerResourceDefaultOn):
+		unknown := ask(in.Names, FieldK8sVersion, "no %s given", "the Kubernetes version is not known")
+		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: %s; from Kubernetes 1.27 a ContainerResource metric on container %q keeps the original %d%% unchanged",
+			out.ManifestTargetPercent, unknown, in.AppContainer, in.TargetPercent)
+	case in.K8sVersion.AtLeast(containerResourceDefaultOn):
 		out.RecommendContainerResource = true
 		out.Metric = autoscalingv2.MetricSpec{
 			Type: autoscalingv2.ContainerResourceMetricSourceType,
 			ContainerResource: &autoscalingv2.ContainerResourceMetricSource{
 				Name:      corev1.ResourceCPU,
-				Container: h.AppContainer,
-				Target:    utilization(int32(h.TargetPercent)),
+				Container: in.AppContainer,
+				Target:    utilization(int32(in.TargetPercent)),
 			},
 		}
-		out.MetricReason = fmt.Sprintf("ContainerResource on container %q at the original %d%%: Kubernetes %s has it on by default (beta 1.27, GA 1.30), and it ignores the sidecar entirely", h.AppContainer, h.TargetPercent, h.K8sVersion)
+		out.MetricReason = fmt.Sprintf("ContainerResource on container %q at the original %d%%: Kubernetes %s has it on by default (beta 1.27, GA 1.30), and it ignores the sidecar entirely",
+			in.AppContainer, in.TargetPercent, in.K8sVersion)
 	default:
 		out.Metric = resource
-		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: Kubernetes %s has ContainerResource only behind the HPAContainerMetrics feature gate (alpha from 1.20, on by default from 1.27)", out.ManifestTargetPercent, h.K8sVersion)
+		out.MetricReason = fmt.Sprintf("Resource metric at %d%%: Kubernetes %s has ContainerResource only behind the HPAContainerMetrics feature gate (alpha from 1.20, on by default from 1.27)",
+			out.ManifestTargetPercent, in.K8sVersion)
 	}
 }
 
 func utilization(percent int32) autoscalingv2.MetricTarget {
 	return autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &percent}
-}
-
-func appendWarning(h *HPA, format string, args ...any) {
-	h.Notes = append(h.Notes, "warning: "+fmt.Sprintf(format, args...))
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }

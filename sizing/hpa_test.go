@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -145,7 +146,7 @@ func TestSidecarAboveItsRequestWarns(t *testing.T) {
 	in := baseInput()
 	in.HPA = hpaInput(1000, 70, 100) // sidecar uses 260m at the planned load
 	h := mustRecommend(t, in).HPA
-	if !containsAny(h.Notes, "more CPU than its request") {
+	if !containsAny(h.Notes, "more CPU than its request") || !strings.Contains(h.SidecarAboveRequest(), "260m against 100m") {
 		t.Errorf("no warning with a 100m request and 260m usage: %q", h.Notes)
 	}
 }

@@ -3,6 +3,7 @@ package sizing
 import (
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
@@ -63,6 +64,10 @@ type Input struct {
 
 	// HPA is nil when no HPA recalculation was asked for.
 	HPA *HPAInput
+
+	// Names shows the inputs that reasons and assumptions refer to in the
+	// caller's words (the CLI: its flags); nil keeps the Field names.
+	Names input.Names
 }
 
 // HPAInput describes the app container and its HorizontalPodAutoscaler.

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/proxysizer/proxysizer/model"
-
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
+	"github.com/proxysizer/proxysizer/results"
 )
 
 // Plan is a recommendation. JSON field names marked "contract" in the README
@@ -35,6 +36,8 @@ type Plan struct {
 
 	Assumptions []string `json:"assumptions"`
 	Warnings    []string `json:"warnings"`
+
+	names input.Names // how reasons name the inputs: Input.Names
 }
 
 // ProfileRef names the profile a plan used and what it describes.
@@ -48,16 +51,20 @@ type ProfileRef struct {
 
 // Sidecar is the recommended container resources, each with its reason.
 type Sidecar struct {
-	CPURequestMillicores  int64                 `json:"cpu_request_millicores"`
-	CPULimitMillicores    int64                 `json:"cpu_limit_millicores"`
-	MemoryRequestBytes    int64                 `json:"memory_request_bytes"`
-	MemoryLimitBytes      int64                 `json:"memory_limit_bytes"`
-	ExpectedCPUMillicores float64               `json:"expected_cpu_millicores"`
-	PeakCPUMillicores     float64               `json:"peak_cpu_millicores"`
-	CPUCost               model.CPUCost         `json:"cpu_cost"`
-	CPUCostBasis          string                `json:"cpu_cost_basis"`
-	Memory                model.MemoryBreakdown `json:"expected_memory"`
-	Reasons               Reasons               `json:"reasons"`
+	CPURequestMillicores  int64   `json:"cpu_request_millicores"`
+	CPULimitMillicores    int64   `json:"cpu_limit_millicores"`
+	MemoryRequestBytes    int64   `json:"memory_request_bytes"`
+	MemoryLimitBytes      int64   `json:"memory_limit_bytes"`
+	ExpectedCPUMillicores float64 `json:"expected_cpu_millicores"`
+	PeakCPUMillicores     float64 `json:"peak_cpu_millicores"`
+	// PeakCPUInterval is the 95% prediction interval at the peak, for a
+	// measured profile's curve (published figures carry none); the request
+	// is its upper end.
+	PeakCPUInterval *model.Interval       `json:"peak_cpu_interval,omitempty"`
+	CPUCost         model.CPUCost         `json:"cpu_cost"`
+	CPUCostBasis    string                `json:"cpu_cost_basis"`
+	Memory          model.MemoryBreakdown `json:"expected_memory"`
+	Reasons         Reasons               `json:"reasons"`
 }
 
 // Reasons says why each sidecar figure was chosen.
@@ -95,10 +102,14 @@ func Recommend(in Input) (Plan, error) {
 		Latency:          in.Profile.Latency,
 		Assumptions:      []string{},
 		Warnings:         []string{},
+		names:            in.Names,
 	}
 	p.PeakSidecarRPS = p.SidecarRPSPerPod * (1 + in.Headroom)
 
 	p.chooseConcurrency(in)
+	if err := p.checkConcurrency(in); err != nil {
+		return Plan{}, err
+	}
 	cost, basis := in.Profile.CostAt(p.Concurrency, costLimit(in.CPULimit, p.Concurrency))
 	p.sizeCPU(in, cost, basis)
 	p.sizeMemory(in)
@@ -109,6 +120,9 @@ func Recommend(in Input) (Plan, error) {
 			return Plan{}, err
 		}
 		p.HPA = &hpa
+	}
+	if err := p.checkOutputs(in); err != nil {
+		return Plan{}, err
 	}
 	return p, nil
 }
@@ -137,7 +151,7 @@ func (p *Plan) chooseConcurrency(in Input) {
 	}
 	if in.Concurrency > 0 {
 		p.Concurrency = in.Concurrency
-		p.ConcurrencyReason = fmt.Sprintf("fixed by --concurrency %d", in.Concurrency)
+		p.ConcurrencyReason = in.Names.Sprintf("fixed by %s %d", FieldConcurrency, in.Concurrency)
 		if limitCores > 0 && in.Concurrency > limitCores {
 			p.warn("concurrency %d is above ceil(CPU limit) = %d: the workers share %s of quota and are throttled together under load; use at most %d workers or raise the limit",
 				in.Concurrency, limitCores, quantity.Millicores(in.CPULimit.Millicores), limitCores)
@@ -161,21 +175,32 @@ func (p *Plan) sizeCPU(in Input, cost model.CPUCost, basis string) {
 	s.CPUCost, s.CPUCostBasis = cost, basis
 	s.ExpectedCPUMillicores = cost.CoresAt(p.SidecarRPSPerPod) * 1000
 	s.PeakCPUMillicores = cost.CoresAt(p.PeakSidecarRPS) * 1000
-	s.CPURequestMillicores = max(minCPURequestMillicores, ceilInt(s.PeakCPUMillicores))
-	s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak: %.3f idle + %.3f cores per 1000 RPS x %.0f sidecar RPS (%.0f per pod + %.0f%% headroom) = %.0fm",
-		cost.IdleCores, cost.CoresPerKRPS, p.PeakSidecarRPS, p.SidecarRPSPerPod, in.Headroom*100, s.PeakCPUMillicores)
-	if s.CPURequestMillicores == minCPURequestMillicores && s.PeakCPUMillicores < minCPURequestMillicores {
+	req := RequestAt(cost, p.PeakSidecarRPS)
+	s.CPURequestMillicores = req.CPURequestMillicores
+	peak := fmt.Sprintf("%.0f sidecar RPS (%.0f per pod + %.0f%% headroom)", p.PeakSidecarRPS, p.SidecarRPSPerPod, in.Headroom*100)
+	if cost.Model() == model.ModelLine {
+		s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak: %.3f idle + %.3f cores per 1000 RPS x %s = %.0fm",
+			cost.IdleCores, cost.CoresPerKRPS, peak, s.PeakCPUMillicores)
+	} else {
+		s.Reasons.CPURequest = fmt.Sprintf("CPU at the peak on the concave curve %s at %s = %.0fm", cost.Formula(), peak, s.PeakCPUMillicores)
+	}
+	if req.HasInterval {
+		in := req.Interval
+		s.PeakCPUInterval = &in
+		s.Reasons.CPURequest += fmt.Sprintf(" (point estimate); the request is the upper end of its 95%% prediction interval, %s", Millicores(in))
+	}
+	if s.CPURequestMillicores == minCPURequestMillicores && req.Interval.High*1000 < minCPURequestMillicores {
 		s.Reasons.CPURequest += fmt.Sprintf(", raised to the %dm floor", minCPURequestMillicores)
 	}
 
 	switch in.CPULimit.Mode {
 	case CPULimitNone:
 		s.CPULimitMillicores = 0
-		s.Reasons.CPULimit = "no limit (--cpu-limit none): no CFS throttling; the proxy may use idle node CPU; concurrency is set explicitly because Istio would otherwise start one worker per node core"
+		s.Reasons.CPULimit = in.Names.Sprintf("no limit (%s none): no CFS throttling; the proxy may use idle node CPU; concurrency is set explicitly because Istio would otherwise start one worker per node core", FieldCPULimit)
 		p.warn("no CPU limit: unless concurrency is set, Istio 1.18+ reads ISTIO_CPU_LIMIT from the downward API, which is then the node's allocatable CPU, and starts one worker per node core; the manifests set concurrency %d", p.Concurrency)
 	case CPULimitFixed:
 		s.CPULimitMillicores = in.CPULimit.Millicores
-		s.Reasons.CPULimit = fmt.Sprintf("fixed by --cpu-limit %s", quantity.Millicores(in.CPULimit.Millicores))
+		s.Reasons.CPULimit = in.Names.Sprintf("fixed by %s %s", FieldCPULimit, quantity.Millicores(in.CPULimit.Millicores))
 		if s.CPULimitMillicores < s.CPURequestMillicores {
 			p.warn("the CPU limit %s is below the recommended request %s: Kubernetes rejects a request above the limit",
 				quantity.Millicores(s.CPULimitMillicores), quantity.Millicores(s.CPURequestMillicores))
@@ -185,6 +210,17 @@ func (p *Plan) sizeCPU(in Input, cost model.CPUCost, basis string) {
 		s.CPULimitMillicores = max(perWorker, roundUp(s.CPURequestMillicores, 100))
 		s.Reasons.CPULimit = fmt.Sprintf("one core per worker (%d x 1000m): a worker is one thread, so a lower quota throttles workers that are all busy in a burst, and Istio derives the same concurrency, ceil(limit) = %d, if the annotation is ever dropped",
 			p.Concurrency, p.Concurrency)
+	}
+	p.warnWideInterval(req)
+}
+
+// warnWideInterval says, for a CPU request whose interval is wider than
+// ±20% of it, what would narrow it; named by the setting, as the measured
+// choice names it.
+func (p *Plan) warnWideInterval(req CPURequest) {
+	if text := req.NarrowingText(p.Sidecar.CPUCost); text != "" {
+		setting := results.Setting{Concurrency: p.Concurrency, CPULimitMillicores: p.Sidecar.CPULimitMillicores}
+		p.warn("%s: %s", setting, text)
 	}
 }
 
@@ -208,13 +244,17 @@ func (p *Plan) sizeMemory(in Input) {
 func (p *Plan) noteProfile(in Input) {
 	prof := in.Profile
 	if prof.Kind == profiles.KindReference {
-		p.assume("costs are %s's published figures (%s), not measurements of this workload: run `proxysizer sweep` and size with `--profile` from its fit", prof.Name, prof.Provenance.Setup)
+		p.assume("costs are %s's published figures (%s), not measurements of this workload: run `%s` and size with `%s` from its fit",
+			prof.Name, prof.Provenance.Setup, FieldSweep, FieldProfile)
+	}
+	if prof.StandIn != "" {
+		p.assume("profile %s was measured on %s standing in for Envoy: its CPU and capacity describe %s, not an Istio sidecar; its memory terms are Envoy's model", prof.Name, prof.StandIn, prof.StandIn)
 	}
 	if prof.Component != "sidecar" {
 		p.warn("profile %s describes a %s, not a sidecar: the figures are for comparison", prof.Name, prof.Component)
 	}
 	if in.Fanout.RetryRatio == 0 {
-		p.assume("no retries counted: Istio's default policy retries twice (connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes), so a failing upstream can triple the outbound requests; pass --retry-ratio to count them")
+		p.assume("no retries counted: Istio's default policy retries twice (connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes), so a failing upstream can triple the outbound requests; pass %s to count them", FieldRetryRatio)
 	}
 	p.assume("the manifests set all four resource annotations: once any of proxyCPU, proxyCPULimit, proxyMemory, proxyMemoryLimit is set, Istio gives the proxy only the annotated resources and merges nothing from the mesh defaults")
 }
@@ -224,11 +264,11 @@ func (p *Plan) noteProfile(in Input) {
 const minCPURequestMillicores = 10
 
 func (p *Plan) warn(format string, args ...any) {
-	p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
+	p.Warnings = append(p.Warnings, p.names.Sprintf(format, args...))
 }
 
 func (p *Plan) assume(format string, args ...any) {
-	p.Assumptions = append(p.Assumptions, fmt.Sprintf(format, args...))
+	p.Assumptions = append(p.Assumptions, p.names.Sprintf(format, args...))
 }
 
 func ceilInt(x float64) int64 { return int64(math.Ceil(x - 1e-9)) }

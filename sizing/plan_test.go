@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/proxysizer/proxysizer/internal/input"
+
 	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
@@ -101,8 +103,8 @@ func TestConcurrencyFollowsPeakAndLimit(t *testing.T) {
 func TestMeasuredCostPerConcurrencyIsUsed(t *testing.T) {
 	in := baseInput()
 	in.Profile.CPU.ByConcurrency = []profiles.ConcurrencyCost{
-		{Concurrency: 2, CPULimitMillicores: 500, IdleCores: 0.01, CoresPerKRPS: 0.5, MaxRPS: 1000},
-		{Concurrency: 2, CPULimitMillicores: 0, IdleCores: 0.02, CoresPerKRPS: 0.3, MaxRPS: 3000},
+		{Concurrency: 2, CPULimitMillicores: 500, CPUCost: model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.5}, MaxRPS: 1000},
+		{Concurrency: 2, CPULimitMillicores: 0, CPUCost: model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.3}, MaxRPS: 3000},
 	}
 	in.CPULimit = CPULimit{Mode: CPULimitNone}
 	in.Concurrency = 2
@@ -142,4 +144,63 @@ func containsAny(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// A measured profile's curve with its uncertainty: the plan's request is the
+// upper end of the 95% prediction interval at the peak, the point estimate
+// beside it, exactly what the measured choice asks for the same setting.
+func TestRecommendSizesFromTheCurvesInterval(t *testing.T) {
+	in := baseInput()
+	curve := model.CPUCost{IdleCores: 0.01, CoresPerKRPS: 0.3, Exponent: 0.7,
+		Uncertainty: &model.CostUncertainty{ResidualSD: 0.01, Points: 15, DoF: 12, Rates: 5}}
+	in.Profile.CPU.ByConcurrency = []profiles.ConcurrencyCost{{Concurrency: 1, CPULimitMillicores: 1000, CPUCost: curve, MaxRPS: 3000}}
+	p := mustRecommend(t, in)
+	// 0.01 + 0.3 x 1.15^0.7 = 0.3404 cores at the peak; ± t(12) x 0.01 = 21.8m.
+	point := 10 + 300*math.Pow(1.15, 0.7)
+	if math.Abs(p.Sidecar.PeakCPUMillicores-point) > 1e-9 || p.Sidecar.PeakCPUInterval == nil {
+		t.Fatalf("peak CPU %v (interval %v), want the curve's %v", p.Sidecar.PeakCPUMillicores, p.Sidecar.PeakCPUInterval, point)
+	}
+	want := int64(math.Ceil(point + 1000*model.TQuantile95(12)*0.01))
+	if p.Sidecar.CPURequestMillicores != want || RequestAt(curve, p.PeakSidecarRPS).CPURequestMillicores != want {
+		t.Errorf("request %dm, want the interval's top %dm", p.Sidecar.CPURequestMillicores, want)
+	}
+	if r := p.Sidecar.Reasons.CPURequest; !strings.Contains(r, "concave curve") || !strings.Contains(r, "upper end of its 95% prediction interval") {
+		t.Errorf("reason %q", r)
+	}
+}
+
+// The HPA's sidecar CPU at the app's target follows the curve: at the
+// target it is the curve's value there, not a line through the profile's
+// first 1000 RPS.
+func TestSidecarCPUFromACurve(t *testing.T) {
+	curve := model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.2, Exponent: 0.5}
+	// App 0.5 cores per 1000 inbound RPS, target 700m: 1400 inbound RPS,
+	// 2800 through a sidecar with 2 hops.
+	l := SidecarCPUFromCost(curve, 2, 1000, 0.5, 700, input.Names{})
+	if got, want := l.at(700), curve.CoresAt(2800)*1000; math.Abs(got-want) > 1e-9 {
+		t.Errorf("sidecar at the app's target %v m, want the curve's %v", got, want)
+	}
+	line := model.CPUCost{IdleCores: 0.02, CoresPerKRPS: 0.2}
+	if l := SidecarCPUFromCost(line, 2, 1000, 0.5, 700, input.Names{}); math.Abs(l.BaseMillicores-20) > 1e-9 || math.Abs(l.PerAppMillicore-0.8) > 1e-12 {
+		t.Errorf("a line: base %v per %v, want the idle 20m and 0.2 x 2 / 0.5 = 0.8", l.BaseMillicores, l.PerAppMillicore)
+	}
+}
+
+// A version 1 profile, as fit wrote it before curves, still loads and sizes
+// as a line: the request is its point estimate (it carries no interval).
+func TestVersion1ProfileStillSizes(t *testing.T) {
+	prof, err := profiles.Load("../profiles/testdata/v1-measured-haproxy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prof.SchemaVersion != 1 {
+		t.Fatalf("schema %d", prof.SchemaVersion)
+	}
+	in := baseInput()
+	in.Profile, in.Concurrency, in.CPULimit = prof, 1, CPULimit{Mode: CPULimitFixed, Millicores: 1000}
+	p := mustRecommend(t, in)
+	// c1-l1: 0.013726 + 0.052323 x 1.15 = 0.073898 cores -> 74m.
+	if p.Sidecar.CPURequestMillicores != 74 || p.Sidecar.PeakCPUInterval != nil || p.Sidecar.CPUCost.Model() != model.ModelLine {
+		t.Errorf("request %dm, interval %v, model %s; want 74m, none, line", p.Sidecar.CPURequestMillicores, p.Sidecar.PeakCPUInterval, p.Sidecar.CPUCost.Model())
+	}
 }

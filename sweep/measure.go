@@ -33,11 +33,15 @@ func (r *runner) ensureBaseline(ctx context.Context, rps float64) error {
 	run := results.Run{RequestedRPS: rps, ActualRPS: res.Summary.ActualQPS, LatencyMs: results.Latency(res.Summary.LatencyMs),
 		ErrorRatio: res.Summary.ErrorRatio, Valid: res.Summary.Valid, Reasons: res.Summary.InvalidReasons,
 		FortioFile: filepath.Join("baseline", fmt.Sprintf("%.0frps.fortio.json", rps))}
+	if l := res.Summary.IntendedLatencyMs; l != nil {
+		intended := results.Latency(*l)
+		run.IntendedLatencyMs = &intended
+	}
 	data, err := res.FortioJSON()
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(r.o.OutDir, run.FortioFile), data); err != nil {
+	if err := results.WriteRunFile(r.o.OutDir, run.FortioFile, data); err != nil {
 		return err
 	}
 	r.rec.Baseline = append(r.rec.Baseline, run)
@@ -59,8 +63,11 @@ func nearestBaseline(runs []results.Run, rps float64) *results.Run {
 	return best
 }
 
-// fill copies a measurement into a step and derives its per-request figures.
-func fill(st *results.Step, m *driver.Measurement, baselines []results.Run) {
+// fill copies a measurement into a step and derives its per-request
+// figures. configuredPerInbound is the requests per inbound request the
+// sweep's fan-out makes (0: not known, as on a cluster): the hops check
+// compares the proxy's own count with it.
+func fill(st *results.Step, m *driver.Measurement, baselines []results.Run, configuredPerInbound float64) {
 	s := m.Load.Summary
 	wall := m.Wall.Seconds()
 	st.ActualRPS = s.ActualQPS
@@ -77,6 +84,7 @@ func fill(st *results.Step, m *driver.Measurement, baselines []results.Run) {
 	if m.InboundRequests > 0 {
 		st.ProxyRequestsPerInbound = float64(m.ProxyRequests) / float64(m.InboundRequests)
 	}
+	st.ConfiguredRequestsPerInbound = configuredPerInbound
 	if m.HasThrottling && m.Periods > 0 {
 		st.ThrottledRatio = float64(m.ThrottledPeriods) / float64(m.Periods)
 	}
@@ -88,19 +96,30 @@ func fill(st *results.Step, m *driver.Measurement, baselines []results.Run) {
 		st.IntendedLatencyMs = &l
 	}
 	if b := nearestBaseline(baselines, st.RequestedRPS); b != nil {
-		st.LatencyAddedMs = &results.Latency{
-			P50: st.LatencyMs.P50 - b.LatencyMs.P50, P90: st.LatencyMs.P90 - b.LatencyMs.P90,
-			P99: st.LatencyMs.P99 - b.LatencyMs.P99, P999: st.LatencyMs.P999 - b.LatencyMs.P999,
-			Avg: st.LatencyMs.Avg - b.LatencyMs.Avg, Max: st.LatencyMs.Max - b.LatencyMs.Max,
+		st.LatencyAddedMs = latencyDiff(st.LatencyMs, b.LatencyMs)
+		if st.IntendedLatencyMs != nil && b.IntendedLatencyMs != nil {
+			st.IntendedLatencyAddedMs = latencyDiff(*st.IntendedLatencyMs, *b.IntendedLatencyMs)
 		}
 	}
 	st.ErrorRatio = s.ErrorRatio
 	st.Sources = m.Sources
 	st.Warnings = append(append([]string{}, s.Warnings...), m.Warnings...)
 	st.Status, st.Reason = results.StatusOK, ""
-	if !s.Valid {
-		st.Status, st.Reason = results.StatusInvalid, strings.Join(s.InvalidReasons, "; ")
+	reasons := s.InvalidReasons
+	if why, invalid := results.JudgeHops(st.ProxyRequestsPerInbound, configuredPerInbound); why != "" {
+		if invalid {
+			reasons = append(reasons, why)
+		} else {
+			st.Warnings = append(st.Warnings, why)
+		}
 	}
+	if !s.Valid || len(reasons) > 0 {
+		st.Status, st.Reason = results.StatusInvalid, strings.Join(reasons, "; ")
+	}
+}
+
+func latencyDiff(a, b results.Latency) *results.Latency {
+	return &results.Latency{P50: a.P50 - b.P50, P90: a.P90 - b.P90, P99: a.P99 - b.P99, P999: a.P999 - b.P999, Avg: a.Avg - b.Avg, Max: a.Max - b.Max}
 }
 
 // runSearch finds the setting's maximum throughput, measuring the proxy at
@@ -110,7 +129,11 @@ func (r *runner) runSearch(ctx context.Context, s results.Setting) error {
 	step := 0
 	run := func(ctx context.Context, qps float64) (*loadgen.Result, error) {
 		step++
-		m, err := r.backend.Measure(ctx, r.spec(qps, fmt.Sprintf("search %s step %d: %.0f rps", s.Key(), step, qps)))
+		spec := r.spec(qps, fmt.Sprintf("search %s step %d: %.0f rps", s.Key(), step, qps))
+		if r.o.SearchDuration > 0 {
+			spec.Duration = r.o.SearchDuration
+		}
+		m, err := r.backend.Measure(ctx, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +153,7 @@ func (r *runner) runSearch(ctx context.Context, s results.Setting) error {
 				break
 			}
 			st := results.Step{Index: i, Setting: s, RequestedRPS: fs.RequestedQPS}
-			fill(&st, measured[i], r.rec.Baseline)
+			fill(&st, measured[i], r.rec.Baseline, r.o.configuredPerInbound())
 			if !fs.Pass {
 				st.Status, st.Reason = results.StatusInvalid, strings.Join(fs.FailReasons, "; ")
 			}

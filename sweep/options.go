@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -11,8 +12,8 @@ import (
 // Options describe a sweep.
 type Options struct {
 	Settings []results.Setting
-	// Rates are requests per second, or with Fractions, fractions of the
-	// maximum each setting's search found.
+	// Rates are inbound RPS, or with Fractions, fractions of the maximum
+	// each setting's search found.
 	Rates     []float64
 	Fractions bool
 	// Repeats measures each rate this many times, interleaved (all rates,
@@ -20,17 +21,26 @@ type Options struct {
 	Repeats int
 	FindMax bool
 	Search  loadgen.SearchOptions
+	// SearchDuration is the measured time of each search step; 0 takes
+	// Load.Duration. Short search steps keep a search affordable: the search
+	// only has to tell pass from fail, the grid's steps fit the cost.
+	SearchDuration time.Duration
 	// Load is every step's load but its rate.
 	Load               driver.LoadSpec
 	OutboundPerRequest int
 
-	OutDir  string
-	Resume  bool
+	OutDir string
+	Resume bool
+	// Resumed is the record a resume continues (nil for a new sweep): a
+	// backend takes what it recorded (the proxy) from it.
+	Resumed *results.Sweep
 	Tool    string // proxysizer's version
 	Backend string // local or kubernetes
 
 	// Printer shows progress; nil prints nothing.
 	Printer *loadgen.ProgressPrinter
+	// Names shows the inputs that problems name in the caller's words.
+	Names input.Names
 }
 
 // record is the part of the options a resumed sweep must share.
@@ -41,6 +51,9 @@ func (o Options) record() results.Options {
 		DurationSeconds:    o.Load.Duration.Seconds(), WarmupSeconds: o.Load.Warmup.Seconds(),
 		Connections: o.Load.Connections, Protocol: string(o.Load.Protocol), PayloadBytes: o.Load.PayloadSize,
 		SLOP99Ms: float64(o.Search.SLO.P99) / float64(time.Millisecond),
+	}
+	if o.FindMax && o.SearchDuration > 0 && o.SearchDuration != o.Load.Duration {
+		r.SearchDurationSeconds = o.SearchDuration.Seconds()
 	}
 	seenC, seenL := map[int]bool{}, map[int64]bool{}
 	for _, s := range o.Settings {
@@ -57,6 +70,16 @@ func (o Options) record() results.Options {
 }
 
 func (o Options) repeats() int { return max(1, o.Repeats) }
+
+// configuredPerInbound is the requests through the proxy per inbound
+// request the local lab's fan-out makes (1 + k); 0 on a cluster, where the
+// app's own calls are what the sweep measures.
+func (o Options) configuredPerInbound() float64 {
+	if o.Backend == "kubernetes" {
+		return 0
+	}
+	return 1 + float64(o.OutboundPerRequest)
+}
 
 // Grid is every concurrency x CPU-limit pair, concurrency first.
 func Grid(concurrency []int, limits []int64) []results.Setting {

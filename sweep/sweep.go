@@ -28,12 +28,35 @@ type runner struct {
 // Run runs (or resumes) a sweep and returns its record. When ctx is
 // cancelled the step in flight is dropped, every finished step is on disk,
 // the backend is stopped, and ctx's error is returned.
-func Run(ctx context.Context, backend driver.Backend, o Options) (*results.Sweep, error) {
+//
+// A sweep that crashes leaves nothing stuck: a panic here marks the record
+// failed before it goes on up (the caller's deferred Close then removes
+// the backend's cgroups or annotations); a process that dies outright
+// (SIGKILL, a panic in another goroutine) leaves its record "running" with
+// its owner, which the next resume, or `proxysizer cleanup` through the
+// registration, sees is gone (results.Sweep.Stale, results.RepairCrashed).
+func Run(ctx context.Context, backend driver.Backend, o Options) (_ *results.Sweep, err error) {
 	r := &runner{o: o, backend: backend, started: time.Now()}
+	// Repair what killed sweeps left, as their cleanup would; a record
+	// that cannot be repaired is another directory's problem, not this
+	// sweep's.
+	_, _ = results.RepairCrashed()
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	err := r.run(ctx)
+	unregister, err := results.Register(o.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unregister()
+	defer func() {
+		if p := recover(); p != nil {
+			r.rec.Status = results.SweepFailed
+			r.save()
+			panic(p)
+		}
+	}()
+	err = r.run(ctx)
 	switch {
 	case ctx.Err() != nil:
 		r.rec.Status = results.SweepInterrupted
@@ -51,30 +74,77 @@ func Run(ctx context.Context, backend driver.Backend, o Options) (*results.Sweep
 
 // open starts a new record, or loads the one to resume.
 func (r *runner) open() error {
-	existing, err := results.Load(r.o.OutDir)
-	switch {
-	case r.o.Resume && err != nil:
-		return fmt.Errorf("--resume: %w", err)
-	case r.o.Resume:
-		if !reflect.DeepEqual(existing.Options, r.o.record()) {
-			return fmt.Errorf("--resume: %s was swept with other options (%+v); give the same ones, or another --out", r.o.OutDir, existing.Options)
-		}
-		r.rec = existing
-		r.rec.Status = results.SweepRunning
-		return nil
-	case err == nil:
-		return fmt.Errorf("--out %s %w: pass --resume to continue it, or choose another directory", r.o.OutDir, ErrExists)
-	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
+	// The directory's ownership was checked by Request.Options, before the
+	// backend opened (the local lab has made lab/ there since); the record
+	// is checked again, as another sweep may have started there.
+	existing, err := r.o.existing(false)
+	if err != nil {
 		return err
+	}
+	if existing != nil {
+		r.rec = existing
+		r.rec.Status, r.rec.Owner = results.SweepRunning, results.CurrentOwner()
+		return r.save()
 	}
 	proxy, env := r.backend.Describe()
 	r.rec = &results.Sweep{
 		SchemaVersion: results.SchemaVersion, Tool: r.o.Tool, Backend: r.o.Backend,
 		Proxy: proxy, Environment: env, Options: r.o.record(),
-		Status: results.SweepRunning, StartedAt: r.started,
+		Status: results.SweepRunning, Owner: results.CurrentOwner(), StartedAt: r.started,
 		Baseline: []results.Run{}, Searches: []results.Search{}, Steps: r.plan(),
 	}
 	return r.save()
+}
+
+// Files and subdirectories a sweep writes into its results directory,
+// besides the report's: a new sweep needs a directory where each is absent
+// or of its kind.
+var (
+	sweepFiles = []string{results.FileName}
+	sweepDirs  = []string{"steps", "baseline", "lab"}
+)
+
+// existing is the sweep to resume (nil for a new one), or why the results
+// directory cannot take this sweep: a new sweep needs a new or empty
+// directory of ours (results.CheckOutputDir, with checkDir) without a sweep, a resumed
+// one the sweep it continues, swept with the same options and not still
+// running.
+func (o Options) existing(checkDir bool) (*results.Sweep, error) {
+	n := o.Names
+	rec, err := results.Load(o.OutDir)
+	if o.Resume {
+		switch {
+		case err != nil:
+			return nil, n.Errorf(FieldResume, "%w", err)
+		case rec.Status == results.SweepRunning && rec.Owner.Alive() && !rec.Owner.Self():
+			return nil, n.Errorf(FieldResume, "%s is being swept by %s, which is still running: let it finish or stop it first", o.OutDir, describeOwner(rec))
+		case !sameOptions(rec.Options, o.record()):
+			return nil, n.Errorf(FieldResume, "%s was swept with other options: leave the grid and load options out (a resume reads them from its %s), or choose another %s", o.OutDir, results.FileName, FieldOutDir)
+		}
+		return rec, nil
+	}
+	switch {
+	case err == nil && rec.Stale():
+		return nil, n.Errorf(FieldOutDir, "%s %w, interrupted (%s is gone): continue it with %s, or choose another directory", o.OutDir, ErrExists, describeOwner(rec), FieldResume)
+	case err == nil:
+		return nil, n.Errorf(FieldOutDir, "%s %w: continue it with %s, or choose another directory", o.OutDir, ErrExists, FieldResume)
+	case !errors.Is(err, results.ErrNoResults) && !errors.Is(err, os.ErrNotExist):
+		return nil, n.Errorf(FieldOutDir, "%w", err)
+	}
+	if !checkDir {
+		return nil, nil
+	}
+	if err := results.CheckOutputDir(o.OutDir, sweepFiles, sweepDirs); err != nil {
+		return nil, n.Errorf(FieldOutDir, "%w", err)
+	}
+	return nil, nil
+}
+
+// sameOptions compares recorded options, a record from before --repeats
+// counting as one repeat.
+func sameOptions(a, b results.Options) bool {
+	a.Repeats, b.Repeats = max(1, a.Repeats), max(1, b.Repeats)
+	return reflect.DeepEqual(a, b)
 }
 
 // plan lists every step as pending, so sweep.json shows the whole grid.
@@ -196,7 +266,7 @@ func (r *runner) runStep(ctx context.Context, i int) error {
 		r.println(fmt.Sprintf("  step %d failed: %v", i, err))
 		return r.save()
 	}
-	fill(st, m, r.rec.Baseline)
+	fill(st, m, r.rec.Baseline, r.o.configuredPerInbound())
 	if err := r.writeStepFiles(st, m.Load); err != nil {
 		return err
 	}
@@ -235,7 +305,11 @@ func (r *runner) eta() string {
 	left := time.Duration(len(r.rec.Steps)-r.done()) * per
 	if r.o.FindMax {
 		const typicalSearchSteps = 10
-		left += time.Duration((len(r.o.Settings)-len(r.rec.Searches))*typicalSearchSteps) * per
+		searchPer := per
+		if r.o.SearchDuration > 0 {
+			searchPer = r.o.SearchDuration + r.o.Load.Warmup + time.Second
+		}
+		left += time.Duration((len(r.o.Settings)-len(r.rec.Searches))*typicalSearchSteps) * searchPer
 	}
 	return fmt.Sprintf("~%s left", left.Round(time.Second))
 }
@@ -255,8 +329,8 @@ func (r *runner) writeStepFiles(st *results.Step, res *loadgen.Result) error {
 	if err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(filepath.Join(r.o.OutDir, st.FortioFile), fortio); err != nil {
+	if err := results.WriteRunFile(r.o.OutDir, st.FortioFile, fortio); err != nil {
 		return err
 	}
-	return results.WriteJSON(filepath.Join(r.o.OutDir, st.File), st)
+	return results.WriteRunJSON(r.o.OutDir, st.File, st)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -28,6 +29,8 @@ type standIn struct {
 	// cancelAt cancels the sweep's context during this Measure call.
 	cancelAt int
 	cancel   context.CancelFunc
+	// onMeasure, when set, runs at each Measure.
+	onMeasure func()
 }
 
 func newStandIn(t *testing.T) *standIn {
@@ -50,6 +53,9 @@ func (b *standIn) Start(_ context.Context, s results.Setting) error {
 
 func (b *standIn) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Measurement, error) {
 	b.measures++
+	if b.onMeasure != nil {
+		b.onMeasure()
+	}
 	if b.measures == b.cancelAt {
 		b.cancel()
 	}
@@ -137,13 +143,15 @@ func TestInterruptedSweepResumes(t *testing.T) {
 	onDisk, _ := results.Load(dir)
 	firstFile, _ := os.ReadFile(filepath.Join(dir, onDisk.Steps[0].File))
 
-	if _, err := Run(context.Background(), newStandIn(t), options(dir)); !errors.Is(err, ErrExists) {
-		t.Errorf("a second run without --resume: %v, want ErrExists", err)
+	// Both are bad input, on the field the user must change.
+	var bad *input.Error
+	if _, err := Run(context.Background(), newStandIn(t), options(dir)); !errors.Is(err, ErrExists) || !errors.As(err, &bad) || bad.Field != FieldOutDir {
+		t.Errorf("a second run without resuming: %v, want ErrExists on the results directory", err)
 	}
 	changed := options(dir)
 	changed.Resume, changed.Rates = true, []float64{100, 300}
-	if _, err := Run(context.Background(), newStandIn(t), changed); err == nil || !strings.Contains(err.Error(), "other options") {
-		t.Errorf("resume with other rates: %v", err)
+	if _, err := Run(context.Background(), newStandIn(t), changed); !errors.As(err, &bad) || bad.Field != FieldResume || !strings.Contains(err.Error(), "other options") {
+		t.Errorf("resume with other rates: %v, want a problem with resuming", err)
 	}
 
 	resume := options(dir)
@@ -214,5 +222,63 @@ func TestFractionsOfTheSearchedMaximum(t *testing.T) {
 	}
 	if got, want := rec.Steps[0].RequestedRPS, 0.5*rec.Searches[0].MaxRPS; got != want {
 		t.Errorf("step rate %v, want half the maximum %v", got, want)
+	}
+}
+
+func TestDefaultRequestBuildsTheDefaultSweep(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	o, err := DefaultRequest().Options(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []results.Setting{{Concurrency: 1, CPULimitMillicores: 500}, {Concurrency: 1, CPULimitMillicores: 1000},
+		{Concurrency: 2, CPULimitMillicores: 500}, {Concurrency: 2, CPULimitMillicores: 1000}}
+	if len(o.Settings) != len(want) {
+		t.Fatalf("settings = %v, want %v", o.Settings, want)
+	}
+	for i := range want {
+		if o.Settings[i] != want[i] {
+			t.Errorf("setting %d = %v, want %v", i, o.Settings[i], want[i])
+		}
+	}
+	if o.OutDir != filepath.Join("out", "sweep-20261201-093000") {
+		t.Errorf("default results directory %q", o.OutDir)
+	}
+	// The sweep's own defaults, and loadgen's where the sweep has none.
+	if o.Load.Connections != DefaultConnections || o.Load.Warmup != DefaultWarmup || o.Load.Duration != loadgen.DefaultDuration || o.Load.Protocol != loadgen.HTTP1 {
+		t.Errorf("load = %+v", o.Load)
+	}
+	if o.Search.MaxSteps != DefaultSearchMaxSteps || o.Search.MaxTime != DefaultSearchMaxTime || o.Search.StartQPS != loadgen.DefaultStartQPS {
+		t.Errorf("search = %+v", o.Search)
+	}
+}
+
+func TestRequestProblemsNameTheirField(t *testing.T) {
+	fractions := DefaultRequest()
+	fractions.Rates = []float64{0.5}
+	slo := DefaultRequest()
+	slo.SLOP99, slo.Given = 5*time.Millisecond, map[input.Field]bool{FieldSLOP99: true}
+	resume := DefaultRequest()
+	resume.Resume = true
+	limit := DefaultRequest()
+	limit.CPULimits = []string{"lots"}
+	// Each problem on its field, in the sweep's words.
+	problems := map[input.Field]Request{FieldRates: fractions, FieldSLOP99: slo, FieldResume: resume, driver.FieldCPULimits: limit}
+	want := map[input.Field]string{
+		FieldRates:            "rates: values up to 1 are fractions of a setting's maximum and need the maximum search, got [0.5]",
+		FieldSLOP99:           "p99 SLO: only used with the maximum search",
+		FieldResume:           "resume: needs results directory: the directory of the sweep to continue",
+		driver.FieldCPULimits: `CPU limits: expected CPU quantities within 1m..1000 such as 500m or 2, or none, got "lots"`,
+	}
+	for field, r := range problems {
+		_, err := r.Options(time.Now())
+		var bad *input.Error
+		if !errors.As(err, &bad) || bad.Field != field || err.Error() != want[field] {
+			t.Errorf("got %v, want %q on %q", err, want[field], field)
+		}
+	}
+	resume.Names = input.Names{FieldResume: "--resume", FieldOutDir: "--out"}
+	if _, err := resume.Options(time.Now()); err == nil || err.Error() != "--resume: needs --out: the directory of the sweep to continue" {
+		t.Errorf("caller's names: %v", err)
 	}
 }

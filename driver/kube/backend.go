@@ -8,12 +8,11 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
@@ -22,10 +21,11 @@ import (
 // DefaultLoadPodTimeout bounds the wait for the load generators to be Ready.
 const DefaultLoadPodTimeout = 2 * time.Minute
 
-// BackendConfig configures the Kubernetes backend: the controller's Config
-// (which Deployment, journal, rollout timeout) plus the measurement half.
+// BackendConfig configures the Kubernetes backend: the annotation
+// controller's Config (which cluster and Deployment, journal, rollout
+// timeout) plus the measurement half.
 type BackendConfig struct {
-	Config
+	cluster.Config
 	// Target is the URL the load generators load, from inside the cluster
 	// (usually the Deployment's Service: http://web.shop.svc:8080/).
 	Target string
@@ -63,13 +63,13 @@ type BackendConfig struct {
 // divided by the number of pods. Memory is the largest pod's.
 type Backend struct {
 	cfg       BackendConfig
-	ctrl      *Controller
+	ctrl      *cluster.Controller
 	client    kubernetes.Interface
 	proxy     podProxy
 	metrics   metricsSource
 	ns        string
 	server    string
-	selector  string
+	workload  cluster.Workload
 	app       string
 	sidecar   string // the sidecar image, when one is seen
 	run       string
@@ -91,7 +91,7 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 	if cfg.Target == "" {
 		return nil, errors.New("kube: a load target URL is required")
 	}
-	rc, ns, err := cfg.ClientFlags.RESTConfig()
+	rc, ns, err := cfg.Access.RESTConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +110,12 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctrl, err := NewForClient(client, ns, cfg.Config)
+	ctrlCfg := cfg.Config
+	ctrlCfg.Server = rc.Host
+	ctrl, err := cluster.NewForClient(client, ns, ctrlCfg)
 	if err != nil {
 		return nil, err
 	}
-	ctrl.server = rc.Host
 	b := &Backend{cfg: cfg, ctrl: ctrl, client: client, ns: ctrl.Namespace(), run: newRunID(),
 		proxy: podProxy{rest: longClient.CoreV1().RESTClient(), ns: ctrl.Namespace()}, statsPort: cfg.EnvoyStatsPort}
 	if b.cfg.LoadGenerators <= 0 {
@@ -134,11 +135,11 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 	} else {
 		return nil, fmt.Errorf("reaching the API server: %w", err)
 	}
-	d, err := ctrl.get(ctx)
+	w, err := cluster.ReadWorkload(ctx, client, cluster.KindDeployment, b.ns, ctrl.Deployment())
 	if err != nil {
 		return nil, err
 	}
-	if err := b.readDeployment(ctx, d); err != nil {
+	if err := b.readWorkload(ctx, w); err != nil {
 		return nil, err
 	}
 	if cfg.Prometheus.URL != "" {
@@ -154,50 +155,48 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 			return nil, err
 		}
 	}
-	if n, err := DeleteLoadPods(ctx, client, b.ns, d.Name); err != nil {
+	if n, err := DeleteLoadPods(ctx, client, b.ns, w.Name); err != nil {
 		return nil, fmt.Errorf("removing an earlier sweep's load generator pods: %w", err)
 	} else if n > 0 {
-		ctrl.logf("removed %d load generator pod(s) an earlier sweep of %s/%s left", n, b.ns, d.Name)
+		b.logf("removed %d load generator pod(s) an earlier sweep of %s/%s left", n, b.ns, w.Name)
 	}
 	return b, nil
 }
 
-// readDeployment finds the pods' selector, the app container and the
-// sidecar's image.
-func (b *Backend) readDeployment(ctx context.Context, d *appsv1.Deployment) error {
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return fmt.Errorf("deployment %s/%s selector: %w", d.Namespace, d.Name, err)
+func (b *Backend) logf(format string, args ...any) {
+	if b.cfg.Log != nil {
+		fmt.Fprintf(b.cfg.Log, "kube: "+format+"\n", args...)
 	}
-	b.selector = sel.String()
-	for _, c := range d.Spec.Template.Spec.Containers {
-		if b.cfg.AppContainer == "" && c.Name != SidecarContainerName {
+}
+
+// readWorkload finds the app container and the sidecar's image (in the
+// template, else in a running pod).
+func (b *Backend) readWorkload(ctx context.Context, w cluster.Workload) error {
+	b.workload = w
+	for _, c := range w.Template.Spec.Containers {
+		if c.Name == cluster.SidecarContainerName {
+			continue
+		}
+		if b.cfg.AppContainer == "" || c.Name == b.cfg.AppContainer {
 			b.app = c.Name
-		}
-		if c.Name == b.cfg.AppContainer {
-			b.app = c.Name
-		}
-		if c.Name == SidecarContainerName {
-			b.sidecar = c.Image
-		}
-		if b.app != "" && b.cfg.AppContainer == "" {
 			break
 		}
 	}
 	if b.app == "" {
-		return fmt.Errorf("deployment %s/%s has no container %q", d.Namespace, d.Name, b.cfg.AppContainer)
+		return fmt.Errorf("%s has no container %q", w, b.cfg.AppContainer)
 	}
-	if b.sidecar == "" {
-		pods, err := b.client.CoreV1().Pods(b.ns).List(ctx, metav1.ListOptions{LabelSelector: b.selector, Limit: 5})
-		if err != nil {
-			return fmt.Errorf("listing the pods of deployment %s/%s: %w", d.Namespace, d.Name, err)
-		}
-		for _, p := range pods.Items {
-			for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
-				if c.Name == SidecarContainerName {
-					b.sidecar = c.Image
-				}
-			}
+	if s, ok := cluster.SidecarInPodSpec(w.Template.Spec, "the pod template"); ok {
+		b.sidecar = s.Image
+		return nil
+	}
+	pods, err := cluster.ListPods(ctx, b.client, w, 5)
+	if err != nil {
+		return err
+	}
+	for _, p := range pods {
+		if s, ok := cluster.SidecarInPodSpec(p.Spec, "pod "+p.Name); ok {
+			b.sidecar = s.Image
+			break
 		}
 	}
 	return nil
@@ -230,7 +229,7 @@ func (b *Backend) Describe() (results.Proxy, results.Environment) {
 		env.Notes = append(env.Notes, "CPU and memory from metrics.k8s.io: coarser than Prometheus (point samples of the kubelet's window), no throttling")
 	}
 	return results.Proxy{Name: "envoy (istio-proxy sidecar)", Version: version,
-		Command: fmt.Sprintf("deployment %s/%s, container %s", b.ns, b.ctrl.Deployment(), SidecarContainerName)}, env
+		Command: fmt.Sprintf("deployment %s/%s, container %s", b.ns, b.ctrl.Deployment(), cluster.SidecarContainerName)}, env
 }
 
 // Start brings the load generators up (first time only), then applies the
@@ -273,7 +272,7 @@ func (b *Backend) ensureLoadPods(ctx context.Context) error {
 	}
 	names, err := createLoadPods(ctx, b.client, b.ns, b.ctrl.Deployment(), b.run, b.cfg.LoadImage, b.cfg.LoadGenerators, b.cfg.LoadNodeSelector)
 	if err == nil {
-		b.ctrl.logf("created load generator pod(s) %s; waiting for them to be ready", strings.Join(names, ", "))
+		b.logf("created load generator pod(s) %s; waiting for them to be ready", strings.Join(names, ", "))
 		err = waitPodsReady(ctx, b.client, b.ns, b.runSelector(), len(names), b.cfg.LoadPodTimeout)
 	}
 	if err != nil {
@@ -294,7 +293,7 @@ func (b *Backend) deleteLoadPods(parent context.Context) error {
 	defer cancel()
 	n, err := deletePods(ctx, b.client, b.ns, b.runSelector())
 	if n > 0 {
-		b.ctrl.logf("deleted %d load generator pod(s)", n)
+		b.logf("deleted %d load generator pod(s)", n)
 	}
 	b.loadPods = nil
 	return err
@@ -302,14 +301,14 @@ func (b *Backend) deleteLoadPods(parent context.Context) error {
 
 // targetPods are the Deployment's ready pods that are not terminating.
 func (b *Backend) targetPods(ctx context.Context) ([]string, error) {
-	list, err := b.client.CoreV1().Pods(b.ns).List(ctx, metav1.ListOptions{LabelSelector: b.selector})
+	pods, err := cluster.ListPods(ctx, b.client, b.workload, 0)
 	if err != nil {
-		return nil, fmt.Errorf("listing the pods of deployment %s/%s: %w", b.ns, b.ctrl.Deployment(), err)
+		return nil, err
 	}
 	var names []string
-	for i := range list.Items {
-		p := &list.Items[i]
-		if p.DeletionTimestamp == nil && podReady(p) && p.Labels[LabelRole] != roleLoad {
+	for i := range pods {
+		p := &pods[i]
+		if cluster.PodReady(p) && p.Labels[LabelRole] != roleLoad {
 			names = append(names, p.Name)
 		}
 	}
@@ -465,7 +464,3 @@ func (b *Backend) Close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// Controller is the backend's control half (for the command's dry run and
-// journal path).
-func (b *Backend) Controller() *Controller { return b.ctrl }

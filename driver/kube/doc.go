@@ -1,13 +1,11 @@
-// Package kube is the control half of the Kubernetes backend: it changes a
-// live Deployment's Istio sidecar settings (concurrency, CPU and memory
-// annotations) one sweep setting at a time, waits for each rollout, and puts
-// the original annotations back exactly at the end, on error, on a signal,
-// or after a crash from the journal it writes before the first patch.
+// Package kube is the Kubernetes sweep backend (driver.Backend): for each
+// setting it has the annotation controller (package cluster) patch a live
+// Deployment's Istio sidecar and wait for the rollout, drives fortio load
+// generator pods through their REST API over the API server's pod proxy,
+// reads the requests through each sidecar from Envoy's own counters, and
+// the CPU, throttling and memory from Prometheus (cluster/prom) or
+// metrics.k8s.io. Close restores the Deployment and deletes the load pods.
 //
-// It also reads what `proxysizer hpa` and `proxysizer inventory` need: an
-// HPA with its target Deployment and sidecar, and the services and endpoints
-// a sidecar in a namespace would hold.
-//
-// Every call is bounded in time: rollouts by Config.RolloutTimeout, and
-// every request by the caller's context.
+// Every call is bounded in time: load pods by their ready timeout, runs by
+// their length, and every request by the caller's context.
 package kube

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/proxysizer/proxysizer/driver/local"
+	"github.com/proxysizer/proxysizer/internal/promtext"
 )
 
 // DefaultEnvoyStatsPort is where an Istio sidecar serves Envoy's
@@ -42,17 +42,17 @@ type envoyCounters struct {
 // address and port), else istio_requests_total by reporter (destination:
 // inbound, source: outbound), which Istio keeps by default.
 func parseEnvoyStats(text []byte) (envoyCounters, error) {
-	fams, err := local.ParsePrometheus(text)
+	fams, err := promtext.Parse(text)
 	if err != nil {
 		return envoyCounters{}, fmt.Errorf("parsing Envoy's stats: %w", err)
 	}
 	var c envoyCounters
-	if in, ok := local.SumCounterPrefix(fams, envoyDownstreamRq, envoyHCMPrefix, "inbound_"); ok {
-		out, _ := local.SumCounterPrefix(fams, envoyDownstreamRq, envoyHCMPrefix, "outbound_")
+	if in, ok := promtext.SumPrefix(fams, envoyDownstreamRq, envoyHCMPrefix, "inbound_"); ok {
+		out, _ := promtext.SumPrefix(fams, envoyDownstreamRq, envoyHCMPrefix, "outbound_")
 		c.Inbound, c.Outbound = in, out
 		c.Source = "envoy " + envoyDownstreamRq + " by " + envoyHCMPrefix + " (inbound_*, outbound_*)"
-	} else if in, ok := local.SumCounter(fams, istioRequestsTotal, map[string]string{"reporter": "destination"}); ok {
-		out, _ := local.SumCounter(fams, istioRequestsTotal, map[string]string{"reporter": "source"})
+	} else if in, ok := promtext.Sum(fams, istioRequestsTotal, map[string]string{"reporter": "destination"}); ok {
+		out, _ := promtext.Sum(fams, istioRequestsTotal, map[string]string{"reporter": "source"})
 		c.Inbound, c.Outbound = in, out
 		c.Source = "envoy " + istioRequestsTotal + " by reporter (destination: inbound, source: outbound)"
 	} else {
@@ -60,8 +60,8 @@ func parseEnvoyStats(text []byte) (envoyCounters, error) {
 			"is it an Istio sidecar receiving traffic? (Istio's default stats inclusion hides the former; add "+
 			"proxyStatsMatcher: {inclusionPrefixes: [http.inbound, http.outbound]} to proxy.istio.io/config for it)", envoyDownstreamRq, istioRequestsTotal)
 	}
-	c.MemAllocated, _ = local.SumCounter(fams, envoyMemAllocated, nil)
-	c.Concurrency, c.HasConcurrency = local.SumCounter(fams, envoyConcurrency, nil)
+	c.MemAllocated, _ = promtext.Sum(fams, envoyMemAllocated, nil)
+	c.Concurrency, c.HasConcurrency = promtext.Sum(fams, envoyConcurrency, nil)
 	return c, nil
 }
 

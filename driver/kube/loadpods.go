@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/proxysizer/proxysizer/cluster"
 )
 
 // Labels on every load generator pod, so that a pod left behind by a
@@ -221,23 +223,11 @@ func podsReady(pods map[string]*corev1.Pod, want int) (bool, error) {
 				return false, fmt.Errorf("load generator pod %s cannot pull its image (%s): %s: %s (--load-image)", p.Name, cs.Image, w.Reason, w.Message)
 			}
 		}
-		if p.DeletionTimestamp == nil && podReady(p) {
+		if p.DeletionTimestamp == nil && cluster.PodReady(p) {
 			ready++
 		}
 	}
 	return ready >= want, nil
-}
-
-func podReady(p *corev1.Pod) bool {
-	if p.Status.Phase != corev1.PodRunning {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func notReadyError(ctx context.Context, pods map[string]*corev1.Pod, want int, timeout time.Duration) error {
@@ -262,7 +252,7 @@ func podStates(pods map[string]*corev1.Pod) string {
 	for _, n := range names {
 		p := pods[n]
 		s := fmt.Sprintf("%s %s", n, p.Status.Phase)
-		if podReady(p) {
+		if cluster.PodReady(p) {
 			s += " ready"
 		}
 		for _, c := range p.Status.Conditions {
@@ -278,4 +268,27 @@ func podStates(pods map[string]*corev1.Pod) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// UndoReport says what Undo did.
+type UndoReport struct {
+	cluster.RestoreReport
+	// Restored is true once the annotations are back (or were already).
+	Restored        bool
+	LoadPodsDeleted int
+}
+
+// Undo puts back what a killed sweep changed: the Deployment's annotations
+// from its journal (waiting up to timeout for the rollout), then the load
+// generator pods it left. The report says what was done before any error.
+func Undo(ctx context.Context, client kubernetes.Interface, journal string, timeout time.Duration) (UndoReport, error) {
+	r, err := cluster.RestoreFromJournal(ctx, client, journal, timeout)
+	if err != nil {
+		return UndoReport{}, fmt.Errorf("restore from %s: %w", journal, err)
+	}
+	out := UndoReport{RestoreReport: r, Restored: true}
+	if out.LoadPodsDeleted, err = DeleteLoadPods(ctx, client, r.Namespace, r.Deployment); err != nil {
+		return out, fmt.Errorf("deleting the sweep's load pods: %w", err)
+	}
+	return out, nil
 }

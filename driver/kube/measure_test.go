@@ -115,31 +115,16 @@ istio_requests_total{reporter="source",response_code="200",destination_workload=
 	}
 }
 
-func TestPrometheusWindowQueriesAndInterval(t *testing.T) {
+func TestPrometheusWindowIsWholeScrapeIntervals(t *testing.T) {
 	s := &promSource{ns: "shop", app: "app", interval: 15 * time.Second}
 	if _, err := s.Window(29 * time.Second); err == nil || !strings.Contains(err.Error(), "too short for Prometheus") {
-		t.Errorf("29 s at 15 s scrapes: %v", err)
+		t.Errorf("29 s at 15 s scrapes: %v, want too short", err)
 	}
 	if w, err := s.Window(47 * time.Second); err != nil || w != 45*time.Second {
-		t.Errorf("47 s: %v %v", w, err)
+		t.Errorf("47 s at 15 s scrapes: %v %v, want 45 s", w, err)
 	}
-	q := s.Queries([]string{"web-1", "web-2"}, 45*time.Second)
-	want := `sum by (pod, container) (increase(container_cpu_usage_seconds_total{namespace="shop",pod=~"web-1|web-2",container=~"istio-proxy|app"}[45s]))`
-	if q["cpu"] != want {
-		t.Errorf("cpu query\n got %s\nwant %s", q["cpu"], want)
-	}
-	if !strings.HasPrefix(q["memory"], "max by (pod, container) (max_over_time(container_memory_working_set_bytes{") {
-		t.Errorf("memory query %s", q["memory"])
-	}
-	conf := "global:\n  scrape_interval: 30s\nscrape_configs:\n- job_name: kubernetes-nodes-cadvisor\n  scrape_interval: 10s\n- job_name: other\n"
-	if d, from := scrapeInterval(conf); d != 10*time.Second || !strings.Contains(from, "cadvisor") {
-		t.Errorf("%v %s", d, from)
-	}
-	if d, _ := scrapeInterval("global:\n  scrape_interval: 1m\n"); d != time.Minute {
-		t.Errorf("global %v", d)
-	}
-	if d, from := scrapeInterval("global: {}\n"); d != DefaultScrapeInterval || !strings.Contains(from, "assumed") {
-		t.Errorf("none %v %s", d, from)
+	if got, want := s.selector([]string{"web-1", "web-2"}).String(), `{namespace="shop",pod=~"web-1|web-2",container=~"istio-proxy|app"}`; got != want {
+		t.Errorf("selector\n got %s\nwant %s", got, want)
 	}
 }
 

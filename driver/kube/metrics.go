@@ -2,24 +2,18 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	promapi "github.com/prometheus/client_golang/api"
-	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
-	"sigs.k8s.io/yaml"
+
+	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/cluster/prom"
 )
 
 // DefaultScrapeInterval is assumed when Prometheus' configuration cannot be
@@ -70,8 +64,7 @@ type PrometheusConfig struct {
 
 // promSource queries Prometheus for the kubelet's cAdvisor series.
 type promSource struct {
-	api       promv1.API
-	url       string
+	client    *prom.Client
 	ns, app   string
 	interval  time.Duration
 	settle    time.Duration
@@ -82,35 +75,27 @@ type promSource struct {
 // scrape interval. An unreachable Prometheus fails here, before anything
 // in the cluster is changed.
 func newPromSource(ctx context.Context, cfg PrometheusConfig, ns, app string) (*promSource, error) {
-	rt := http.RoundTripper(&http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		TLSHandshakeTimeout: 10 * time.Second,
-	})
-	if cfg.TokenFile != "" {
-		rt = bearerFile{path: cfg.TokenFile, next: rt}
-	}
-	client, err := promapi.NewClient(promapi.Config{Address: cfg.URL, RoundTripper: rt})
+	client, err := prom.New(prom.Config{URL: cfg.URL, TokenFile: cfg.TokenFile, QueryTimeout: 15 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("--prometheus-url %s: %w", cfg.URL, err)
 	}
-	s := &promSource{api: promv1.NewAPI(client), url: cfg.URL, ns: ns, app: app, interval: cfg.ScrapeInterval, settle: cfg.Settle}
-	qctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	conf, err := s.api.Config(qctx)
+	s := &promSource{client: client, ns: ns, app: app, interval: cfg.ScrapeInterval, settle: cfg.Settle}
+	found, err := client.ScrapeInterval(ctx)
 	switch {
-	case err != nil && isUnreachable(err):
-		return nil, fmt.Errorf("prometheus at %s is unreachable: %w", cfg.URL, err)
+	case err != nil && prom.Unreachable(err):
+		return nil, err
 	case s.interval > 0:
 		s.intervalF = "--prometheus-scrape-interval"
 	case err != nil:
 		// Some managed Prometheus services do not serve their configuration.
-		if _, _, _, qerr := s.api.Query(qctx, "1", time.Now()); qerr != nil {
-			return nil, fmt.Errorf("prometheus at %s does not answer queries: %w", cfg.URL, qerr)
+		if perr := client.Ping(ctx); perr != nil {
+			return nil, perr
 		}
-		s.interval, s.intervalF = DefaultScrapeInterval, "assumed (Prometheus' configuration unreadable: "+err.Error()+")"
+		s.interval, s.intervalF = DefaultScrapeInterval, "assumed ("+err.Error()+")"
+	case !found.Found:
+		s.interval, s.intervalF = DefaultScrapeInterval, "assumed ("+found.From+")"
 	default:
-		s.interval, s.intervalF = scrapeInterval(conf.YAML)
+		s.interval, s.intervalF = found.Interval, found.From
 	}
 	if s.settle <= 0 {
 		s.settle = min(s.interval, 15*time.Second)
@@ -118,62 +103,9 @@ func newPromSource(ctx context.Context, cfg PrometheusConfig, ns, app string) (*
 	return s, nil
 }
 
-// bearerFile sets Authorization: Bearer from a token file, read at each
-// request so that a rotated token (a projected service account token) is
-// picked up. The token goes into the header only: errors name the file,
-// never its content.
-type bearerFile struct {
-	path string
-	next http.RoundTripper
-}
-
-func (b bearerFile) RoundTrip(r *http.Request) (*http.Response, error) {
-	data, err := os.ReadFile(b.path)
-	if err != nil {
-		return nil, fmt.Errorf("--prometheus-token-file: %w", err)
-	}
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(data)))
-	return b.next.RoundTrip(r)
-}
-
-func isUnreachable(err error) bool {
-	var ne net.Error
-	var oe *net.OpError
-	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-// scrapeInterval reads the interval of the cAdvisor job from Prometheus'
-// configuration: a job whose name mentions cadvisor, else the global one.
-func scrapeInterval(conf string) (time.Duration, string) {
-	var c struct {
-		Global struct {
-			ScrapeInterval string `json:"scrape_interval"`
-		} `json:"global"`
-		Jobs []struct {
-			Name           string `json:"job_name"`
-			ScrapeInterval string `json:"scrape_interval"`
-		} `json:"scrape_configs"`
-	}
-	if err := yaml.Unmarshal([]byte(conf), &c); err != nil {
-		return DefaultScrapeInterval, "assumed (Prometheus' configuration unparsable)"
-	}
-	for _, j := range c.Jobs {
-		if strings.Contains(strings.ToLower(j.Name), "cadvisor") && j.ScrapeInterval != "" {
-			if d, err := model.ParseDuration(j.ScrapeInterval); err == nil {
-				return time.Duration(d), "Prometheus' configuration (job " + j.Name + ")"
-			}
-		}
-	}
-	if d, err := model.ParseDuration(c.Global.ScrapeInterval); err == nil && d > 0 {
-		return time.Duration(d), "Prometheus' configuration (global)"
-	}
-	return DefaultScrapeInterval, "assumed (no scrape_interval in Prometheus' configuration)"
-}
-
 func (s *promSource) Describe() string {
 	return fmt.Sprintf("prometheus %s: cAdvisor series (container_cpu_usage_seconds_total, container_cpu_cfs_*_periods_total, container_memory_working_set_bytes), scrape interval %v from %s",
-		s.url, s.interval, s.intervalF)
+		s.client.URL(), s.interval, s.intervalF)
 }
 
 func (s *promSource) begin(context.Context, []string) func() { return func() {} }
@@ -190,29 +122,12 @@ func (s *promSource) Window(run time.Duration) (time.Duration, error) {
 }
 
 // selector matches the pods' proxy and app containers.
-func (s *promSource) selector(pods []string) string {
-	quoted := make([]string, len(pods))
-	for i, p := range pods {
-		quoted[i] = regexp.QuoteMeta(p)
-	}
-	return fmt.Sprintf(`{namespace=%q,pod=~%q,container=~%q}`, s.ns, strings.Join(quoted, "|"),
-		regexp.QuoteMeta(SidecarContainerName)+"|"+regexp.QuoteMeta(s.app))
+func (s *promSource) selector(pods []string) prom.Selector {
+	return prom.Selector{Namespaces: []string{s.ns}, Pods: pods, Containers: []string{cluster.SidecarContainerName, s.app}}
 }
 
-// Queries are the PromQL expressions for a window of w: CPU seconds and CFS
-// periods as increase() over the window, memory as its maximum.
-func (s *promSource) Queries(pods []string, w time.Duration) map[string]string {
-	sel, win := s.selector(pods), model.Duration(w).String()
-	return map[string]string{
-		"cpu":       fmt.Sprintf("sum by (pod, container) (increase(container_cpu_usage_seconds_total%s[%s]))", sel, win),
-		"periods":   fmt.Sprintf("sum by (pod, container) (increase(container_cpu_cfs_periods_total%s[%s]))", sel, win),
-		"throttled": fmt.Sprintf("sum by (pod, container) (increase(container_cpu_cfs_throttled_periods_total%s[%s]))", sel, win),
-		"memory":    fmt.Sprintf("max by (pod, container) (max_over_time(container_memory_working_set_bytes%s[%s]))", sel, win),
-	}
-}
-
-// window evaluates the queries at the run's end over whole scrape intervals
-// of the run (its last ones), after waiting for the last scrapes to land.
+// window reads the usage at the run's end over whole scrape intervals of
+// the run (its last ones), after waiting for the last scrapes to land.
 func (s *promSource) window(ctx context.Context, pods []string, start, end time.Time) (*usage, error) {
 	w, err := s.Window(end.Sub(start))
 	if err != nil {
@@ -223,40 +138,19 @@ func (s *promSource) window(ctx context.Context, pods []string, start, end time.
 		return nil, ctx.Err()
 	case <-time.After(time.Until(end.Add(s.settle))):
 	}
-	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	byQuery := map[string]map[string]map[string]float64{} // query -> container -> pod -> value
-	for name, q := range s.Queries(pods, w) {
-		v, _, _, err := s.api.Query(qctx, q, end)
-		if err != nil {
-			if isUnreachable(err) {
-				return nil, fmt.Errorf("prometheus at %s is unreachable: %w", s.url, err)
-			}
-			return nil, fmt.Errorf("prometheus query %s: %w", q, err)
-		}
-		vec, ok := v.(model.Vector)
-		if !ok {
-			return nil, fmt.Errorf("prometheus query %s: expected a vector, got %s", q, v.Type())
-		}
-		m := map[string]map[string]float64{}
-		for _, smp := range vec {
-			c, p := string(smp.Metric["container"]), string(smp.Metric["pod"])
-			if m[c] == nil {
-				m[c] = map[string]float64{}
-			}
-			m[c][p] = float64(smp.Value)
-		}
-		byQuery[name] = m
-	}
-	if len(byQuery["cpu"][SidecarContainerName]) == 0 {
-		return nil, fmt.Errorf("prometheus returned no container_cpu_usage_seconds_total series for container %s of pods %s in namespace %s over the %v before %s: "+
-			"is the kubelet's cAdvisor scraped, with namespace, pod and container labels?", SidecarContainerName, strings.Join(pods, ","), s.ns, w, end.Format(time.RFC3339))
+	byKey, err := s.client.ContainerUsage(ctx, s.selector(pods), w, end)
+	if err != nil {
+		return nil, err
 	}
 	u := &usage{Window: w, Source: s.Describe()}
-	u.Proxy = promContainer(byQuery, SidecarContainerName, w)
-	u.App = promContainer(byQuery, s.app, w)
+	u.Proxy = promContainer(byKey, cluster.SidecarContainerName, w)
+	u.App = promContainer(byKey, s.app, w)
+	if u.Proxy.Pods == 0 {
+		return nil, fmt.Errorf("prometheus returned no container_cpu_usage_seconds_total series for container %s of pods %s in namespace %s over the %v before %s: "+
+			"is the kubelet's cAdvisor scraped, with namespace, pod and container labels?", cluster.SidecarContainerName, strings.Join(pods, ","), s.ns, w, end.Format(time.RFC3339))
+	}
 	if u.Proxy.Pods < len(pods) {
-		u.Warnings = append(u.Warnings, fmt.Sprintf("prometheus had %s CPU series for %d of %d pods: figures are the average of those", SidecarContainerName, u.Proxy.Pods, len(pods)))
+		u.Warnings = append(u.Warnings, fmt.Sprintf("prometheus had %s CPU series for %d of %d pods: figures are the average of those", cluster.SidecarContainerName, u.Proxy.Pods, len(pods)))
 	}
 	if !u.Proxy.HasThrottling {
 		u.Warnings = append(u.Warnings, "no CFS period series for the sidecar (no CPU limit, or cAdvisor does not export them): throttling not measured")
@@ -264,28 +158,36 @@ func (s *promSource) window(ctx context.Context, pods []string, start, end time.
 	return u, nil
 }
 
-func promContainer(q map[string]map[string]map[string]float64, container string, w time.Duration) containerUsage {
+// promContainer averages one container's figures over the pods that
+// reported it; memory is the largest pod's.
+func promContainer(byKey map[prom.Key]prom.ContainerUsage, container string, w time.Duration) containerUsage {
 	var c containerUsage
-	cpu := q["cpu"][container]
-	c.Pods = len(cpu)
-	if c.Pods == 0 {
-		return c
+	periodPods := 0
+	for k, x := range byKey {
+		if k.Container != container {
+			continue
+		}
+		if x.HasCPU {
+			c.Pods++
+			c.Cores += x.CPUSeconds / w.Seconds()
+		}
+		if x.HasPeriods {
+			periodPods++
+			c.Periods += x.Periods
+			c.ThrottledPeriods += x.ThrottledPeriods
+		}
+		if x.HasMemory {
+			c.WorkingSetBytes = max(c.WorkingSetBytes, int64(x.MaxWorkingSetBytes))
+		}
 	}
-	for _, v := range cpu {
-		c.Cores += v / w.Seconds()
+	if c.Pods == 0 {
+		return containerUsage{}
 	}
 	c.Cores /= float64(c.Pods)
-	if periods := q["periods"][container]; len(periods) > 0 {
+	if periodPods > 0 {
 		c.HasThrottling = true
-		for pod, v := range periods {
-			c.Periods += v
-			c.ThrottledPeriods += q["throttled"][container][pod]
-		}
-		c.Periods /= float64(len(periods))
-		c.ThrottledPeriods /= float64(len(periods))
-	}
-	for _, v := range q["memory"][container] {
-		c.WorkingSetBytes = max(c.WorkingSetBytes, int64(v))
+		c.Periods /= float64(periodPods)
+		c.ThrottledPeriods /= float64(periodPods)
 	}
 	return c
 }
@@ -398,11 +300,11 @@ func (s *metricsAPISource) window(ctx context.Context, pods []string, start, end
 		use = overlap
 		u.Warnings = append(u.Warnings, "metrics.k8s.io: no sample's window lies within the run; figures from samples that only overlap it (lengthen --duration)")
 	}
-	u.Proxy = apiContainer(use, SidecarContainerName)
+	u.Proxy = apiContainer(use, cluster.SidecarContainerName)
 	u.App = apiContainer(use, s.app)
 	if u.Proxy.Pods == 0 {
 		return nil, fmt.Errorf("metrics.k8s.io returned no usage of container %s for pods %s during the run (%s to %s)",
-			SidecarContainerName, strings.Join(pods, ","), start.Format(time.RFC3339), end.Format(time.RFC3339))
+			cluster.SidecarContainerName, strings.Join(pods, ","), start.Format(time.RFC3339), end.Format(time.RFC3339))
 	}
 	u.Warnings = append(u.Warnings, "metrics.k8s.io: CPU from point samples of the kubelet's averaging window, no throttling: coarser than Prometheus")
 	return u, nil

@@ -14,9 +14,21 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/proxysizer/proxysizer/driver"
+	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
+
+// The lab's own inputs, as its problems and notes name them (see
+// internal/input).
+const (
+	FieldProxy     input.Field = "proxy"
+	FieldNoCgroups input.Field = "no cgroups"
+	FieldNoPin     input.Field = "no pinning"
+)
+
+// DefaultCgroupRoot is where the cgroup hierarchies are mounted.
+const DefaultCgroupRoot = "/sys/fs/cgroup"
 
 // Config configures the local lab.
 type Config struct {
@@ -30,11 +42,24 @@ type Config struct {
 	// NoCgroups runs without cgroups: no CPU limits, CPU and memory read
 	// from /proc.
 	NoCgroups  bool
-	CgroupRoot string // default /sys/fs/cgroup
+	CgroupRoot string // default DefaultCgroupRoot
 	// Pin places the proxy and the generator on separate CPUs.
 	Pin bool
 	// WorkDir holds the generated configurations and the processes' logs.
 	WorkDir string
+	// Names shows the lab's inputs in the caller's words.
+	Names input.Names
+}
+
+// Check reports a setting the lab cannot run as configured: a CPU limit
+// needs cgroups to enforce it.
+func (c Config) Check(settings []results.Setting) error {
+	for _, s := range settings {
+		if c.NoCgroups && s.CPULimitMillicores > 0 {
+			return c.Names.Errorf(driver.FieldCPULimits, "%s cannot be enforced with %s: use %s none", s.LimitString(), FieldNoCgroups, driver.FieldCPULimits)
+		}
+	}
+	return nil
 }
 
 // Backend is the local lab; it implements driver.Backend.
@@ -62,7 +87,7 @@ var _ driver.Backend = (*Backend)(nil)
 func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	b = &Backend{cfg: cfg}
 	if cfg.CgroupRoot == "" {
-		b.cfg.CgroupRoot = "/sys/fs/cgroup"
+		b.cfg.CgroupRoot = DefaultCgroupRoot
 	}
 	// The proxy runs in its setting's directory: every path it is given must
 	// be absolute, whatever --out the user typed.
@@ -72,20 +97,26 @@ func New(ctx context.Context, cfg Config) (b *Backend, err error) {
 	if err := os.MkdirAll(b.cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := checkWorkDir(b.cfg.WorkDir); err != nil {
+		return nil, err
+	}
 	if err := b.findProxy(ctx); err != nil {
 		return nil, err
 	}
 	if !cfg.NoCgroups {
 		if b.hierarchy, err = DetectHierarchy(b.cfg.CgroupRoot); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w; run as root, or run with %s (no CPU limits)", err, cfg.Names.Of(FieldNoCgroups))
 		}
 	}
 	if _, err := Cleanup(b.hierarchy); err != nil {
 		return nil, fmt.Errorf("cleaning up after an earlier sweep: %w", err)
 	}
+	// lab, not b: a failure below returns b as nil, and what was started
+	// must still be stopped.
+	lab := b
 	defer func() {
 		if err != nil {
-			b.Close()
+			lab.Close()
 		}
 	}()
 	if b.state, err = newState(); err != nil {
@@ -117,7 +148,7 @@ func (b *Backend) findProxy(ctx context.Context) error {
 	}
 	path, err := lookPath(b.binary)
 	if err != nil {
-		return fmt.Errorf("%s not found: install it (Debian: apt-get install %s) or choose another --proxy", b.binary, b.cfg.Proxy.Binary())
+		return b.cfg.Names.Errorf(FieldProxy, "%s not found: install it (Debian: apt-get install %s) or choose another %s", b.binary, b.cfg.Proxy.Binary(), FieldProxy)
 	}
 	b.binary = path
 	b.version, err = b.cfg.Proxy.Version(ctx, path)
@@ -126,7 +157,7 @@ func (b *Backend) findProxy(ctx context.Context) error {
 
 func (b *Backend) place() error {
 	if !b.cfg.Pin {
-		b.placement = Placement{Note: "not pinned (--no-pin): proxy and load generator share all CPUs"}
+		b.placement = Placement{Note: b.cfg.Names.Sprintf("not pinned (%s): proxy and load generator share all CPUs", FieldNoPin)}
 		return nil
 	}
 	cpus, err := AvailableCPUs()
@@ -138,7 +169,7 @@ func (b *Backend) place() error {
 		return nil
 	}
 	if b.hierarchy == nil {
-		b.placement = Placement{Note: "not pinned: placing the proxy needs a cpuset cgroup (--no-cpu-limit runs without cgroups)"}
+		b.placement = Placement{Note: b.cfg.Names.Sprintf("not pinned: placing the proxy needs a cpuset cgroup, and this run has none (%s)", FieldNoCgroups)}
 		return nil
 	}
 	b.unpin, err = pinThisProcess(b.placement.GeneratorCPUs)
@@ -204,22 +235,24 @@ func (b *Backend) Start(ctx context.Context, s results.Setting) error {
 	}
 	b.setting = s
 	dir := filepath.Join(b.cfg.WorkDir, s.Key())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	config, err := b.cfg.Proxy.Config(b.ports, s.Concurrency, dir)
 	if err != nil {
 		return err
 	}
 	configPath := filepath.Join(dir, b.cfg.Proxy.ConfigName())
-	if err := os.WriteFile(configPath, config, 0o644); err != nil {
+	if err := writeIn(b.cfg.WorkDir, filepath.Join(s.Key(), b.cfg.Proxy.ConfigName()), config); err != nil {
 		return err
 	}
+	logFile, err := createIn(b.cfg.WorkDir, filepath.Join(s.Key(), "proxy.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
 	procs, err := b.makeCgroup(s)
 	if err != nil {
 		return err
 	}
-	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, filepath.Join(dir, "proxy.log"), dir)
+	b.proxy, err = startProcess(b.command(configPath, s.Concurrency), procs, logFile, dir)
 	if err != nil {
 		b.Stop(ctx)
 		return err

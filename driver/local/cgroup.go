@@ -82,7 +82,7 @@ func probeWritable(h Hierarchy) error {
 	name := cgroupName("probe")
 	cg, err := h.Create(name)
 	if err != nil {
-		return fmt.Errorf("%w: cannot create a cgroup (%v); run as root, or pass --no-cpu-limit to run without limits", ErrNoCgroups, err)
+		return fmt.Errorf("%w: cannot create a cgroup (%v)", ErrNoCgroups, err)
 	}
 	return cg.Remove()
 }

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/proxysizer/proxysizer/internal/promtext"
 )
 
 var statsClient = &http.Client{Timeout: 3 * time.Second}
@@ -37,62 +35,13 @@ func fetch(ctx context.Context, url string) ([]byte, error) {
 	return body, nil
 }
 
-// ParsePrometheus parses Prometheus text exposition (haproxy's exporter,
-// Envoy's /stats/prometheus) with the Prometheus library's own parser.
-func ParsePrometheus(text []byte) (map[string]*dto.MetricFamily, error) {
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(strings.NewReader(string(text)))
-}
-
-// SumCounter adds up the samples of a counter (or untyped) family whose
-// labels include every pair in match.
-func SumCounter(families map[string]*dto.MetricFamily, name string, match map[string]string) (int64, bool) {
-	return sumWhere(families, name, func(labels []*dto.LabelPair) bool { return labelsMatch(labels, match) })
-}
-
-// sumWhere adds up the counter, untyped or gauge samples of a family whose
-// labels keep accepts.
-func sumWhere(families map[string]*dto.MetricFamily, name string, keep func([]*dto.LabelPair) bool) (int64, bool) {
-	fam, ok := families[name]
-	if !ok {
-		return 0, false
-	}
-	var total float64
-	found := false
-	for _, m := range fam.GetMetric() {
-		if !keep(m.GetLabel()) {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			total += m.GetCounter().GetValue()
-		case m.Untyped != nil:
-			total += m.GetUntyped().GetValue()
-		case m.Gauge != nil:
-			total += m.GetGauge().GetValue()
-		default:
-			continue
-		}
-		found = true
-	}
-	return int64(total), found
-}
-
-func labelsMatch(labels []*dto.LabelPair, match map[string]string) bool {
-	for k, v := range match {
-		ok := false
-		for _, l := range labels {
-			if l.GetName() == k && l.GetValue() == v {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// The Prometheus text helpers the proxies' counters are read with, shared
+// with the Kubernetes backend (package promtext).
+var (
+	ParsePrometheus  = promtext.Parse
+	SumCounter       = promtext.Sum
+	SumCounterPrefix = promtext.SumPrefix
+)
 
 // ParseStubStatus reads nginx's stub_status page:
 //
@@ -118,18 +67,4 @@ func ParseStubStatus(text []byte) (int64, error) {
 		return strconv.ParseInt(fields[2], 10, 64)
 	}
 	return 0, fmt.Errorf("not an nginx stub_status page: %q", firstLine(text))
-}
-
-// SumCounterPrefix is SumCounter for the samples whose label's value starts
-// with prefix, e.g. Istio's HCM stat prefixes: inbound_0.0.0.0_8080 and
-// outbound_0.0.0.0_8080 vary by port and address, their first word does not.
-func SumCounterPrefix(families map[string]*dto.MetricFamily, name, label, prefix string) (int64, bool) {
-	return sumWhere(families, name, func(labels []*dto.LabelPair) bool {
-		for _, l := range labels {
-			if l.GetName() == label && strings.HasPrefix(l.GetValue(), prefix) {
-				return true
-			}
-		}
-		return false
-	})
 }

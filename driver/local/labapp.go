@@ -104,7 +104,7 @@ func startLabApp(workDir string, outboundPort, fanout int) (*labApp, error) {
 		return nil, err
 	}
 	logPath := filepath.Join(workDir, "lab-app.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := createIn(workDir, "lab-app.log")
 	if err != nil {
 		return nil, err
 	}

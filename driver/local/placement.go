@@ -51,28 +51,6 @@ func AvailableCPUs() ([]int, error) {
 	return cpus, nil
 }
 
-// ParseCPUList reads a cpuset list such as "0-1,3".
-func ParseCPUList(s string) ([]int, error) {
-	var cpus []int
-	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil || a < 0 {
-			return nil, fmt.Errorf("bad CPU list %q", s)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return nil, fmt.Errorf("bad CPU list %q", s)
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	return cpus, nil
-}
-
 // CPUList writes CPUs as a cpuset list: 0,1,2,5 -> "0-2,5".
 func CPUList(cpus []int) string {
 	var parts []string

@@ -28,14 +28,10 @@ type process struct {
 }
 
 // startProcess starts argv in a new process group, inside the cgroups whose
-// cgroup.procs files are given, with output to logPath. The child gets
+// cgroup.procs files are given, with output to logFile. The child gets
 // SIGKILL if this process dies, so a killed sweep leaves no proxy running.
-func startProcess(argv []string, procsFiles []string, logPath, dir string) (*process, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
+func startProcess(argv []string, procsFiles []string, logFile *os.File, dir string) (*process, error) {
+	logPath := logFile.Name()
 	name, args := argv[0], argv[1:]
 	env := os.Environ()
 	if len(procsFiles) > 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 // Ports are the lab's loopback ports.
@@ -48,32 +50,61 @@ type Proxy interface {
 	ScrapesCounted() int64
 }
 
-// Proxies lists the proxies in the order auto-detection tries them.
+// Proxies lists the proxies in the order auto-detection tries them: the
+// registry every list of proxy names is derived from.
 func Proxies() []Proxy { return []Proxy{Envoy{}, HAProxy{}, Nginx{}} }
 
-// ProxyByName returns the named proxy.
-func ProxyByName(name string) (Proxy, error) {
+// AutoProxy as a proxy's name picks the first of Proxies found on PATH.
+const AutoProxy = "auto"
+
+// ProxyNames are the names of Proxies, in their order.
+func ProxyNames() []string {
+	var names []string
+	for _, p := range Proxies() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// ChooseProxy returns the named proxy, or for AutoProxy the first found on
+// PATH; a problem is an *input.Error on FieldProxy.
+func ChooseProxy(name string, names input.Names) (Proxy, error) {
+	if name == AutoProxy {
+		p, _, err := DetectProxy()
+		if err != nil {
+			return nil, names.Errorf(FieldProxy, "%w", err)
+		}
+		return p, nil
+	}
 	for _, p := range Proxies() {
 		if p.Name() == name {
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown proxy %q: expected envoy, haproxy, nginx or auto", name)
+	return nil, names.Errorf(FieldProxy, "unknown proxy %q: expected %s", name, OrList(append(ProxyNames(), AutoProxy)))
 }
 
-// DetectProxy returns the first proxy found on PATH: Envoy when it is there,
-// else haproxy, else nginx.
+// DetectProxy returns the first of Proxies found on PATH, and its path.
 func DetectProxy() (Proxy, string, error) {
 	for _, p := range Proxies() {
 		if path, err := exec.LookPath(p.Binary()); err == nil {
 			return p, path, nil
 		}
 	}
-	return nil, "", fmt.Errorf("no proxy found on PATH: install one of envoy, haproxy, nginx (Debian: apt-get install haproxy)")
+	return nil, "", fmt.Errorf("no proxy found on PATH: install one of %s (Debian: apt-get install haproxy)", strings.Join(ProxyNames(), ", "))
 }
 
-// CommandLine expands a --proxy-cmd template: {config} and {concurrency}
-// stand for the generated configuration and the worker count.
+// OrList writes "a, b or c".
+func OrList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// CommandLine expands a proxy command template (Config.CommandTemplate):
+// {config} and {concurrency} stand for the generated configuration and the
+// worker count.
 func CommandLine(template, configPath string, concurrency int) []string {
 	r := strings.NewReplacer("{config}", configPath, "{concurrency}", fmt.Sprint(concurrency))
 	return strings.Fields(r.Replace(template))

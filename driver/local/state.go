@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/proxysizer/proxysizer/internal/safefile"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -39,7 +40,7 @@ func newState() (*state, error) {
 }
 
 func (s *state) save() error {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	if err := safefile.PrivateDir(filepath.Dir(s.path)); err != nil {
 		return err
 	}
 	return results.WriteJSON(s.path, s)
@@ -89,7 +90,7 @@ func Cleanup(h Hierarchy) ([]string, error) {
 	files, _ := filepath.Glob(filepath.Join(StateDir(), "*.json"))
 	for _, f := range files {
 		var s state
-		data, err := os.ReadFile(f)
+		data, err := safefile.ReadFile(f, safefile.MaxState)
 		if err == nil {
 			err = json.Unmarshal(data, &s)
 		}

@@ -63,6 +63,16 @@ func runIn(t *testing.T, dir string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// someoneElses says whether a proxysizer cgroup (proxysizer-PID-...)
+// belongs to a live process that is not this test's binary: another
+// sweep on the machine, which this test must leave alone and not count.
+func someoneElses(t *testing.T, cgroup string) bool {
+	rest := strings.TrimPrefix(filepath.Base(cgroup), "proxysizer-")
+	pid, _, _ := strings.Cut(rest, "-")
+	exe, err := os.Readlink(filepath.Join("/proc", pid, "exe"))
+	return err == nil && exe != proxysizer(t)
+}
+
 // leftovers lists proxysizer cgroups and processes that belong to a sweep
 // writing to dir: a proxy whose command line names dir, or the lab app
 // (a copy of the binary).
@@ -72,8 +82,11 @@ func leftovers(t *testing.T, dir string) []string {
 	for _, ctrl := range []string{"cpu", "cpuacct", "cpuset", "memory"} {
 		matches, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", ctrl, "proxysizer-*"))
 		nested, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", ctrl, "*", "*", "proxysizer-*"))
-		found = append(found, matches...)
-		found = append(found, nested...)
+		for _, m := range append(matches, nested...) {
+			if !someoneElses(t, m) {
+				found = append(found, m)
+			}
+		}
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {

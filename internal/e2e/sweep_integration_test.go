@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/proxysizer/proxysizer/internal/sweeptest"
 	"github.com/proxysizer/proxysizer/internal/testenv"
 	"github.com/proxysizer/proxysizer/results"
 )
@@ -50,15 +51,6 @@ func startSweep(t *testing.T, out string) *exec.Cmd {
 	return nil
 }
 
-func loadSweep(t *testing.T, dir string) *results.Sweep {
-	t.Helper()
-	rec, err := results.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
 func doneSteps(rec *results.Sweep) int {
 	n := 0
 	for _, s := range rec.Steps {
@@ -69,13 +61,18 @@ func doneSteps(rec *results.Sweep) int {
 	return n
 }
 
-func resumeAndCheck(t *testing.T, out string, firstStep []byte) {
+// resumeAndCheck resumes the sweep in out with args (none: all of the
+// sweep's flags again) and checks it finished without redoing a step.
+func resumeAndCheck(t *testing.T, out string, firstStep []byte, args ...string) {
 	t.Helper()
-	code, stdout, stderr := run(t, append(sweepArgs(out), "--resume")...)
+	if len(args) == 0 {
+		args = append(sweepArgs(out), "--resume")
+	}
+	code, stdout, stderr := run(t, args...)
 	if code != 0 {
 		t.Fatalf("--resume: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	rec := loadSweep(t, out)
+	rec := sweeptest.Load(t, out)
 	if rec.Status != results.SweepDone || doneSteps(rec) != len(rec.Steps) {
 		t.Fatalf("after --resume: status %s, %d of %d steps done", rec.Status, doneSteps(rec), len(rec.Steps))
 	}
@@ -102,7 +99,7 @@ func TestSIGINTLeavesNothingBehindAndResumes(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit after SIGINT: %v, want status 130", err)
 	}
-	rec := loadSweep(t, out)
+	rec := sweeptest.Load(t, out)
 	if rec.Status != results.SweepInterrupted || doneSteps(rec) < 1 {
 		t.Fatalf("after SIGINT: status %s, %d steps done", rec.Status, doneSteps(rec))
 	}
@@ -129,12 +126,22 @@ func TestSIGKILLThenCleanupAndResume(t *testing.T) {
 	if procs := processesOnly(leftovers(t, out)); len(procs) > 0 {
 		t.Fatalf("processes outlived the killed sweep: %v", procs)
 	}
+	// Its record still says running, for a process that is gone.
+	if rec := sweeptest.Load(t, out); rec.Status != results.SweepRunning || !rec.Stale() {
+		t.Fatalf("after SIGKILL: status %s, stale %v; want a stale running record", rec.Status, rec.Stale())
+	}
 	code, stdout, stderr := run(t, "cleanup")
 	if code != 0 {
 		t.Fatalf("cleanup: exit %d: %s %s", code, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "removed cgroup proxysizer-") {
 		t.Errorf("cleanup removed no cgroup of the killed sweep:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "marked the sweep in "+out+" interrupted") {
+		t.Errorf("cleanup did not repair the killed sweep's record:\n%s", stdout)
+	}
+	if rec := sweeptest.Load(t, out); rec.Status != results.SweepInterrupted {
+		t.Errorf("after cleanup the record says %s, want interrupted", rec.Status)
 	}
 	if left := leftovers(t, out); len(left) > 0 {
 		t.Fatalf("left behind after cleanup: %v", left)
@@ -145,6 +152,23 @@ func TestSIGKILLThenCleanupAndResume(t *testing.T) {
 		t.Fatalf("sweep.json torn by SIGKILL: %v", err)
 	}
 	resumeAndCheck(t, out, first)
+}
+
+// Without cleanup, the next run repairs both: the resume removes the dead
+// sweep's cgroups as it starts and takes over its stale record, reading
+// the options from it (no flag but --resume --out).
+func TestSIGKILLThenResumeRepairs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	cmd := startSweep(t, out)
+	first, _ := os.ReadFile(filepath.Join(out, "steps", "000-c1-l500m-200rps.json"))
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if rec := sweeptest.Load(t, out); !rec.Stale() {
+		t.Fatalf("after SIGKILL: status %s, not stale", rec.Status)
+	}
+	resumeAndCheck(t, out, first, "sweep", "--resume", "--out", out, "--no-progress")
 }
 
 func processesOnly(found []string) []string {

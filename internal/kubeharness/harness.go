@@ -1,8 +1,11 @@
 // Package kubeharness runs a real Kubernetes control plane on 127.0.0.1 for
 // integration tests: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler and kwok (a fake node whose pods become Running and Ready
-// without a kubelet). The binaries come from scripts/kube-harness/build.sh,
-// which builds them from source through the Go module proxy and caches them.
+// without a kubelet); with Options.Autoscaling also the HPA controller,
+// metrics-server behind the aggregation layer, and kwok emulating the
+// kubelet's resource metrics. The binaries come from
+// scripts/kube-harness/build.sh, which builds them from source through the
+// Go module proxy and caches them.
 //
 // One harness per test binary: start it in TestMain with RunTests.
 package kubeharness
@@ -38,13 +41,18 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 )
 
 // Version is the Kubernetes version the harness builds and runs.
 const Version = "v1.33.4"
 
-// Binaries are the programs the harness runs, all in one directory.
-var Binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+// Binaries are the programs the harness runs, all in one directory;
+// AutoscalingBinaries are added with Options.Autoscaling.
+var (
+	Binaries            = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+	AutoscalingBinaries = []string{"metrics-server"}
+)
 
 // NodeName is the fake node kwok manages.
 const NodeName = "kwok-node-0"
@@ -60,6 +68,9 @@ type Options struct {
 	Log io.Writer
 	// StartTimeout bounds the whole start (default 2 minutes).
 	StartTimeout time.Duration
+	// Autoscaling, when set, runs the HPA controller with these flags and
+	// a real metrics.k8s.io (TestAutoscaling gives the tests' settings).
+	Autoscaling *Autoscaling
 }
 
 // Harness is a running control plane.
@@ -77,11 +88,18 @@ type Harness struct {
 	Server string
 	// Started is how long Start took.
 	Started time.Duration
+	// Autoscaling is the HPA controller's settings in force (nil: no HPA
+	// controller), and Metrics a metrics.k8s.io client.
+	Autoscaling *Autoscaling
+	Metrics     metricsclient.Interface
 
 	procs   []*proc
 	log     io.Writer
 	etcdURL string
 	token   string
+	pki     *autoscalingPKI
+	// kwokPort is kwok's server (the fake kubelet endpoint) with autoscaling.
+	kwokPort int
 }
 
 type proc struct {
@@ -109,10 +127,11 @@ func BinDir() string {
 	return filepath.Join(cache, "kube-"+Version, "bin")
 }
 
-// MissingBinaries lists the binaries not in dir (or not executable).
-func MissingBinaries(dir string) []string {
+// MissingBinaries lists the binaries not in dir (or not executable): the
+// control plane's, and those named in extra.
+func MissingBinaries(dir string, extra ...string) []string {
 	var missing []string
-	for _, b := range Binaries {
+	for _, b := range append(append([]string{}, Binaries...), extra...) {
 		if st, err := os.Stat(filepath.Join(dir, b)); err != nil || st.Mode()&0o111 == 0 {
 			missing = append(missing, b)
 		}
@@ -154,7 +173,11 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if o.BinDir == "" {
 		o.BinDir = BinDir()
 	}
-	if missing := MissingBinaries(o.BinDir); len(missing) > 0 {
+	var extra []string
+	if o.Autoscaling != nil {
+		extra = AutoscalingBinaries
+	}
+	if missing := MissingBinaries(o.BinDir, extra...); len(missing) > 0 {
 		if !o.Build || os.Getenv("PROXYSIZER_KUBE_BIN") != "" {
 			return nil, fmt.Errorf("kube harness binaries missing in %s: %s (build them with scripts/kube-harness/build.sh)", o.BinDir, strings.Join(missing, ", "))
 		}
@@ -168,7 +191,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("building the kube harness (%s): %w", script, err)
 		}
-		if missing := MissingBinaries(o.BinDir); len(missing) > 0 {
+		if missing := MissingBinaries(o.BinDir, extra...); len(missing) > 0 {
 			return nil, fmt.Errorf("kube harness binaries still missing in %s after the build: %s", o.BinDir, strings.Join(missing, ", "))
 		}
 	}
@@ -183,7 +206,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
-	h = &Harness{Dir: dir, log: o.Log}
+	h = &Harness{Dir: dir, log: o.Log, Autoscaling: o.Autoscaling}
 	defer func() {
 		if err != nil {
 			logs := h.logTails()
@@ -198,11 +221,21 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	if err := h.startAPIServer(ctx, o.BinDir); err != nil {
 		return h, err
 	}
+	if h.Autoscaling != nil {
+		if err := h.installKwokCRDs(ctx); err != nil {
+			return h, err
+		}
+	}
 	if err := h.startComponents(o.BinDir); err != nil {
 		return h, err
 	}
 	if err := h.createNode(ctx); err != nil {
 		return h, err
+	}
+	if h.Autoscaling != nil {
+		if err := h.startMetricsServer(ctx, o.BinDir, *h.Autoscaling, h.pki); err != nil {
+			return h, err
+		}
 	}
 	h.Started = time.Since(t0)
 	fmt.Fprintf(o.Log, "kubeharness: control plane %s ready at %s in %s\n", Version, h.Server, h.Started.Round(time.Millisecond))
@@ -220,6 +253,11 @@ func freePort() (int, error) {
 }
 
 func (h *Harness) run(name, bin string, args ...string) error {
+	return h.runEnv(name, bin, nil, args...)
+}
+
+// runEnv is run with extra environment variables.
+func (h *Harness) runEnv(name, bin string, env []string, args ...string) error {
 	logPath := filepath.Join(h.Dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -228,6 +266,9 @@ func (h *Harness) run(name, bin string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Dir = h.Dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	// Own process group, so Stop reaches any child; and killed with the
 	// test binary if it dies without Stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -316,7 +357,14 @@ func (h *Harness) startAPIServer(ctx context.Context, binDir string) error {
 		return err
 	}
 	h.Server = fmt.Sprintf("https://127.0.0.1:%d", port)
-	if err := h.run("kube-apiserver", filepath.Join(binDir, "kube-apiserver"),
+	var aggregation []string
+	if h.Autoscaling != nil {
+		if h.pki, err = h.makeAutoscalingPKI(); err != nil {
+			return err
+		}
+		aggregation = h.pki.aggregationFlags()
+	}
+	if err := h.run("kube-apiserver", filepath.Join(binDir, "kube-apiserver"), append(aggregation,
 		"--etcd-servers="+h.etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+strconv.Itoa(port),
 		"--cert-dir="+filepath.Join(h.Dir, "pki"),
@@ -332,7 +380,7 @@ func (h *Harness) startAPIServer(ctx context.Context, binDir string) error {
 		"--enable-priority-and-fairness=false",
 		"--profiling=false", "--allow-privileged=true",
 		"--v=0",
-	); err != nil {
+	)...); err != nil {
 		return err
 	}
 	if err := h.poll(ctx, "kube-apiserver /readyz", func() error {
@@ -367,15 +415,22 @@ func (h *Harness) writeKubeconfig() error {
 }
 
 func (h *Harness) startComponents(binDir string) error {
-	if err := h.run("kube-controller-manager", filepath.Join(binDir, "kube-controller-manager"),
+	controllers := "deployment-controller,replicaset-controller,serviceaccount-controller"
+	var hpa, env []string
+	if h.Autoscaling != nil {
+		controllers += ",horizontal-pod-autoscaler-controller"
+		hpa = h.Autoscaling.controllerFlags()
+		env = []string{"TZ=UTC"}
+	}
+	if err := h.runEnv("kube-controller-manager", filepath.Join(binDir, "kube-controller-manager"), env, append(hpa,
 		"--kubeconfig="+h.Kubeconfig,
 		"--bind-address=127.0.0.1", "--secure-port=0",
 		"--leader-elect=false",
-		"--controllers=deployment-controller,replicaset-controller,serviceaccount-controller",
+		"--controllers="+controllers,
 		"--service-account-private-key-file="+filepath.Join(h.Dir, "sa.key"),
 		"--concurrent-deployment-syncs=5", "--concurrent-replicaset-syncs=5",
 		"--v=0",
-	); err != nil {
+	)...); err != nil {
 		return err
 	}
 	if err := h.run("kube-scheduler", filepath.Join(binDir, "kube-scheduler"),
@@ -390,16 +445,34 @@ func (h *Harness) startComponents(binDir string) error {
 	// stages: pods on a managed node become Running and Ready, and deleted
 	// pods go away.
 	kwokCfg := filepath.Join(h.Dir, "kwok.yaml")
-	if err := os.WriteFile(kwokCfg, []byte("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  cidr: 10.244.0.1/16\n  nodeIP: 10.244.0.1\n"), 0o644); err != nil {
+	cfg := "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  cidr: 10.244.0.1/16\n  nodeIP: 10.244.0.1\n"
+	var metrics []string
+	if h.Autoscaling != nil {
+		// kwok's server is the fake kubelet: the Metric below on
+		// 127.0.0.1 (the node's status port), usage from
+		// ClusterResourceUsage objects the tests write.
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		h.kwokPort = port
+		cfg += kwokMetricConfig
+		metrics = []string{
+			"--server-address=127.0.0.1:" + strconv.Itoa(port),
+			"--node-port=" + strconv.Itoa(port),
+			"--enable-crds=ClusterResourceUsage",
+		}
+	}
+	if err := os.WriteFile(kwokCfg, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	return h.run("kwok", filepath.Join(binDir, "kwok"),
+	return h.run("kwok", filepath.Join(binDir, "kwok"), append(metrics,
 		"--kubeconfig="+h.Kubeconfig,
 		"--config="+kwokCfg,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-lease-duration-seconds=40",
-	)
+	)...)
 }
 
 func (h *Harness) createNode(ctx context.Context) error {
@@ -417,6 +490,12 @@ func (h *Harness) createNode(ctx context.Context) error {
 				corev1.ResourceCPU: resource.MustParse("32"), corev1.ResourceMemory: resource.MustParse("256Gi"), corev1.ResourcePods: resource.MustParse("110"),
 			},
 		},
+	}
+	if h.Autoscaling != nil {
+		// Where metrics-server finds this node's resource metrics.
+		node.Annotations["metrics.k8s.io/resource-metrics-path"] = "/metrics/nodes/" + NodeName + "/metrics/resource"
+		node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}, {Type: corev1.NodeHostName, Address: NodeName}}
+		node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(h.kwokPort)
 	}
 	if _, err := h.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating the fake node: %w", err)

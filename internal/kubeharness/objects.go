@@ -93,6 +93,12 @@ func (h *Harness) RBAC(t testing.TB, path, ns, sa string) (*rest.Config, string)
 		t.Fatal(err)
 	}
 	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa, Namespace: ns}}
+	var probe *rbacv1.PolicyRule // the first rule of the file: allowed once the bindings are in force
+	first := func(rules []rbacv1.PolicyRule) {
+		if probe == nil && len(rules) > 0 {
+			probe = &rules[0]
+		}
+	}
 	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
 		var meta metav1.TypeMeta
 		if err := yaml.Unmarshal(doc, &meta); err != nil {
@@ -105,6 +111,7 @@ func (h *Harness) RBAC(t testing.TB, path, ns, sa string) (*rest.Config, string)
 				t.Fatalf("%s: %v", path, err)
 			}
 			r.Namespace = ns
+			first(r.Rules)
 			if _, err := h.Client.RbacV1().Roles(ns).Create(ctx, &r, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				t.Fatalf("creating role: %v", err)
 			}
@@ -118,6 +125,7 @@ func (h *Harness) RBAC(t testing.TB, path, ns, sa string) (*rest.Config, string)
 			if err := yaml.UnmarshalStrict(doc, &r); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
+			first(r.Rules)
 			if _, err := h.Client.RbacV1().ClusterRoles().Create(ctx, &r, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				t.Fatalf("creating cluster role: %v", err)
 			}
@@ -131,13 +139,16 @@ func (h *Harness) RBAC(t testing.TB, path, ns, sa string) (*rest.Config, string)
 			t.Fatalf("%s: unexpected kind %q", path, meta.Kind)
 		}
 	}
+	if probe == nil || len(probe.Verbs) == 0 || len(probe.APIGroups) == 0 || len(probe.Resources) == 0 {
+		t.Fatalf("%s: no rule to probe the bindings with", path)
+	}
 	rc, kubeconfig := h.ServiceAccountToken(t, ns, sa)
 	// The authorizer's cache catches up with the bindings shortly.
 	c := ClientFor(t, rc)
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		r, err := c.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
 			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Namespace: ns, Verb: "patch", Group: "apps", Resource: "deployments"}},
+				Namespace: ns, Verb: probe.Verbs[0], Group: probe.APIGroups[0], Resource: probe.Resources[0]}},
 		}, metav1.CreateOptions{})
 		return err == nil && r.Status.Allowed, nil
 	})

@@ -23,8 +23,15 @@ import (
 //
 //	func TestMain(m *testing.M) { os.Exit(kubeharness.RunTests(m, &harness)) }
 func RunTests(m *testing.M, h **Harness) int {
+	return RunTestsWith(m, h, Options{})
+}
+
+// RunTestsWith is RunTests with options (Build, Log and StartTimeout are
+// set by it).
+func RunTestsWith(m *testing.M, h **Harness, o Options) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute) // a cold build included
-	started, err := Start(ctx, Options{Build: true, Log: os.Stderr, StartTimeout: 2 * time.Minute})
+	o.Build, o.Log, o.StartTimeout = true, os.Stderr, 2*time.Minute
+	started, err := Start(ctx, o)
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the Kubernetes test harness could not start: %v\n", err)

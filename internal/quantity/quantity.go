@@ -9,6 +9,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
+// MaxMillicores bounds every CPU quantity proxysizer reads: 1000 cores,
+// above the largest machines' few hundred. A larger quantity (1Ei) would
+// overflow int64 millicores.
+const MaxMillicores = 1_000_000
+
+// CPURange says the range of a CPU quantity in messages.
+const CPURange = "1m..1000"
+
+var maxCPU = resource.NewMilliQuantity(MaxMillicores, resource.DecimalSI)
+
 // Millicores formats millicores as Kubernetes writes them: 250m, 1, 1500m.
 func Millicores(m int64) string {
 	return resource.NewMilliQuantity(m, resource.DecimalSI).String()
@@ -19,7 +29,9 @@ func Bytes(b int64) string {
 	return resource.NewQuantity(b, resource.BinarySI).String()
 }
 
-// ParseMillicores reads a CPU quantity (1, 500m, 1.5), which must be > 0.
+// ParseMillicores reads a CPU quantity (1, 500m, 1.5) within
+// 1m..MaxMillicores; a quantity finer than a millicore rounds up to one,
+// as Kubernetes does.
 func ParseMillicores(s string) (int64, error) {
 	q, err := resource.ParseQuantity(s)
 	if err != nil {
@@ -27,6 +39,9 @@ func ParseMillicores(s string) (int64, error) {
 	}
 	if q.Sign() <= 0 {
 		return 0, fmt.Errorf("quantity %q is not > 0", s)
+	}
+	if q.Cmp(*maxCPU) > 0 {
+		return 0, fmt.Errorf("quantity %q is above %d cores", s, MaxMillicores/1000)
 	}
 	return q.MilliValue(), nil
 }

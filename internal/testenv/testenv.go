@@ -1,4 +1,5 @@
-// Package testenv lets tests demand the real components they use. A test that
+// Package testenv lets tests demand the real components they use, and runs
+// headless Chromium for the pages' tests (Chromium). A test that
 // needs haproxy, nginx, Prometheus or Chromium fails when it is missing: the
 // integration tier (build tag `integration`) is only run where `make deps` or
 // .ci/run installed them, so a missing component is a setup error, not a skip.

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds and caches the local control plane used by the Kubernetes integration
 # tests: kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes),
-# etcd (go.etcd.io/etcd/server/v3) and kwok (sigs.k8s.io/kwok/cmd/kwok).
+# etcd (go.etcd.io/etcd/server/v3) and kwok (sigs.k8s.io/kwok/cmd/kwok); and
+# metrics-server (sigs.k8s.io/metrics-server), which serves metrics.k8s.io to
+# the HPA controller.
 #
 # Everything comes from the Go module proxy as source; nothing prebuilt is
 # downloaded. The binaries land in
 #   ${PROXYSIZER_CACHE:-$HOME/.cache/proxysizer}/kube-${K8S_VERSION}/bin
-# next to a stamp file (.stamp) naming the versions they were built from.
+# next to a stamp file (.stamp) naming the versions they were built from;
+# metrics-server has its own stamp (.stamp-metrics-server), so adding or
+# bumping it leaves the control plane's cache valid and the other way round.
 # A second run with the same versions and intact binaries does nothing.
 #
 # Usage: scripts/kube-harness/build.sh [--print-bin-dir] [--force]
@@ -22,6 +26,7 @@ K8S_VERSION="${K8S_VERSION:-v1.33.4}"          # k8s.io/kubernetes
 STAGING_VERSION="v0${K8S_VERSION#v1}"           # k8s.io/api etc.: v0.33.4
 ETCD_VERSION="${ETCD_VERSION:-v3.5.21}"        # what kubernetes v1.33.4 pins
 KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"         # built against k8s.io v0.33
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}" # built against k8s.io v0.33.2
 PAR="${PROXYSIZER_BUILD_PAR:-1}"
 
 CACHE_ROOT="${PROXYSIZER_CACHE:-$HOME/.cache/proxysizer}"
@@ -29,6 +34,7 @@ DIR="$CACHE_ROOT/kube-$K8S_VERSION"
 BIN="$DIR/bin"
 SRC="$DIR/src"
 STAMP_WANT="k8s=$K8S_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION build=2"
+MS_STAMP_WANT="metrics-server=$METRICS_SERVER_VERSION build=1"
 
 print_bin=0
 force=0
@@ -55,8 +61,16 @@ valid_cache() {
   return 0
 }
 
-if [[ $force -eq 0 ]] && valid_cache; then
-  log "cache valid ($STAMP_WANT) in $BIN"
+valid_metrics_server() {
+  [[ -f "$BIN/.stamp-metrics-server" ]] || return 1
+  [[ "$(cat "$BIN/.stamp-metrics-server")" == "$MS_STAMP_WANT" ]] || return 1
+  [[ -x "$BIN/metrics-server" ]] || return 1
+  "$BIN/metrics-server" --version 2>/dev/null | grep -qx "$METRICS_SERVER_VERSION" || return 1
+  return 0
+}
+
+if [[ $force -eq 0 ]] && valid_cache && valid_metrics_server; then
+  log "cache valid ($STAMP_WANT; $MS_STAMP_WANT) in $BIN"
   [[ $print_bin -eq 1 ]] && echo "$BIN"
   exit 0
 fi
@@ -65,11 +79,32 @@ mkdir -p "$BIN" "$SRC"
 # One build at a time per cache dir.
 exec 9>"$DIR/.lock"
 if ! flock -w 3600 9; then log "could not lock $DIR/.lock"; exit 1; fi
+start=$(date +%s)
+
+# metrics-server has its own module graph (k8s.io v0.33.2, no replace
+# directives) and its own stamp. Its version is stamped where its Makefile
+# puts it (k8s.io/client-go/pkg/version), which `metrics-server --version` prints.
+build_metrics_server() {
+  local t0=$(date +%s)
+  rm -f "$BIN/.stamp-metrics-server"
+  log "building metrics-server $METRICS_SERVER_VERSION"
+  GOFLAGS="-p=$PAR -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN=local GOBIN="$DIR/metrics-server-gobin" nice -n 19 \
+    go install -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION -X k8s.io/client-go/pkg/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+  mv "$DIR/metrics-server-gobin/metrics-server" "$BIN/metrics-server"
+  echo "$MS_STAMP_WANT" > "$BIN/.stamp-metrics-server"
+  if ! valid_metrics_server; then log "metrics-server fails the cache check (version stamp?)"; exit 1; fi
+  log "built metrics-server in $(( $(date +%s) - t0 ))s"
+}
+if [[ $force -eq 1 ]] || ! valid_metrics_server; then
+  build_metrics_server
+fi
 if [[ $force -eq 0 ]] && valid_cache; then
-  log "cache became valid while waiting"; [[ $print_bin -eq 1 ]] && echo "$BIN"; exit 0
+  log "build done in $(( $(date +%s) - start ))s into $BIN"
+  [[ $print_bin -eq 1 ]] && echo "$BIN"
+  exit 0
 fi
 rm -f "$BIN/.stamp"
-start=$(date +%s)
 
 # --- scratch module ---------------------------------------------------------
 # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them

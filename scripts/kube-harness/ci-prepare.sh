@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CI preparation step for the Kubernetes integration tests, called by .ci/run
 # before `make test`: builds the local control plane (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok) from source through the Go
-# module proxy, or reuses the cached binaries when their version stamp
-# matches (seconds). Cold: ~10-15 minutes on 2 cores.
+# kube-controller-manager, kube-scheduler, kwok) and metrics-server from
+# source through the Go module proxy, or reuses the cached binaries when
+# their version stamps match (seconds). Cold: ~10-15 minutes on 2 cores,
+# metrics-server ~4 of them.
 #
 # Nothing else runs here: the harness itself is started by the tests
 # (internal/kubeharness, one per test binary), which fail if it cannot start.

@@ -2,7 +2,7 @@
 // interrupted (or -for elapses), printing the admin kubeconfig's path: for
 // poking at the harness by hand.
 //
-//	go run ./internal/kubeharness/run -for 10m
+//	go run ./internal/kubeharness/run -for 10m [-autoscaling]
 package main
 
 import (
@@ -19,8 +19,14 @@ import (
 
 func main() {
 	d := flag.Duration("for", 10*time.Minute, "stop after this long")
+	autoscaling := flag.Bool("autoscaling", false, "also run the HPA controller, metrics-server and kwok's resource metrics (the tests' settings)")
 	flag.Parse()
-	h, err := kubeharness.Start(context.Background(), kubeharness.Options{Build: true, Log: os.Stderr})
+	o := kubeharness.Options{Build: true, Log: os.Stderr}
+	if *autoscaling {
+		a := kubeharness.TestAutoscaling()
+		o.Autoscaling = &a
+	}
+	h, err := kubeharness.Start(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
