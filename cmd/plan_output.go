@@ -7,19 +7,13 @@ import (
 )
 
 func writePlan(w io.Writer, format string, p sizing.Plan, in sizing.Input) error {
-	switch format {
-	case "json":
-		return writeJSON(w, p)
-	case "yaml":
-		return writeYAML(w, p)
-	case "manifests":
-		data, err := sizing.Manifests(p, in)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
-	default:
-		return p.WriteTable(w)
+	if format != "manifests" {
+		return writeAs(w, format, p, p.WriteTable)
 	}
+	data, err := sizing.Manifests(p, in)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
