@@ -104,6 +104,11 @@ func (a *Agent) run(w http.ResponseWriter, r *http.Request) {
 	}
 	defer a.end()
 	res, err := Run(ctx, o)
+	if err != nil && ctx.Err() != nil {
+		// Stopped (or the caller went away) before or during the run: a
+		// dial the stop cancelled is a stop, not an unreachable target.
+		err = fmt.Errorf("%w: %v", context.Canceled, err)
+	}
 	if a.Log != nil {
 		if err != nil {
 			fmt.Fprintf(a.Log, "run for %s failed: %v\n", o.URL, err)
@@ -159,10 +164,10 @@ func writeRunError(w http.ResponseWriter, err error) {
 		writeAgentJSON(w, http.StatusBadRequest, agentError{Error: qe.Error()})
 	case errors.As(err, &fe):
 		writeAgentJSON(w, http.StatusBadRequest, agentError{Error: fe.Msg, Field: fe.Field})
-	case IsUnreachable(err):
-		writeAgentJSON(w, http.StatusBadGateway, agentError{Error: err.Error(), Unreachable: true})
 	case errors.Is(err, context.Canceled):
 		writeAgentJSON(w, http.StatusServiceUnavailable, agentError{Error: "run stopped"})
+	case IsUnreachable(err):
+		writeAgentJSON(w, http.StatusBadGateway, agentError{Error: err.Error(), Unreachable: true})
 	default:
 		writeAgentJSON(w, http.StatusInternalServerError, agentError{Error: err.Error()})
 	}
