@@ -116,7 +116,7 @@ func Summarize(in Input) Summary {
 		{"concurrency", joinInts(o.Concurrency)},
 		{"CPU limits", joinLimits(o.CPULimitMillicores)},
 		{"rates", ratesText(o)},
-		{"load", fmt.Sprintf("%s, %d connections, %s payload, %gs per step after %gs warm-up", o.Protocol, o.Connections, payloadText(o.PayloadBytes), o.DurationSeconds, o.WarmupSeconds)},
+		{"load", fmt.Sprintf("%s, %s, %s payload, %gs per step after %gs warm-up", o.Protocol, connectionsText(o.Connections), payloadText(o.PayloadBytes), o.DurationSeconds, o.WarmupSeconds)},
 		{"arrival process", ArrivalText(o)},
 		{"fan-out", fmt.Sprintf("%d outbound call(s) per inbound request: %d requests through the sidecar per inbound call", o.OutboundPerRequest, 1+o.OutboundPerRequest)},
 	}
@@ -323,3 +323,11 @@ func orDash(s string) string {
 }
 
 func mebibytes(b float64) string { return fmt.Sprintf("%.1f MiB", b/mib) }
+
+// connectionsText is the recorded pool: 0 is one sized for each step's rate.
+func connectionsText(n int) string {
+	if n == 0 {
+		return "connections sized for each step's rate"
+	}
+	return fmt.Sprintf("%d connections", n)
+}

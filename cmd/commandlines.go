@@ -9,6 +9,7 @@ import (
 	"github.com/proxysizer/proxysizer/analysis"
 	"github.com/proxysizer/proxysizer/report"
 	"github.com/proxysizer/proxysizer/results"
+	"github.com/proxysizer/proxysizer/sweep"
 )
 
 // reportInput gives what the report is made of, with the command lines it
@@ -42,8 +43,8 @@ func reproduceCommand(rec *results.Sweep) string {
 			fmt.Fprintf(&b, " --slo-p99 %s", time.Duration(o.SLOP99Ms*float64(time.Millisecond)))
 		}
 	}
-	fmt.Fprintf(&b, " --outbound-per-request %d --duration %s --warmup %s --connections %d --protocol %s",
-		o.OutboundPerRequest, seconds(o.DurationSeconds), seconds(o.WarmupSeconds), o.Connections, o.Protocol)
+	fmt.Fprintf(&b, " --outbound-per-request %d --duration %s --warmup %s --connections %s --protocol %s",
+		o.OutboundPerRequest, seconds(o.DurationSeconds), seconds(o.WarmupSeconds), sweep.ConnectionsString(o.Connections), o.Protocol)
 	if o.PayloadBytes > 0 {
 		fmt.Fprintf(&b, " --payload-size %d", o.PayloadBytes)
 	}

@@ -205,6 +205,8 @@ func TestHostileFlagParsing(t *testing.T) {
 		{name: "duration: hpa --timeout soon", args: []string{"hpa", "web", "--timeout", "soon"}, want: []string{"--timeout: expected a duration"}},
 		{name: "duration: restore --timeout -", args: []string{"restore", "--timeout", "x1"}, want: []string{"--timeout: expected a duration"}},
 		{name: "int: load --connections many", args: []string{"load", "http://127.0.0.1:1/", "--connections", "many"}, want: []string{"--connections: expected a number of connections or auto"}},
+		{name: "int: sweep --connections many", args: []string{"sweep", "--connections", "many"}, want: []string{"--connections: expected a number of connections or auto"}},
+		{name: "int: sweep --connections 0", args: []string{"sweep", "--connections", "0"}, want: []string{"--connections: expected 1..10000 connections or auto, got 0"}},
 		{name: "float: load --max-error-ratio 1%", args: []string{"load", "http://127.0.0.1:1/", "--max-error-ratio", "1%"}, want: []string{"--max-error-ratio: expected a number"}},
 		{name: "int: sweep --load-generators two", args: []string{"sweep", "--backend", "kubernetes", "--load-generators", "two"}, want: []string{"--load-generators: expected an integer"}},
 		{name: "duration: sweep --rollout-timeout 5", args: []string{"sweep", "--rollout-timeout", "5"}, want: []string{"--rollout-timeout: expected a duration"}},

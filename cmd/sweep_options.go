@@ -19,7 +19,7 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(sweep.FieldSLOP99, &r.SLOP99, "slo-p99", "with --find-max: the p99 latency (from intended send time) a rate must keep")
 	f.bind(sweep.FieldDuration, &r.Duration, "duration", "measured time per step")
 	f.bind(sweep.FieldWarmup, &r.Warmup, "warmup", "warm-up per step, left out of the figures")
-	f.bind(sweep.FieldConnections, &r.Connections, "connections", "load generator connections")
+	f.bind(sweep.FieldConnections, &r.Connections, "connections", `load generator connections, or "auto": each step's pool sized for its rate (the calls in flight when they take up to 10ms, plus headroom)`)
 	f.bind(sweep.FieldArrival, &r.Arrival, "arrival", "how each step's calls are spaced: poisson (independent clients, the closest to production), uniform (evenly), or burst:N (N at once); kubernetes: uniform only, for now")
 	f.bind(sweep.FieldProtocol, &r.Protocol, "protocol", "http1 or h2c")
 	f.bind(sweep.FieldPayloadSize, &r.PayloadSize, "payload-size", "request body bytes (POST); 0 sends GETs")

@@ -99,9 +99,11 @@ type Options struct {
 	// differs from the grid's (0: the same).
 	SearchDurationSeconds float64 `json:"search_duration_s,omitempty"`
 	WarmupSeconds         float64 `json:"warmup_s"`
-	Connections           int     `json:"connections"`
-	Protocol              string  `json:"protocol"`
-	PayloadBytes          int     `json:"payload_bytes"`
+	// Connections is the load generator's pool; 0 is a pool sized for each
+	// step's rate (sweep --connections auto).
+	Connections  int    `json:"connections"`
+	Protocol     string `json:"protocol"`
+	PayloadBytes int    `json:"payload_bytes"`
 	// Arrival is the load's arrival process: uniform (evenly spaced),
 	// poisson (independent clients) or burst:N; absent in sweeps recorded
 	// before it was a choice, whose load was evenly spaced.

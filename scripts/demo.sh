@@ -30,7 +30,7 @@ rm -rf "$out"
 errlog=$(mktemp)
 trap 'rm -f "$errlog"' EXIT
 args=(sweep --concurrency 1,2 --rates 250,500,750,1000 --repeats 2 --outbound-per-request 2
-      --duration 2s --warmup 500ms --connections 8 --find-max --search-duration 1s --out "$out")
+      --duration 2s --warmup 500ms --find-max --search-duration 1s --out "$out")
 echo "+ proxysizer ${args[*]} --cpu-limit 1,none"
 set +e
 "$bin" "${args[@]}" --cpu-limit 1,none 2> >(tee "$errlog" >&2)

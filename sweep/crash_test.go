@@ -80,7 +80,7 @@ func TestResumeReadsTheRecordedOptions(t *testing.T) {
 	dir := t.TempDir()
 	r := DefaultRequest()
 	r.Concurrency, r.CPULimits, r.Rates, r.Repeats = []int{1, 2}, []string{"500m", "none"}, []float64{100, 200}, 2
-	r.Duration, r.Warmup, r.Connections, r.OutboundPerRequest, r.OutDir = 1500*time.Millisecond, 300*time.Millisecond, 3, 2, dir
+	r.Duration, r.Warmup, r.Connections, r.OutboundPerRequest, r.OutDir = 1500*time.Millisecond, 300*time.Millisecond, "3", 2, dir
 	first, err := r.Options(time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ var recorded = []struct {
 	{FieldSLOP99, func(r Request) string { return r.SLOP99.String() }},
 	{FieldDuration, func(r Request) string { return r.Duration.String() }},
 	{FieldWarmup, func(r Request) string { return r.Warmup.String() }},
-	{FieldConnections, func(r Request) string { return strconv.Itoa(r.Connections) }},
+	{FieldConnections, func(r Request) string { return strings.ToLower(r.Connections) }},
 	{FieldArrival, func(r Request) string { return normalArrival(r.Arrival) }},
 	{FieldProtocol, func(r Request) string { return r.Protocol }},
 	{FieldPayloadSize, func(r Request) string { return strconv.Itoa(r.PayloadSize) }},
@@ -84,7 +84,7 @@ func fromRecord(rec *results.Sweep, r Request) Request {
 	r.Rates, r.Repeats, r.FindMax = o.Rates, max(1, o.Repeats), o.FindMax
 	r.SLOP99 = seconds(o.SLOP99Ms / 1000)
 	r.Duration, r.Warmup = seconds(o.DurationSeconds), seconds(o.WarmupSeconds)
-	r.Connections, r.Protocol, r.PayloadSize, r.OutboundPerRequest = o.Connections, o.Protocol, o.PayloadBytes, o.OutboundPerRequest
+	r.Connections, r.Protocol, r.PayloadSize, r.OutboundPerRequest = ConnectionsString(o.Connections), o.Protocol, o.PayloadBytes, o.OutboundPerRequest
 	r.Arrival = o.ArrivalProcess()
 	r.Given = maps.Clone(r.Given)
 	if r.Given == nil {

@@ -244,8 +244,9 @@ func TestDefaultRequestBuildsTheDefaultSweep(t *testing.T) {
 	if o.OutDir != filepath.Join("out", "sweep-20261201-093000") {
 		t.Errorf("default results directory %q", o.OutDir)
 	}
-	// The sweep's own defaults, and loadgen's where the sweep has none.
-	if o.Load.Connections != DefaultConnections || o.Load.Warmup != DefaultWarmup || o.Load.Duration != loadgen.DefaultDuration || o.Load.Protocol != loadgen.HTTP1 {
+	// The sweep's own defaults, and loadgen's where the sweep has none; the
+	// pool is sized per step (0 to the engine).
+	if o.Load.Connections != 0 || o.Load.Warmup != DefaultWarmup || o.Load.Duration != loadgen.DefaultDuration || o.Load.Protocol != loadgen.HTTP1 {
 		t.Errorf("load = %+v", o.Load)
 	}
 	if o.Search.MaxSteps != DefaultSearchMaxSteps || o.Search.MaxTime != DefaultSearchMaxTime || o.Search.StartQPS != loadgen.DefaultStartQPS {
@@ -280,5 +281,31 @@ func TestRequestProblemsNameTheirField(t *testing.T) {
 	resume.Names = input.Names{FieldResume: "--resume", FieldOutDir: "--out"}
 	if _, err := resume.Options(time.Now()); err == nil || err.Error() != "--resume: needs --out: the directory of the sweep to continue" {
 		t.Errorf("caller's names: %v", err)
+	}
+}
+
+// The pool: a count within 1..MaxConnections or auto (0: each step sizes
+// its own); anything else names the field.
+func TestConnectionsAutoOrACount(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	for give, want := range map[string]int{"auto": 0, "AUTO": 0, "1": 1, "32": 32, "10000": MaxConnections} {
+		r := DefaultRequest()
+		r.Connections, r.OutDir = give, filepath.Join(t.TempDir(), "out")
+		o, err := r.Options(now)
+		if err != nil || o.Load.Connections != want {
+			t.Errorf("--connections %s: %d, %v; want %d", give, o.Load.Connections, err, want)
+		}
+	}
+	for _, give := range []string{"0", "-1", "10001", "many", ""} {
+		r := DefaultRequest()
+		r.Connections, r.OutDir = give, filepath.Join(t.TempDir(), "out")
+		_, err := r.Options(now)
+		var ie *input.Error
+		if !errors.As(err, &ie) || ie.Field != FieldConnections {
+			t.Errorf("--connections %q: %v, want an error naming connections", give, err)
+		}
+	}
+	if ConnectionsString(0) != "auto" || ConnectionsString(8) != "8" {
+		t.Errorf("recorded pools read back as %q and %q", ConnectionsString(0), ConnectionsString(8))
 	}
 }
