@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks proxysizer's load engine (`proxysizer load`) against wrk: both
-# drive the same trivial HTTP/1.1 server (bench/server) with the same
+# drive the same trivial HTTP/1.1 server (nginx answering 200 "ok" with one
+# worker; BENCH_SERVER=go: bench/server, Go's net/http) with the same
 # connections, pinned with taskset to the same core(s), the server on other
 # core(s). `make bench` runs it after building bin/proxysizer.
 #
@@ -21,7 +22,8 @@
 # machine other processes take the CPUs the runs are pinned to.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (32),
-# BENCH_SERVER_RT (1: the server at real-time priority where allowed),
+# BENCH_SERVER (nginx, or go), BENCH_SERVER_RT (1: the server at real-time
+# priority where allowed),
 # BENCH_RATE_CONNECTIONS (sized from the maximum's p99),
 # BENCH_ROUNDS (3), BENCH_SERVER_CPUS (0), BENCH_GENERATOR_CPUS (1),
 # PROXYSIZER (bin/proxysizer).
@@ -49,7 +51,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/server" ./bench/server
+start_server() {
+  if [ "${BENCH_SERVER:-nginx}" = nginx ]; then
+    # nginx (Debian's nginx-light), one worker answering 200 "ok": a
+    # server written for the event loop a fixed rate needs, whose capacity
+    # spaced-out calls do not cut the way they cut Go's net/http (17 us per
+    # request closed-loop, 25 us at a fixed rate: 75% of the closed-loop
+    # maximum was all of its CPU).
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "bench: nginx not found (make deps installs it)" >&2; exit 1; }
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$work/nginx"
+    cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  client_body_temp_path $work/nginx;
+  server { listen 127.0.0.1:$port; location / { return 200 "ok"; } }
+}
+CONF
+    echo "127.0.0.1:$port" >"$work/addr"
+    taskset -c "$server_cpus" "${server_prio[@]}" "$(command -v nginx || echo /usr/sbin/nginx)" -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/server.log" &
+  else
+    go build -o "$work/server" ./bench/server
+    taskset -c "$server_cpus" "${server_prio[@]}" "$work/server" >"$work/addr" 2>"$work/server.log" &
+  fi
+  server_pid=$!
+}
 # The server runs at real-time priority where allowed (BENCH_SERVER_RT=0:
 # not): on a shared machine other processes' compiles on its CPU made it,
 # not the generator under test, miss the schedule (p99 50 ms at 75% of the
@@ -59,8 +93,8 @@ server_prio=()
 if [ "${BENCH_SERVER_RT:-1}" != 0 ] && command -v chrt >/dev/null && chrt -r 1 true 2>/dev/null; then
   server_prio=(chrt -r 1)
 fi
-taskset -c "$server_cpus" "${server_prio[@]}" "$work/server" >"$work/addr" 2>"$work/server.log" &
-server_pid=$!
+start_server
+sleep 0.3
 for _ in $(seq 50); do [ -s "$work/addr" ] && break; sleep 0.1; done
 addr=$(head -n1 "$work/addr")
 [ -n "$addr" ] || { echo "bench: server did not start: $(cat "$work/server.log")" >&2; exit 1; }
