@@ -34,7 +34,7 @@ func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Opti
 	if err := plan.Write(out); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
+	_, err = fmt.Fprintf(out, "load: %d load agent pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
 		k.loadGenerators, k.loadImage, k.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
 	return err
 }
@@ -63,8 +63,8 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 	fl.StringVar(&k.appContainer, "app-container", "", "kubernetes: the app's container (default: the first that is not istio-proxy)")
 	fl.StringVar(&k.journal, "journal", "", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
 	fl.DurationVar(&k.rolloutTimeout, "rollout-timeout", cluster.DefaultRolloutTimeout, "kubernetes: how long each rollout may take")
-	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: fortio pods sharing the load")
-	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage, "kubernetes: the load generators' image (runs `fortio server`)")
+	fl.IntVar(&k.loadGenerators, "load-generators", 1, "kubernetes: load agent pods sharing the load")
+	fl.StringVar(&k.loadImage, "load-image", kube.DefaultLoadImage(version), "kubernetes: the load generators' image: proxysizer's (the repository's Dockerfile, `make image`), which runs the load agent `proxysizer load --serve`")
 	fl.StringSliceVar(&k.loadNodeSelector, "load-node-selector", nil, "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
 	fl.DurationVar(&k.loadPodTimeout, "load-pod-timeout", kube.DefaultLoadPodTimeout, "kubernetes: how long the load generators may take to be ready")
 	fl.IntVar(&k.envoyStatsPort, "envoy-stats-port", kube.DefaultEnvoyStatsPort, "kubernetes: the sidecar's port serving /stats/prometheus (Istio: 15090; the admin port 15000 listens on localhost only)")

@@ -47,8 +47,9 @@ Results go to --out after every step; an interrupted sweep continues with
 
 The kubernetes backend (--backend kubernetes -n NS --deployment NAME --target
 URL) sizes a live Deployment's Istio sidecar: for each setting it patches the
-pod template's sidecar annotations and waits for the rollout; fortio pods in
-the namespace (--load-generators) load --target from inside the mesh; Envoy's
+pod template's sidecar annotations and waits for the rollout; load agent pods
+in the namespace (--load-generators, --load-image: proxysizer's own engine)
+load --target from inside the mesh; Envoy's
 counters give the requests through each sidecar, Prometheus
 (--prometheus-url) or metrics.k8s.io the CPU, throttling and memory, per pod.
 The original annotations are restored and the load pods deleted at the end,
