@@ -213,6 +213,21 @@ func TestAgentFailuresAreReported(t *testing.T) {
 	}
 	stub.OnAgentRun = nil
 
+	// An interrupt: the call returns the cancellation at once and every
+	// agent's run is stopped, not left loading the target.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	begin, sent := time.Now(), target.Requests.Load()
+	_, err = p.runGenerators(ctx, []string{"gen-c", "gen-d"}, o) // gen-b crashed above
+	if !errors.Is(err, context.Canceled) || time.Since(begin) > time.Second || !stopsSoon("gen-c") || !stopsSoon("gen-d") {
+		t.Errorf("interrupted after %v: %v", time.Since(begin), err)
+	}
+	atStop := target.Requests.Load()
+	time.Sleep(300 * time.Millisecond)
+	if after := target.Requests.Load(); atStop == sent || after != atStop {
+		t.Errorf("target calls: %d before the run, %d when it stopped, %d 300 ms later", sent, atStop, after)
+	}
+
 	// The agent's refusal of the options keeps its type.
 	_, err = p.runGenerators(context.Background(), []string{"gen-a"}, loadgen.Options{QPS: 10, Duration: time.Second})
 	var fe *loadgen.FieldError
