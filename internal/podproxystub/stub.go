@@ -49,6 +49,10 @@ type Stub struct {
 	// OnAgentRun, when set, is called as each run is forwarded to a pod's
 	// agent (to inject a fault while it runs).
 	OnAgentRun func(ns, pod string)
+	// AgentAt, when set, names the base URL of an agent that serves a pod
+	// instead of an in-process one (an agent process); "" keeps the
+	// in-process one.
+	AgentAt func(ns, pod string) string
 
 	mu     sync.Mutex
 	agents map[string]*agentServer // by ns/pod
@@ -160,7 +164,13 @@ func (s *Stub) podProxy(r *http.Request, ns, pod, port, path string) (*http.Resp
 // server's proxy does, and answers a failure to reach it as the API server
 // would: 503 with a Status.
 func (s *Stub) forwardToAgent(r *http.Request, ns, pod, path string) (*http.Response, error) {
-	base := s.AgentURL(ns, pod)
+	var base string
+	if s.AgentAt != nil {
+		base = s.AgentAt(ns, pod)
+	}
+	if base == "" {
+		base = s.AgentURL(ns, pod)
+	}
 	if path == "v1/run" {
 		s.AgentRuns.Add(1)
 		if s.OnAgentRun != nil {
