@@ -34,8 +34,8 @@ func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Opti
 	if err := plan.Write(out); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "load: %d load agent pod(s) (%s) loading %s at %v inbound RPS per pod, %d step(s) of %v after %v warm-up, per setting; results to %s\n",
-		k.loadGenerators, k.loadImage, k.target, o.Rates, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
+	_, err = fmt.Fprintf(out, "load: %d load agent pod(s) (%s) loading %s at %v inbound RPS per pod (%s arrivals), %d step(s) of %v after %v warm-up, per setting; results to %s\n",
+		k.loadGenerators, k.loadImage, k.target, o.Rates, o.Load.Arrival, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
 	return err
 }
 

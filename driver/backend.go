@@ -25,8 +25,11 @@ type LoadSpec struct {
 	Connections int
 	Protocol    loadgen.Protocol
 	PayloadSize int
-	Labels      string
-	Progress    func(loadgen.Progress)
+	// Arrival spaces the calls of a fixed rate (loadgen's default, evenly
+	// spaced, when zero).
+	Arrival  loadgen.Arrival
+	Labels   string
+	Progress func(loadgen.Progress)
 }
 
 // Options turns the spec into a load run against url (no warm-up: backends
@@ -34,7 +37,7 @@ type LoadSpec struct {
 // measured run).
 func (s LoadSpec) Options(url string) loadgen.Options {
 	return loadgen.Options{URL: url, Protocol: s.Protocol, QPS: s.RPS, Connections: s.Connections,
-		Duration: s.Duration, PayloadSize: s.PayloadSize, Labels: s.Labels, Progress: s.Progress}
+		Arrival: s.Arrival, Duration: s.Duration, PayloadSize: s.PayloadSize, Labels: s.Labels, Progress: s.Progress}
 }
 
 // WarmupOptions is the warm-up run for the spec: the same load for the

@@ -16,15 +16,19 @@
 //   - FindMax(ctx, SearchOptions, Runner) (*SearchResult, error): the
 //     max-throughput search over any Runner; RunnerFor(Options, ...) makes
 //     one from Run.
-//   - Job.Do: a run or a search, with progress and saved results, as
-//     `proxysizer load` makes it.
+//   - Request.Job, Job.Do, Report.Write: a run or a search as a person asks
+//     for it (values as typed, "max", "auto", "burst:8"), checked into a
+//     Job, done with progress and its results saved whole (results.Stage)
+//     into a directory of proxysizer's own, and written as text or JSON:
+//     all of `proxysizer load` but its flags.
 //   - ConnectionsFor(qps, latency, Arrival): the pool a rate needs.
 //   - Agent / ServeAgent / AgentClient: the engine over HTTP (`proxysizer
 //     load --serve`), driven through any http.RoundTripper;
 //     MergeResults merges the runs of several agents exactly.
-//   - CheckReachable, ProgressPrinter, SaveFortioJSON.
+//   - CheckReachable, CheckSaveDir, ProgressPrinter.
 //   - Options and SearchOptions report bad values as *FieldError naming a
-//     Field in the library's words; a command line maps them to its flags.
+//     Field (an input.Field) in the library's words; Request reports them
+//     as *input.Error in its Names' words (a command line's flags).
 //
 // # Open loop
 //

@@ -42,3 +42,24 @@ func TestRecordMatchesFortio(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecordFortio and BenchmarkRecord are the evidence for record:
+// fortio's Record boxes its arguments for a debug log on every call (go
+// test -bench Record -benchmem ./loadgen, on the 2-vCPU VM: 3 allocations,
+// 31 B and 69 ns per call against none and 6 ns), which at 75k calls/s was
+// 99% of the engine's allocations.
+func BenchmarkRecordFortio(b *testing.B) {
+	h := stats.NewHistogram(0, histogramResolution)
+	b.ReportAllocs()
+	for i := range b.N {
+		h.Record(float64(i%1000) * 1e-5)
+	}
+}
+
+func BenchmarkRecord(b *testing.B) {
+	h := stats.NewHistogram(0, histogramResolution)
+	b.ReportAllocs()
+	for i := range b.N {
+		record(h, float64(i%1000)*1e-5)
+	}
+}

@@ -2,9 +2,12 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 // Job is one use of the engine from start to end, as `proxysizer load`
@@ -21,6 +24,9 @@ type Job struct {
 	// Progress, when set, shows the runs as they go (it sets
 	// Options.Progress, and prints each search step's verdict).
 	Progress *ProgressPrinter
+	// Names shows the fields a problem with SaveDir names in the caller's
+	// words (Request.Names).
+	Names input.Names
 }
 
 // Report is what a Job measured: Run for one run, Search for a search.
@@ -57,14 +63,18 @@ type RunReport struct {
 
 // Do runs the job. With an error it still returns what was measured when
 // there is something (an interrupted run, the steps of a search so far),
-// and an interrupted job still saves it. SaveDir is checked before any
-// load; a job whose every call failed returns ErrEveryCallFailed after
-// saving.
+// and an interrupted job still saves it. Before any load it checks SaveDir
+// and that the target accepts a connection (an *UnreachableError, within
+// Options.ConnectTimeout); a job whose every call failed returns
+// ErrEveryCallFailed after saving.
 func (j Job) Do(ctx context.Context) (*Report, error) {
 	if j.SaveDir != "" {
 		if err := CheckSaveDir(j.SaveDir); err != nil {
-			return nil, err
+			return nil, named(j.Names, err)
 		}
+	}
+	if err := CheckReachable(ctx, j.Options.URL, j.Options.ConnectTimeout); err != nil {
+		return nil, err
 	}
 	if j.Progress != nil {
 		j.Options.Progress = j.Progress.Update
@@ -79,7 +89,7 @@ func (j Job) Do(ctx context.Context) (*Report, error) {
 		if err == nil && res.Summary.Requests > 0 && res.Summary.Errors == res.Summary.Requests {
 			err = ErrEveryCallFailed
 		}
-		return report, keepFirst(j.saveRun(res, ctx.Err() != nil), err)
+		return report, keepFirst(named(j.Names, j.saveRun(res, ctx.Err() != nil)), err)
 	}
 	report, err := j.search(ctx)
 	if report == nil {
@@ -89,7 +99,7 @@ func (j Job) Do(ctx context.Context) (*Report, error) {
 	if err == nil && everyCallFailed(report.Steps) {
 		err = ErrEveryCallFailed
 	}
-	return &Report{Search: report}, keepFirst(j.saveSearch(report), err)
+	return &Report{Search: report}, keepFirst(named(j.Names, j.saveSearch(report)), err)
 }
 
 // everyCallFailed: the search made steps and no step had a call succeed.
@@ -169,4 +179,13 @@ func (st Step) verdict() string {
 		return "pass"
 	}
 	return "fail: " + strings.Join(st.FailReasons, "; ")
+}
+
+// named shows a *FieldError in n's words, as an *input.Error.
+func named(n input.Names, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return n.Errorf(fe.Field, "%s", fe.Msg)
+	}
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/proxysizer/proxysizer/internal/input"
 )
 
 // Protocol is the wire protocol a run speaks to the target.
@@ -150,9 +152,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Field identifies an option in a FieldError, in the library's own words;
-// a command line maps it to the flag that set it.
-type Field string
+// Field identifies an option in a FieldError or a Request's *input.Error,
+// in the library's own words; a command line shows it as the flag that set
+// it (input.Names).
+type Field = input.Field
 
 // The options a FieldError can name.
 const (
@@ -183,6 +186,9 @@ const (
 	FieldMaxTime         Field = "time budget"
 	FieldFailRetries     Field = "retries of a failing rate"
 	FieldSaveDir         Field = "results directory"
+	FieldFindMax         Field = "search"
+	FieldLabels          Field = "labels"
+	FieldNoRealtime      Field = "normal priority"
 )
 
 // FieldError says which option is invalid and what was expected.

@@ -1,12 +1,33 @@
 package loadgen
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 )
+
+// Write writes what the job measured: as text for a person, or as JSON
+// (proxysizer's contract: a run's Summary, or the SearchReport).
+func (r *Report) Write(w io.Writer, asJSON bool) error {
+	switch {
+	case asJSON && r.Search != nil:
+		return writeJSON(w, r.Search)
+	case asJSON:
+		return writeJSON(w, r.Run.Summary)
+	case r.Search != nil:
+		return r.Search.WriteText(w)
+	}
+	return r.Run.Summary.WriteText(w)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 // WriteText writes the summary for a person: one figure per line.
 func (s Summary) WriteText(w io.Writer) error {

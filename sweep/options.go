@@ -50,6 +50,7 @@ func (o Options) record() results.Options {
 		OutboundPerRequest: o.OutboundPerRequest,
 		DurationSeconds:    o.Load.Duration.Seconds(), WarmupSeconds: o.Load.Warmup.Seconds(),
 		Connections: o.Load.Connections, Protocol: string(o.Load.Protocol), PayloadBytes: o.Load.PayloadSize,
+		Arrival:  o.Load.Arrival.String(),
 		SLOP99Ms: float64(o.Search.SLO.P99) / float64(time.Millisecond),
 	}
 	if o.FindMax && o.SearchDuration > 0 && o.SearchDuration != o.Load.Duration {

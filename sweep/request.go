@@ -21,6 +21,15 @@ const (
 	// over 8 connections, docs/sources.md). Sizing them from rate x latency
 	// is the load engine's to decide.
 	DefaultConnections = 8
+	// DefaultArrival is Poisson: the calls of many independent clients,
+	// the closest to a sidecar's production traffic. The arrival process
+	// moves the proxy's CPU per request as much as the rate does (the
+	// README's table), so sizing measures the production-like one.
+	DefaultArrival = string(loadgen.Poisson)
+	// KubeArrival is the only arrival process the kubernetes backend's
+	// fortio generators send (evenly spaced per connection, staggered):
+	// its default, and the one it takes.
+	KubeArrival = string(loadgen.Uniform)
 	// DefaultSearchMaxSteps is below loadgen's 25: a sweep searches once
 	// per setting and every search step is a full step (warm-up and
 	// duration, 12 s by default). 12 steps take a search from 100 RPS to a
@@ -74,6 +83,7 @@ const (
 	FieldDuration           input.Field = "step duration"
 	FieldWarmup             input.Field = "warm-up"
 	FieldConnections        input.Field = "connections"
+	FieldArrival            input.Field = "arrival process"
 	FieldProtocol           input.Field = "protocol"
 	FieldPayloadSize        input.Field = "payload size"
 	FieldOutboundPerRequest input.Field = "outbound calls per request"
@@ -103,8 +113,12 @@ type Request struct {
 	// Duration.
 	SearchDuration time.Duration
 
-	Duration, Warmup   time.Duration
-	Connections        int
+	Duration, Warmup time.Duration
+	Connections      int
+	// Arrival is how each step's calls are spaced: uniform, poisson or
+	// burst:N (loadgen.ParseArrival); default DefaultArrival, KubeArrival
+	// on the kubernetes backend.
+	Arrival            string
 	Protocol           string
 	PayloadSize        int
 	OutboundPerRequest int
@@ -126,7 +140,7 @@ type Request struct {
 func DefaultRequest() Request {
 	return Request{Concurrency: []int{1, 2}, CPULimits: []string{"500m", "1"}, Rates: []float64{200, 400, 800}, Repeats: 1,
 		SearchMaxSteps: DefaultSearchMaxSteps, SearchMaxTime: DefaultSearchMaxTime, SearchStartRPS: loadgen.DefaultStartQPS,
-		Duration: loadgen.DefaultDuration, Warmup: DefaultWarmup, Connections: DefaultConnections, Protocol: string(loadgen.HTTP1),
+		Duration: loadgen.DefaultDuration, Warmup: DefaultWarmup, Connections: DefaultConnections, Arrival: DefaultArrival, Protocol: string(loadgen.HTTP1),
 		Backend: "local"}
 }
 
@@ -252,8 +266,30 @@ func (r Request) load(o *Options) error {
 	case r.PayloadSize < 0 || r.PayloadSize > MaxPayloadSize:
 		return n.Errorf(FieldPayloadSize, "expected 0..%d bytes (16 MiB), got %d", MaxPayloadSize, r.PayloadSize)
 	}
-	o.Load = driver.LoadSpec{Duration: r.Duration, Warmup: r.Warmup, Connections: r.Connections, Protocol: proto, PayloadSize: r.PayloadSize}
+	arrival, err := r.arrival()
+	if err != nil {
+		return err
+	}
+	o.Load = driver.LoadSpec{Duration: r.Duration, Warmup: r.Warmup, Connections: r.Connections, Protocol: proto, PayloadSize: r.PayloadSize,
+		Arrival: arrival}
 	return nil
+}
+
+// arrival reads the arrival process; the kubernetes backend takes only
+// KubeArrival, its default.
+func (r Request) arrival() (loadgen.Arrival, error) {
+	n := r.Names
+	if r.Backend == "kubernetes" && !r.Given[FieldArrival] {
+		r.Arrival = KubeArrival
+	}
+	a, err := loadgen.ParseArrival(r.Arrival)
+	switch {
+	case err != nil:
+		return a, n.Errorf(FieldArrival, "%v", err)
+	case r.Backend == "kubernetes" && a.String() != KubeArrival:
+		return a, n.Errorf(FieldArrival, "the kubernetes backend's fortio generators space calls evenly: expected %s, got %q", KubeArrival, r.Arrival)
+	}
+	return a, nil
 }
 
 func (r Request) results(o *Options) error {

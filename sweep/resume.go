@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/proxysizer/proxysizer/driver"
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/internal/quantity"
+	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/results"
 )
 
@@ -30,6 +32,7 @@ var recorded = []struct {
 	{FieldDuration, func(r Request) string { return r.Duration.String() }},
 	{FieldWarmup, func(r Request) string { return r.Warmup.String() }},
 	{FieldConnections, func(r Request) string { return strconv.Itoa(r.Connections) }},
+	{FieldArrival, func(r Request) string { return normalArrival(r.Arrival) }},
 	{FieldProtocol, func(r Request) string { return r.Protocol }},
 	{FieldPayloadSize, func(r Request) string { return strconv.Itoa(r.PayloadSize) }},
 	{FieldOutboundPerRequest, func(r Request) string { return strconv.Itoa(r.OutboundPerRequest) }},
@@ -82,7 +85,20 @@ func fromRecord(rec *results.Sweep, r Request) Request {
 	r.SLOP99 = seconds(o.SLOP99Ms / 1000)
 	r.Duration, r.Warmup = seconds(o.DurationSeconds), seconds(o.WarmupSeconds)
 	r.Connections, r.Protocol, r.PayloadSize, r.OutboundPerRequest = o.Connections, o.Protocol, o.PayloadBytes, o.OutboundPerRequest
+	r.Arrival = o.ArrivalProcess()
+	r.Given = maps.Clone(r.Given)
+	if r.Given == nil {
+		r.Given = map[input.Field]bool{}
+	}
+	r.Given[FieldArrival] = true // recorded: not the backend's default
 	return r
+}
+
+func normalArrival(s string) string {
+	if a, err := loadgen.ParseArrival(s); err == nil {
+		return a.String()
+	}
+	return s
 }
 
 func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }

@@ -144,6 +144,7 @@ func (o Options) existing(checkDir bool) (*results.Sweep, error) {
 // counting as one repeat.
 func sameOptions(a, b results.Options) bool {
 	a.Repeats, b.Repeats = max(1, a.Repeats), max(1, b.Repeats)
+	a.Arrival, b.Arrival = a.ArrivalProcess(), b.ArrivalProcess() // none recorded: uniform
 	return reflect.DeepEqual(a, b)
 }
 
