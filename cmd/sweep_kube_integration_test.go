@@ -168,9 +168,14 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "out")
 	journal := filepath.Join(t.TempDir(), "journal.json")
+	// 8 connections per generator: on a shared machine the in-process
+	// target's replies wait for a CPU (10 ms on average in this test's own
+	// latency figures, up to a scheduler period), and the agents' behind
+	// gate counts every Poisson arrival that then finds all of a smaller
+	// pool busy (4 per generator: 4-6% late at 80 RPS).
 	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", "web",
 		"--target", target.URL, "--concurrency", "1,2", "--cpu-limit", "1", "--rates", "40,80", "--duration", "3s", "--warmup", "500ms",
-		"--connections", "8", "--load-generators", "2", "--prometheus-url", prom.URL, "--prometheus-token-file", token,
+		"--connections", "16", "--load-generators", "2", "--prometheus-url", prom.URL, "--prometheus-token-file", token,
 		"--journal", journal, "--out", dir, "--no-progress")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
@@ -178,6 +183,11 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	rec := sweeptest.Load(t, dir)
 	if rec.Backend != "kubernetes" {
 		t.Errorf("backend %q, want kubernetes", rec.Backend)
+	}
+	// The agents make every arrival process; the default is Poisson, as on
+	// the local backend.
+	if rec.Options.Arrival != "poisson" {
+		t.Errorf("arrival %q, want poisson", rec.Options.Arrival)
 	}
 	if rec.Environment.Cluster == nil {
 		t.Fatalf("no cluster in the environment: %+v", rec.Environment)
@@ -463,8 +473,8 @@ func stubMetrics(stub *podproxystub.Stub) {
 
 // The schedule verdict comes from the agents, in a namespace that enforces
 // the restricted Pod Security Standard (the load pods need no privilege):
-// against a Service that answers in 20 ms, 2 connections carry 20 RPS on
-// schedule and fall behind at 300 RPS, which only the intended-start
+// against a Service that answers in 20 ms, 2 connections carry 20 evenly
+// spaced RPS on schedule and fall behind at 300 RPS, which only the intended-start
 // latency shows; that step is invalid for it, not failed.
 func TestSweepKubernetesScheduleVerdict(t *testing.T) {
 	ns := harness.Namespace(t, "verdict")
@@ -477,7 +487,7 @@ func TestSweepKubernetesScheduleVerdict(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", "web",
 		"--target", target.URL, "--concurrency", "2", "--cpu-limit", "1", "--rates", "20,300", "--duration", "2s", "--warmup", "0s",
-		"--connections", "2", "--journal", filepath.Join(t.TempDir(), "journal.json"), "--out", dir, "--no-progress")
+		"--connections", "2", "--arrival", "uniform", "--journal", filepath.Join(t.TempDir(), "journal.json"), "--out", dir, "--no-progress")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}

@@ -20,7 +20,7 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(sweep.FieldDuration, &r.Duration, "duration", "measured time per step")
 	f.bind(sweep.FieldWarmup, &r.Warmup, "warmup", "warm-up per step, left out of the figures")
 	f.bind(sweep.FieldConnections, &r.Connections, "connections", "load generator connections")
-	f.bind(sweep.FieldArrival, &r.Arrival, "arrival", "how each step's calls are spaced: poisson (independent clients, the closest to production), uniform (evenly), or burst:N (N at once); kubernetes: uniform only, for now")
+	f.bind(sweep.FieldArrival, &r.Arrival, "arrival", "how each step's calls are spaced: poisson (independent clients, the closest to production), uniform (evenly), or burst:N (N at once); on kubernetes each generator's share follows it")
 	f.bind(sweep.FieldProtocol, &r.Protocol, "protocol", "http1 or h2c")
 	f.bind(sweep.FieldPayloadSize, &r.PayloadSize, "payload-size", "request body bytes (POST); 0 sends GETs")
 	f.bind(sweep.FieldOutboundPerRequest, &r.OutboundPerRequest, "outbound-per-request", "calls the app makes back out through the proxy per inbound request (k)")

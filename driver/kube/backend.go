@@ -334,11 +334,6 @@ func (b *Backend) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Me
 	if !b.applied || len(b.loadPods) == 0 {
 		return nil, errors.New("kube: Start a setting first")
 	}
-	if spec.Arrival.Kind != "" && spec.Arrival.Kind != loadgen.Uniform {
-		// fortio's runner spaces each connection's calls evenly; it has no
-		// other arrival process, and a figure must say what it measured.
-		return nil, fmt.Errorf("kube: fortio's generators send only evenly spaced calls, not %s", spec.Arrival)
-	}
 	pods, err := b.targetPods(ctx)
 	if err != nil {
 		return nil, err
