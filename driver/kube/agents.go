@@ -30,13 +30,18 @@ func (p podProxy) agent(pod string) *loadgen.AgentClient {
 	return &loadgen.AgentClient{BaseURL: p.baseURL(pod, agentPort), Transport: apiStatusErrors{p.transport}}
 }
 
-// share is one generator's part of a run of o split across n generators:
+// share is generator i's part of a run of o split across n generators:
 // the rate divided evenly, the connections too (rounded up; left to the
 // engine's sizing for the generator's own rate when o leaves them to it).
-func share(o loadgen.Options, n int) loadgen.Options {
+// A given seed differs per generator: one seed everywhere would give every
+// generator the same Poisson schedule, n calls at once.
+func share(o loadgen.Options, n, i int) loadgen.Options {
 	o.QPS /= float64(n)
 	if o.Connections > 0 {
 		o.Connections = max(1, int(math.Ceil(float64(o.Connections)/float64(n))))
+	}
+	if o.Seed != 0 {
+		o.Seed += uint64(i)
 	}
 	o.Progress = nil // the agents report only when done
 	return o
@@ -51,9 +56,8 @@ func (p podProxy) runGenerators(ctx context.Context, pods []string, o loadgen.Op
 	if n == 0 {
 		return nil, errors.New("no load generator pods")
 	}
-	part := share(o, n)
 	// The run is synchronous: bound it by its length plus a margin.
-	runCtx, cancel := context.WithTimeout(ctx, part.Warmup+part.Duration+agentMargin)
+	runCtx, cancel := context.WithTimeout(ctx, o.Warmup+o.Duration+agentMargin)
 	defer cancel()
 	results := make([]*loadgen.Result, n)
 	errs := make([]error, n)
@@ -61,7 +65,7 @@ func (p podProxy) runGenerators(ctx context.Context, pods []string, o loadgen.Op
 	var wg sync.WaitGroup
 	for i, pod := range pods {
 		wg.Go(func() {
-			results[i], errs[i] = p.agent(pod).Run(runCtx, part)
+			results[i], errs[i] = p.agent(pod).Run(runCtx, share(o, n, i))
 			if errs[i] != nil && runCtx.Err() == nil {
 				// One generator short is a different load: stop the rest.
 				failed.Do(cancel)

@@ -241,6 +241,26 @@ func TestAgentFailuresAreReported(t *testing.T) {
 	}
 }
 
+// Three generators share 100 qps on 8 connections: a third of the rate
+// each, 3 connections each (rounded up), a seed of their own.
+func TestShare(t *testing.T) {
+	o := loadgen.Options{QPS: 100, Connections: 8, Seed: 7, Arrival: loadgen.Arrival{Kind: loadgen.Poisson}}
+	seeds := map[uint64]bool{}
+	for i := range 3 {
+		s := share(o, 3, i)
+		if s.QPS != 100.0/3 || s.Connections != 3 || s.Arrival != o.Arrival {
+			t.Errorf("share %d: %g qps on %d connections, %v", i, s.QPS, s.Connections, s.Arrival)
+		}
+		seeds[s.Seed] = true
+	}
+	if len(seeds) != 3 {
+		t.Errorf("seeds %v, want 3 distinct", seeds)
+	}
+	if s := share(loadgen.Options{QPS: 100}, 3, 1); s.Connections != 0 || s.Seed != 0 {
+		t.Errorf("left to the engine: %d connections, seed %d", s.Connections, s.Seed)
+	}
+}
+
 func TestEnvoyStatsParsing(t *testing.T) {
 	c, err := parseEnvoyStats([]byte(podproxystub.EnvoyText(100, 300, 2, 40<<20)))
 	if err != nil {
