@@ -54,6 +54,9 @@ type Analysis struct {
 	// Choice is the recommendation and the chosen setting's plan; zero
 	// without a fit.
 	Choice
+	// Names shows the inputs in the caller's words, as Options.Names, for
+	// the remarks an output of the analysis makes.
+	Names input.Names
 }
 
 // Analyze fits rec and recommends a setting for o's target. A sweep that
@@ -68,7 +71,7 @@ func Analyze(rec *results.Sweep, o Options) (*Analysis, error) {
 	// The hops check judges every step, also those recorded before the
 	// sweep did: charts, tables and fit then agree on what is valid.
 	rec = rec.WithHopsJudged()
-	a := &Analysis{Sweep: rec, Source: o.Source}
+	a := &Analysis{Sweep: rec, Source: o.Source, Names: o.Names}
 	report, err := fit.FromSweep(rec, refs, fit.Options{Name: o.ProfileName, Source: o.Source})
 	if errors.Is(err, fit.ErrNothingToFit) && o.Source != "" {
 		// Too few measurements: name where more must go.
@@ -88,7 +91,7 @@ func Analyze(rec *results.Sweep, o Options) (*Analysis, error) {
 // WithoutFit is the same sweep with no fit and no choice, for reason: what
 // is left to report when a step after the fit failed.
 func (a *Analysis) WithoutFit(reason error) *Analysis {
-	return &Analysis{Sweep: a.Sweep, Source: a.Source, NotFitted: reason}
+	return &Analysis{Sweep: a.Sweep, Source: a.Source, NotFitted: reason, Names: a.Names}
 }
 
 // WhyNotFitted is NotFitted as text, empty with a fit.

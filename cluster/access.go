@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -38,6 +39,20 @@ const (
 	FieldKubeconfig input.Field = "kubeconfig"
 	FieldContext    input.Field = "context"
 )
+
+// Check checks the access's form (not whether the cluster answers): a
+// namespace name, a readable kubeconfig file.
+func (a Access) Check() error {
+	if a.Namespace != "" && len(validation.IsDNS1123Label(a.Namespace)) > 0 {
+		return a.Names.Errorf(FieldNamespace, "expected a namespace name (lower-case letters, digits, '-'), got %q", a.Namespace)
+	}
+	if a.Kubeconfig != "" {
+		if err := safefile.CheckReadable(a.Kubeconfig, safefile.MaxKubeconfig); err != nil {
+			return a.Names.Errorf(FieldKubeconfig, "expected a readable kubeconfig file: %v", err)
+		}
+	}
+	return nil
+}
 
 // requestTimeout bounds one request when Access.Timeout does not.
 const requestTimeout = 30 * time.Second

@@ -2,13 +2,10 @@ package cmd
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 
 	"github.com/proxysizer/proxysizer/internal/input"
 	"github.com/proxysizer/proxysizer/model"
@@ -76,14 +73,3 @@ func (f fieldFlags) given() map[input.Field]bool {
 var positive, nonNegative = model.Positive, model.NonNegative
 
 func oneOf(s string, options ...string) bool { return slices.Contains(options, s) }
-
-// isTerminal reports whether w is a terminal, which gets a refreshing
-// progress line instead of plain lines.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}

@@ -93,13 +93,8 @@ sync, --replay-out the page with the chart.`,
 }
 
 func writeHPAReport(w io.Writer, format string, r *cluster.HPAReport) error {
-	switch format {
-	case "json":
-		return writeJSON(w, r)
-	case "yaml":
-		return writeYAML(w, r)
-	case "manifests":
+	if format == "manifests" {
 		return r.WriteManifest(w)
 	}
-	return r.WriteTable(w)
+	return writeAs(w, format, r, r.WriteTable)
 }

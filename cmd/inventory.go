@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,17 +64,8 @@ expects for each and the ` + "`plan --clusters N --endpoints M`" + ` flags to us
 		if err != nil {
 			return err
 		}
-		return writeInventory(c.OutOrStdout(), output, r.Report(inv))
+		report := r.Report(inv)
+		return writeAs(c.OutOrStdout(), output, report, report.WriteTable)
 	}
 	return c
-}
-
-func writeInventory(w io.Writer, format string, r cluster.InventoryReport) error {
-	switch format {
-	case "json":
-		return writeJSON(w, r)
-	case "yaml":
-		return writeYAML(w, r)
-	}
-	return r.WriteTable(w)
 }

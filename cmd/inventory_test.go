@@ -34,7 +34,8 @@ func TestInventoryGolden(t *testing.T) {
 			var b bytes.Buffer
 			r := cluster.DefaultInventoryRequest()
 			r.Profile, r.Names = prof, planFlagNames()
-			if err := writeInventory(&b, format, r.Report(goldenInventory())); err != nil {
+			report := r.Report(goldenInventory())
+			if err := writeAs(&b, format, report, report.WriteTable); err != nil {
 				t.Fatal(err)
 			}
 			compareGolden(t, "inventory-"+format+".out", b.String())

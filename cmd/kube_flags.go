@@ -4,11 +4,9 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/internal/input"
-	"github.com/proxysizer/proxysizer/internal/safefile"
 )
 
 // kubeFlags are kubectl's connection flags (--kubeconfig, --context,
@@ -22,23 +20,10 @@ type kubeFlags struct {
 // sweep, where most flags are the local backend's); namespaceOf says whose
 // namespace -n is ("the" or "the Deployment's").
 func (f *kubeFlags) register(fl *pflag.FlagSet, prefix, namespaceOf string) {
-	f.Names = input.Names{cluster.FieldKubeconfig: "--kubeconfig", cluster.FieldContext: "--context"}
+	f.Names = input.Names{cluster.FieldKubeconfig: "--kubeconfig", cluster.FieldContext: "--context", cluster.FieldNamespace: "--namespace"}
 	fl.StringVar(&f.Kubeconfig, "kubeconfig", "", prefix+"path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
 	fl.StringVar(&f.Context, "context", "", prefix+"the kubeconfig context to use")
 	fl.StringVarP(&f.Namespace, "namespace", "n", "", prefix+namespaceOf+" namespace (default: the context's, else default)")
-}
-
-// validate checks the flags' form (not whether the cluster answers).
-func (f kubeFlags) validate() error {
-	if f.Namespace != "" && len(validation.IsDNS1123Label(f.Namespace)) > 0 {
-		return flagError("namespace", "expected a namespace name (lower-case letters, digits, '-'), got %q", f.Namespace)
-	}
-	if f.Kubeconfig != "" {
-		if err := safefile.CheckReadable(f.Kubeconfig, safefile.MaxKubeconfig); err != nil {
-			return flagError("kubeconfig", "expected a readable kubeconfig file: %v", err)
-		}
-	}
-	return nil
 }
 
 // kubeReadFlags are the connection flags and --timeout of the commands
@@ -54,7 +39,7 @@ func (f *kubeReadFlags) register(fl *pflag.FlagSet, timeout time.Duration, timeo
 }
 
 func (f kubeReadFlags) validate() error {
-	if err := f.kubeFlags.validate(); err != nil {
+	if err := f.Check(); err != nil {
 		return err
 	}
 	if f.Timeout <= 0 {

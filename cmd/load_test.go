@@ -159,15 +159,19 @@ func TestLoadArrivalAndAutoConnections(t *testing.T) {
 	}
 }
 
+// loadAgentChildEnv set to 1 makes this test binary the load agent
+// (TestLoadServeAgentProcess), without the integration tier's cluster.
+const loadAgentChildEnv = "PROXYSIZER_TEST_LOAD_AGENT"
+
 // TestLoadServeAgentProcess runs `proxysizer load --serve` as a process of
 // its own (this test binary, re-executed into the command), drives a run
 // through it with loadgen's client, and stops it with SIGTERM.
 func TestLoadServeAgentProcess(t *testing.T) {
-	if os.Getenv("PROXYSIZER_TEST_LOAD_AGENT") == "1" {
+	if os.Getenv(loadAgentChildEnv) == "1" {
 		os.Exit(Execute([]string{"load", "--serve", "127.0.0.1:0"}, os.Stdout, os.Stderr))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadServeAgentProcess$")
-	cmd.Env = append(os.Environ(), "PROXYSIZER_TEST_LOAD_AGENT=1")
+	cmd.Env = append(os.Environ(), loadAgentChildEnv+"=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

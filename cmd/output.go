@@ -5,15 +5,6 @@ import (
 	"io"
 
 	"sigs.k8s.io/yaml"
-
-	"github.com/proxysizer/proxysizer/internal/textfmt"
-)
-
-// num and list print a figure and a titled list as every text output
-// does.
-var (
-	num  = textfmt.Figure
-	list = textfmt.List
 )
 
 // writeJSON writes v as indented JSON, the form the README's contracts use.
@@ -31,4 +22,16 @@ func writeYAML(w io.Writer, v any) error {
 	}
 	_, err = w.Write(data)
 	return err
+}
+
+// writeAs writes v as JSON or YAML, and in any other format through text
+// (a table, manifests).
+func writeAs(w io.Writer, format string, v any, text func(io.Writer) error) error {
+	switch format {
+	case "json":
+		return writeJSON(w, v)
+	case "yaml":
+		return writeYAML(w, v)
+	}
+	return text(w)
 }

@@ -1,101 +1,19 @@
 package cmd
 
 import (
-	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 
-	"github.com/proxysizer/proxysizer/internal/quantity"
-	"github.com/proxysizer/proxysizer/profiles"
 	"github.com/proxysizer/proxysizer/sizing"
 )
 
 func writePlan(w io.Writer, format string, p sizing.Plan, in sizing.Input) error {
-	switch format {
-	case "json":
-		return writeJSON(w, p)
-	case "yaml":
-		return writeYAML(w, p)
-	case "manifests":
-		data, err := sizing.Manifests(p, in)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
+	if format != "manifests" {
+		return writeAs(w, format, p, p.WriteTable)
+	}
+	data, err := sizing.Manifests(p, in)
+	if err != nil {
 		return err
-	default:
-		return writePlanTable(w, p)
 	}
-}
-
-// writePlanTable prints the plan for a person: each figure, then why.
-func writePlanTable(out io.Writer, p sizing.Plan) error {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "Profile: %s (%s, %s)\n\n", p.Profile.Name, p.Profile.Kind, p.Profile.Proxy)
-
-	fmt.Fprintln(w, "LOAD PER POD")
-	if p.Replicas > 0 {
-		fmt.Fprintf(w, "  inbound (library level)\t%s RPS\t%s RPS / %d replicas\n", num(p.AppRPSPerPod), num(p.TotalRPS), p.Replicas)
-	} else {
-		fmt.Fprintf(w, "  inbound (library level)\t%s RPS\t\n", num(p.AppRPSPerPod))
-	}
-	h := p.Hops
-	fmt.Fprintf(w, "  requests per inbound call\t%s\t%s inbound + %s outbound + %s authz + %s retries\n",
-		num(h.Total), num(h.Inbound), num(h.Outbound), num(h.Authz), num(h.Retries))
-	fmt.Fprintf(w, "  through the sidecar\t%s RPS\t%s x %s\n", num(p.SidecarRPSPerPod), num(p.AppRPSPerPod), num(h.Total))
-	fmt.Fprintf(w, "  peak with headroom\t%s RPS\t+%s%%\n\n", num(p.PeakSidecarRPS), num(p.Headroom*100))
-
-	s := p.Sidecar
-	fmt.Fprintln(w, "SIDECAR")
-	row(w, "concurrency", fmt.Sprint(p.Concurrency), p.ConcurrencyReason)
-	row(w, "cpu request", quantity.Millicores(s.CPURequestMillicores), s.Reasons.CPURequest)
-	limit := "none"
-	if s.CPULimitMillicores > 0 {
-		limit = quantity.Millicores(s.CPULimitMillicores)
-	}
-	row(w, "cpu limit", limit, s.Reasons.CPULimit)
-	row(w, "memory request", quantity.Bytes(s.MemoryRequestBytes), s.Reasons.MemoryRequest)
-	row(w, "memory limit", quantity.Bytes(s.MemoryLimitBytes), s.Reasons.MemoryLimit)
-	if lat := latencyText(p); lat != "" {
-		row(w, "latency added", lat, p.Latency.Note)
-	}
-	fmt.Fprintln(w)
-
-	if p.HPA != nil {
-		sizing.WriteHPATable(w, p.HPA)
-	}
-	list(w, "ASSUMPTIONS", p.Assumptions)
-	list(w, "WARNINGS", p.Warnings)
-	return w.Flush()
-}
-
-func row(w io.Writer, name, value, why string) {
-	// Fixed width, not tabwriter cells: the "why" lines between rows would
-	// break tabwriter's column blocks.
-	fmt.Fprintf(w, "  %-16s%s\n", name, value)
-	if why != "" {
-		fmt.Fprintf(w, "    why: %s\n", why)
-	}
-}
-
-func latencyText(p sizing.Plan) string {
-	if figures := latencyFigures(p.Latency, "+"); len(figures) > 0 || p.Latency.Note == "" {
-		return strings.Join(figures, ", ")
-	}
-	return "not published"
-}
-
-// latencyFigures lists the published quantiles: "+2.65 ms p90".
-func latencyFigures(l profiles.LatencyAdded, sign string) []string {
-	var out []string
-	for _, q := range []struct {
-		name string
-		v    float64
-	}{{"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}} {
-		if q.v > 0 {
-			out = append(out, fmt.Sprintf("%s%s ms %s", sign, num(q.v), q.name))
-		}
-	}
-	return out
+	_, err = w.Write(data)
+	return err
 }

@@ -1,14 +1,8 @@
 package cmd
 
 import (
-	"fmt"
-	"strings"
-	"text/tabwriter"
-
 	"github.com/spf13/cobra"
 
-	"github.com/proxysizer/proxysizer/internal/quantity"
-	"github.com/proxysizer/proxysizer/model"
 	"github.com/proxysizer/proxysizer/profiles"
 )
 
@@ -39,21 +33,7 @@ func newProfilesListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tCOMPONENT\tISTIO\tVCPU/1000RPS\tMEMORY\tWORKERS\tLATENCY ADDED\tSETUP")
-			for _, p := range refs {
-				name := p.Name
-				if name == profiles.DefaultName {
-					name += " *"
-				}
-				workers := "-"
-				if p.Provenance.Workers > 0 {
-					workers = fmt.Sprint(p.Provenance.Workers)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, p.Component, p.Provenance.IstioVersions,
-					profileCost(p), quantity.Bytes(int64(p.Memory.BaseBytes)), workers, profileLatency(p), p.Provenance.Setup)
-			}
-			return w.Flush()
+			return profiles.WriteTable(c.OutOrStdout(), refs)
 		},
 	}
 }
@@ -80,21 +60,4 @@ func newProfilesShowCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	return c
-}
-
-func profileLatency(p profiles.Profile) string {
-	if figures := latencyFigures(p.Latency, ""); len(figures) > 0 {
-		return strings.Join(figures, ", ")
-	}
-	return "not published"
-}
-
-// profileCost is the cost per 1000 RPS of a line, or a concave curve's
-// first 1000 RPS with its exponent.
-func profileCost(p profiles.Profile) string {
-	c := p.CPU.CPUCost
-	if c.Model() == model.ModelLine {
-		return num(c.CoresPerKRPS)
-	}
-	return fmt.Sprintf("%s x (RPS/1000)^%s", num(c.CoresPerKRPS), num(c.Exponent))
 }

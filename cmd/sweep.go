@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/proxysizer/proxysizer/driver"
-	"github.com/proxysizer/proxysizer/driver/local"
 	"github.com/proxysizer/proxysizer/loadgen"
 	"github.com/proxysizer/proxysizer/sweep"
 )
@@ -50,7 +49,7 @@ type dryRunner interface {
 type flagUse struct{ flag, why string }
 
 func newSweepCmd() *cobra.Command {
-	f := &sweepFlags{req: sweep.DefaultRequest(), local: sweepLocalFlags{proxy: local.AutoProxy}}
+	f := &sweepFlags{req: sweep.DefaultRequest()}
 	c := &cobra.Command{
 		Use:   "sweep",
 		Short: "Load-test a proxy at each concurrency x CPU-limit setting and measure what it costs",

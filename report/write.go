@@ -20,8 +20,9 @@ import (
 type Input struct {
 	*analysis.Analysis
 	// PlanCommand sizes with the fitted profile (empty without a choice);
-	// ReproduceCommand measures the same grid again.
-	PlanCommand, ReproduceCommand string
+	// ReproduceCommand measures the same grid again; FitCommand fits it
+	// (the text Finish prints names it).
+	PlanCommand, ReproduceCommand, FitCommand string
 	// GeneratedAt stamps report.html; zero means now.
 	GeneratedAt time.Time
 }

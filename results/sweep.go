@@ -189,6 +189,10 @@ type Step struct {
 	// figure free of coordinated omission.
 	IntendedLatencyAddedMs *Latency `json:"intended_latency_added_ms,omitempty"`
 	ErrorRatio             float64  `json:"error_ratio"`
+	// GeneratorRealtime says the load generator's calls went out at
+	// real-time priority (docs/load-engine.md: it keeps other processes
+	// from bunching the arrivals; the proxy's CPU is its cgroup's either way).
+	GeneratorRealtime bool `json:"generator_realtime,omitempty"`
 
 	Status   string   `json:"status"`
 	Reason   string   `json:"reason,omitempty"`

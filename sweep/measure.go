@@ -70,7 +70,7 @@ func nearestBaseline(runs []results.Run, rps float64) *results.Run {
 func fill(st *results.Step, m *driver.Measurement, baselines []results.Run, configuredPerInbound float64) {
 	s := m.Load.Summary
 	wall := m.Wall.Seconds()
-	st.ActualRPS = s.ActualQPS
+	st.ActualRPS, st.GeneratorRealtime = s.ActualQPS, s.GeneratorRealtime
 	st.DurationSeconds = wall
 	st.ProxyCPUSeconds = m.ProxyCPUSeconds
 	st.ProxyRequests, st.InboundRequests = m.ProxyRequests, m.InboundRequests

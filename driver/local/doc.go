@@ -7,5 +7,7 @@
 // measures the proxy's CPU, throttling and memory from its cgroup and its
 // request counts from the proxy's own statistics. Everything it creates is
 // recorded in a state file so that `proxysizer cleanup`, or the next sweep,
-// removes what a killed sweep left behind.
+// removes what a killed sweep left behind. Request is the lab as a person
+// asks for it (the proxy, cgroups, pinning); Config checks it against a
+// sweep's options, keeping what a resumed sweep recorded.
 package local

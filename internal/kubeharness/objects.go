@@ -3,7 +3,9 @@ package kubeharness
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,9 +76,34 @@ func (h *Harness) WaitRolledOut(t testing.TB, ns, name string) *appsv1.Deploymen
 		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want, nil
 	})
 	if err != nil {
-		t.Fatalf("deployment %s/%s did not roll out: %v (status %+v)", ns, name, err, d.Status)
+		t.Fatalf("deployment %s/%s did not roll out: %v (status %+v; pods: %s)", ns, name, err, d.Status, h.podStates(ns))
 	}
 	return d
+}
+
+// podStates says, for a Deployment that did not roll out, where each pod of
+// its namespace stands: its phase and, while unscheduled or unready, why.
+func (h *Harness) podStates(ns string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pods, err := h.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "listing them: " + err.Error()
+	}
+	var states []string
+	for _, p := range pods.Items {
+		state := p.Name + " " + string(p.Status.Phase)
+		for _, c := range p.Status.Conditions {
+			if c.Status != corev1.ConditionTrue && c.Message != "" {
+				state += fmt.Sprintf(" (%s: %s)", c.Type, c.Message)
+			}
+		}
+		states = append(states, state)
+	}
+	if len(states) == 0 {
+		return "none"
+	}
+	return strings.Join(states, "; ")
 }
 
 // RBAC binds the Role and ClusterRole of the YAML file at path (documents
