@@ -7,7 +7,7 @@ LDFLAGS  := -X github.com/proxysizer/proxysizer/cmd.version=$(VERSION)
 # Chromium) carry the `integration` build tag; the unit tier leaves them out.
 TEST_TIMEOUT ?= 80m
 
-.PHONY: build test test-unit test-integration demo deps vet fmt-check clean bench fuzz
+.PHONY: build test test-unit test-integration demo deps vet fmt-check clean bench fuzz image
 
 build: echarts
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -53,6 +53,14 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# The image (Dockerfile): the load agent the kubernetes backend's load pods
+# run, tagged as `sweep --load-image` names it by default (proxysizer:VERSION,
+# the version `make build` stamps into the binary). Push it where the
+# cluster pulls from: IMAGE=REGISTRY/proxysizer:$(VERSION) make image.
+IMAGE ?= proxysizer:$(VERSION)
+image:
+	docker build -t $(IMAGE) --build-arg VERSION=$(VERSION) .
 
 # The HTML report's charting script (Apache ECharts, pinned and checksummed),
 # fetched from the npm registry into charts/assets and embedded with go:embed.

@@ -362,7 +362,7 @@ func TestRestoreCommandAndRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	leftover := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-load-left", Namespace: ns, Labels: lbl},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "fortio", Image: "fortio/fortio"}}}}
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "load-agent", Image: kube.DefaultLoadImage("dev")}}}}
 	if _, err := harness.Client.CoreV1().Pods(ns).Create(ctx, leftover, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

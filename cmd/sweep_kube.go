@@ -32,7 +32,7 @@ func (k *sweepKubeFlags) dryRun(ctx context.Context, out io.Writer, o sweep.Opti
 	if err := plan.Write(out); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "load: %d fortio pod(s) (%s) loading %s at %v inbound RPS per pod (%s arrivals), %d step(s) of %v after %v warm-up, per setting; results to %s\n",
+	_, err = fmt.Fprintf(out, "load: %d load agent pod(s) (%s) loading %s at %v inbound RPS per pod (%s arrivals), %d step(s) of %v after %v warm-up, per setting; results to %s\n",
 		k.cfg.LoadGenerators, k.cfg.LoadImage, k.cfg.Target, o.Rates, o.Load.Arrival, len(o.Rates)*max(1, o.Repeats), o.Load.Duration, o.Load.Warmup, o.OutDir)
 	return err
 }
@@ -50,6 +50,7 @@ type sweepKubeFlags struct {
 
 func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 	k.req = kube.DefaultRequest()
+	k.req.LoadImage = kube.DefaultLoadImage(version) // this build's agent
 	k.kubeFlags.register(fl, "kubernetes: ", "the Deployment's")
 	f, r := newFieldFlags(fl), &k.req
 	k.fields = f
@@ -58,8 +59,8 @@ func addSweepKubeFlags(fl *pflag.FlagSet, k *sweepKubeFlags) {
 	f.bind(sizing.FieldAppContainer, &r.AppContainer, "app-container", "kubernetes: the app's container (default: the first that is not istio-proxy)")
 	f.bind(cluster.FieldJournal, &r.Journal, "journal", "kubernetes: the journal of the original annotations (default ~/.local/state/proxysizer/kube-NS-NAME.journal.json)")
 	f.bind(kube.FieldRolloutTimeout, &r.RolloutTimeout, "rollout-timeout", "kubernetes: how long each rollout may take")
-	f.bind(kube.FieldLoadGenerators, &r.LoadGenerators, "load-generators", "kubernetes: fortio pods sharing the load")
-	f.bind(kube.FieldLoadImage, &r.LoadImage, "load-image", "kubernetes: the load generators' image (runs `fortio server`)")
+	f.bind(kube.FieldLoadGenerators, &r.LoadGenerators, "load-generators", "kubernetes: load agent pods sharing the load")
+	f.bind(kube.FieldLoadImage, &r.LoadImage, "load-image", "kubernetes: the load generators' image: proxysizer's (the repository's Dockerfile, `make image`), which runs the load agent `proxysizer load --serve`")
 	f.bind(kube.FieldLoadNodeSelector, &r.LoadNodeSelector, "load-node-selector", "kubernetes: key=value node labels for the load generators (e.g. away from the target's nodes)")
 	f.bind(kube.FieldLoadPodTimeout, &r.LoadPodTimeout, "load-pod-timeout", "kubernetes: how long the load generators may take to be ready")
 	f.bind(kube.FieldEnvoyStatsPort, &r.EnvoyStatsPort, "envoy-stats-port", "kubernetes: the sidecar's port serving /stats/prometheus (Istio: 15090; the admin port 15000 listens on localhost only)")

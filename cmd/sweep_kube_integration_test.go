@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -22,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"github.com/proxysizer/proxysizer/cluster"
 	"github.com/proxysizer/proxysizer/driver/kube"
@@ -48,14 +51,16 @@ func meshDeployment(t *testing.T, ns, name string, replicas int32) map[string]st
 	return ann
 }
 
-// kubeStub is the transport stub of one test: fortio's REST server
-// in-process, a target counting requests, and sidecar stats derived from
-// them (1 inbound + 2 outbound per request, spread over the pods, with the
-// concurrency of the pod's own annotation).
+// kubeStub is the transport stub of one test: for each load pod its own
+// proxysizer load agent in-process (loadgen.Agent, what the pod's `load
+// --serve` runs), a target counting requests, and sidecar stats derived
+// from them (1 inbound + 2 outbound per request, spread over the pods,
+// with the concurrency of the pod's own annotation).
 func kubeStub(t *testing.T) (*podproxystub.Stub, *podproxystub.Target) {
 	t.Helper()
 	target := podproxystub.StartTarget()
-	stub := &podproxystub.Stub{Fortio: podproxystub.FortioServer()}
+	stub := &podproxystub.Stub{}
+	t.Cleanup(stub.Close)
 	stub.PodExists = func(ns, pod string) bool {
 		_, err := harness.Client.CoreV1().Pods(ns).Get(context.Background(), pod, metav1.GetOptions{})
 		return err == nil
@@ -94,7 +99,7 @@ func loadPodsLeft(t *testing.T, ns, deployment string) int {
 }
 
 // The end-to-end Kubernetes sweep: two settings, patch and rollout on the
-// real API server, load through fortio's REST API over the pod-proxy path,
+// real API server, load from the load agents over the pod-proxy path,
 // CPU/throttling/memory from a real Prometheus, requests from the sidecars'
 // counters, then restore; run with the RBAC role's token only.
 // --dry-run prints each setting's patch and the restoring one, and touches
@@ -110,7 +115,7 @@ func TestSweepKubernetesDryRun(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"step 1: concurrency 1, CPU limit 1", "step 4: concurrency 2, CPU limit none", "kubectl patch deployment web -n " + ns, "restore:", "concurrency: 2", "1 fortio pod(s)"} {
+	for _, want := range []string{"step 1: concurrency 1, CPU limit 1", "step 4: concurrency 2, CPU limit none", "kubectl patch deployment web -n " + ns, "restore:", "concurrency: 2", "1 load agent pod(s) (" + kube.DefaultLoadImage(version) + ")"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
 		}
@@ -132,7 +137,7 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	ns := harness.Namespace(t, "sweep")
 	original := meshDeployment(t, ns, "web", 2)
 	_, kubeconfig := harness.RBAC(t, rbacFile, ns, "proxysizer")
-	_, target := kubeStub(t)
+	stub, target := kubeStub(t)
 
 	rates := promtest.Default
 	rates.ProxyCores, rates.Throttled = 0.05, 0
@@ -163,9 +168,14 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "out")
 	journal := filepath.Join(t.TempDir(), "journal.json")
+	// 8 connections per generator: on a shared machine the in-process
+	// target's replies wait for a CPU (10 ms on average in this test's own
+	// latency figures, up to a scheduler period), and the agents' behind
+	// gate counts every Poisson arrival that then finds all of a smaller
+	// pool busy (4 per generator: 4-6% late at 80 RPS).
 	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", "web",
 		"--target", target.URL, "--concurrency", "1,2", "--cpu-limit", "1", "--rates", "40,80", "--duration", "3s", "--warmup", "500ms",
-		"--connections", "2", "--load-generators", "2", "--prometheus-url", prom.URL, "--prometheus-token-file", token,
+		"--connections", "16", "--load-generators", "2", "--prometheus-url", prom.URL, "--prometheus-token-file", token,
 		"--journal", journal, "--out", dir, "--no-progress")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
@@ -173,6 +183,11 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 	rec := sweeptest.Load(t, dir)
 	if rec.Backend != "kubernetes" {
 		t.Errorf("backend %q, want kubernetes", rec.Backend)
+	}
+	// The agents make every arrival process; the default is Poisson, as on
+	// the local backend.
+	if rec.Options.Arrival != "poisson" {
+		t.Errorf("arrival %q, want poisson", rec.Options.Arrival)
 	}
 	if rec.Environment.Cluster == nil {
 		t.Fatalf("no cluster in the environment: %+v", rec.Environment)
@@ -190,6 +205,7 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 		t.Fatalf("%d steps, want 2 settings x 2 rates", len(rec.Steps))
 	}
 	for _, st := range rec.Steps {
+		t.Logf("step %d at %.0f RPS per pod: latency %+v, intended %+v", st.Index, st.RequestedRPS, st.LatencyMs, st.IntendedLatencyMs)
 		if st.Status != results.StatusOK {
 			t.Errorf("step %d: %s %s", st.Index, st.Status, st.Reason)
 			continue
@@ -217,6 +233,15 @@ func TestSweepKubernetesEndToEnd(t *testing.T) {
 		if strings.Contains(strings.Join(st.Warnings, " "), "worker(s), the setting asks") {
 			t.Errorf("step %d: concurrency mismatch: %v", st.Index, st.Warnings)
 		}
+		// The agents' engine: latency from each call's intended start too,
+		// never below the service time, and the schedule gates passed.
+		if l := st.IntendedLatencyMs; l == nil || l.P99 < st.LatencyMs.P99 || l.P50 < st.LatencyMs.P50 {
+			t.Errorf("step %d: intended latency %+v, service %+v", st.Index, l, st.LatencyMs)
+		}
+	}
+	// 2 generators x 4 steps x (warm-up + measured run).
+	if got := stub.AgentRuns.Load(); got != 16 {
+		t.Errorf("%d agent runs, want 16", got)
 	}
 	// Restored exactly, load pods gone, journal marked.
 	if got := harness.TemplateAnnotations(t, ns, "web"); !equality.Semantic.DeepEqual(got, original) {
@@ -296,7 +321,7 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		}
 		return ""
 	}
-	check := func(t *testing.T, name string, original map[string]string, args []string, wantReason string) {
+	check := func(t *testing.T, name string, original map[string]string, args []string, wantReason string, alsoInReason ...string) {
 		t.Helper()
 		begin := time.Now()
 		code, stdout, stderr := run(t, args...)
@@ -306,6 +331,11 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		rec := sweeptest.Load(t, outDir(args))
 		if st := rec.Steps[0]; st.Status != results.StatusFailed || !strings.Contains(st.Reason, wantReason) {
 			t.Errorf("step: %s %q, want failed with %q", st.Status, st.Reason, wantReason)
+		}
+		for _, want := range alsoInReason {
+			if st := rec.Steps[0]; !strings.Contains(st.Reason, want) {
+				t.Errorf("step's reason %q lacks %q", st.Reason, want)
+			}
 		}
 		if got := harness.TemplateAnnotations(t, ns, name); !equality.Semantic.DeepEqual(got, original) {
 			t.Errorf("annotations %v, want %v", got, original)
@@ -358,6 +388,15 @@ func TestSweepKubernetesFaults(t *testing.T) {
 		defer harness.Client.CoreV1().ResourceQuotas(ns).Delete(context.Background(), "pods", metav1.DeleteOptions{})
 		check(t, "stuck", orig, sweepArgs("stuck", fakePrometheus(t, false), "--rollout-timeout", "4s"), "rollout of deployment")
 	})
+	t.Run("a load agent dies mid-run", func(t *testing.T) {
+		orig := meshDeployment(t, ns, "agentdies", 1)
+		stub.OnAgentRun = func(ns, pod string) {
+			time.AfterFunc(300*time.Millisecond, func() { stub.CrashAgent(ns, pod) })
+		}
+		defer func() { stub.OnAgentRun = nil }()
+		check(t, "agentdies", orig, sweepArgs("agentdies", fakePrometheus(t, false)),
+			"the API server's pod proxy: error trying to reach service", "load generator pod proxysizer-load-agentdies-")
+	})
 	t.Run("API server drops the watch", func(t *testing.T) {
 		orig := meshDeployment(t, ns, "nowatch", 1)
 		stub.DropPodWatches.Store(true)
@@ -376,3 +415,98 @@ func firstLines(s string, n int) string {
 }
 
 var concurrencyLine = regexp.MustCompile(`(?m)^concurrency:\s*(\d+)`)
+
+// restricted labels a namespace for the "restricted" Pod Security
+// Standard, enforced by the API server's PodSecurity admission.
+func restricted(t *testing.T, ns string) {
+	t.Helper()
+	patch := []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/enforce-version":"latest"}}}`)
+	if _, err := harness.Client.CoreV1().Namespaces().Patch(context.Background(), ns, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Enforced: a pod that asks for nothing is refused.
+	plain := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "plain", Namespace: ns},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.invalid/c:1"}}}}
+	if _, err := harness.Client.CoreV1().Pods(ns).Create(context.Background(), plain, metav1.CreateOptions{}); err == nil || !strings.Contains(err.Error(), "violates PodSecurity") {
+		t.Fatalf("namespace %s does not enforce the restricted standard: %v", ns, err)
+	}
+}
+
+// restrictedMeshDeployment is meshDeployment whose pods meet the
+// restricted standard.
+func restrictedMeshDeployment(t *testing.T, ns, name string) {
+	t.Helper()
+	d := kubeharness.NewDeployment(ns, name, 1, map[string]string{sizing.AnnotationProxyCPU: "100m"})
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, corev1.Container{Name: "istio-proxy", Image: "docker.io/istio/proxyv2:1.24.0"})
+	yes, no := true, false
+	d.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: &yes,
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+	for i := range d.Spec.Template.Spec.Containers {
+		d.Spec.Template.Spec.Containers[i].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: &no,
+			Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+	}
+	harness.CreateDeployment(t, d)
+}
+
+// stubMetrics serves metrics.k8s.io for the namespace's live pods: 0.1
+// cores and 50 MiB per container, sampled now over 1 s.
+func stubMetrics(stub *podproxystub.Stub) {
+	stub.Metrics = func(ns string) []byte {
+		list, err := harness.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return nil
+		}
+		out := metricsv1beta1.PodMetricsList{TypeMeta: metav1.TypeMeta{Kind: "PodMetricsList", APIVersion: "metrics.k8s.io/v1beta1"}}
+		for _, p := range list.Items {
+			pm := metricsv1beta1.PodMetrics{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: ns},
+				Timestamp: metav1.Now(), Window: metav1.Duration{Duration: time.Second}}
+			for _, c := range p.Spec.Containers {
+				pm.Containers = append(pm.Containers, metricsv1beta1.ContainerMetrics{Name: c.Name,
+					Usage: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("50Mi")}})
+			}
+			out.Items = append(out.Items, pm)
+		}
+		data, _ := json.Marshal(out)
+		return data
+	}
+}
+
+// The schedule verdict comes from the agents, in a namespace that enforces
+// the restricted Pod Security Standard (the load pods need no privilege):
+// against a Service that answers in 20 ms, 2 connections carry 20 evenly
+// spaced RPS on schedule and fall behind at 300 RPS, which only the intended-start
+// latency shows; that step is invalid for it, not failed.
+func TestSweepKubernetesScheduleVerdict(t *testing.T) {
+	ns := harness.Namespace(t, "verdict")
+	restricted(t, ns)
+	restrictedMeshDeployment(t, ns, "web")
+	_, kubeconfig := harness.RBAC(t, rbacFile, ns, "proxysizer")
+	stub, target := kubeStub(t)
+	stubMetrics(stub)
+	target.Delay.Store(int64(20 * time.Millisecond))
+	dir := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := run(t, "sweep", "--backend", "kubernetes", "--kubeconfig", kubeconfig, "-n", ns, "--deployment", "web",
+		"--target", target.URL, "--concurrency", "2", "--cpu-limit", "1", "--rates", "20,300", "--duration", "2s", "--warmup", "0s",
+		"--connections", "2", "--arrival", "uniform", "--journal", filepath.Join(t.TempDir(), "journal.json"), "--out", dir, "--no-progress")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	rec := sweeptest.Load(t, dir)
+	if len(rec.Steps) != 2 {
+		t.Fatalf("%d steps, want 2", len(rec.Steps))
+	}
+	onTime, behind := rec.Steps[0], rec.Steps[1]
+	if onTime.Status != results.StatusOK || onTime.IntendedLatencyMs == nil || onTime.IntendedLatencyMs.P99 > 2*onTime.LatencyMs.P99 {
+		t.Errorf("20 RPS: %s %q, p99 %.1f ms service, intended %+v", onTime.Status, onTime.Reason, onTime.LatencyMs.P99, onTime.IntendedLatencyMs)
+	}
+	if behind.Status != results.StatusInvalid || !strings.Contains(behind.Reason, "behind schedule") ||
+		!strings.Contains(behind.Reason, "waited for one of the 2 connections") {
+		t.Errorf("300 RPS: %s %q, want invalid: behind schedule, waiting for a connection", behind.Status, behind.Reason)
+	}
+	if l := behind.IntendedLatencyMs; l == nil || l.P99 < 5*behind.LatencyMs.P99 {
+		t.Errorf("300 RPS: p99 %.1f ms service, intended %+v: want the queueing counted", behind.LatencyMs.P99, l)
+	}
+	if n := loadPodsLeft(t, ns, "web"); n != 0 {
+		t.Errorf("%d load pods left", n)
+	}
+}

@@ -19,8 +19,8 @@ func bindSweepFlags(f fieldFlags, r *sweep.Request) {
 	f.bind(sweep.FieldSLOP99, &r.SLOP99, "slo-p99", "with --find-max: the p99 latency (from intended send time) a rate must keep")
 	f.bind(sweep.FieldDuration, &r.Duration, "duration", "measured time per step")
 	f.bind(sweep.FieldWarmup, &r.Warmup, "warmup", "warm-up per step, left out of the figures")
-	f.bind(sweep.FieldConnections, &r.Connections, "connections", `load generator connections, or "auto": each step's pool sized for its rate (the calls in flight when they take up to 10ms, plus headroom)`)
-	f.bind(sweep.FieldArrival, &r.Arrival, "arrival", "how each step's calls are spaced: poisson (independent clients, the closest to production), uniform (evenly), or burst:N (N at once); kubernetes: uniform only, for now")
+	f.bind(sweep.FieldConnections, &r.Connections, "connections", `load generator connections, or "auto": each step's pool sized for its rate (the calls in flight when they take up to 10ms, plus headroom; on kubernetes each generator sizes its own for its share)`)
+	f.bind(sweep.FieldArrival, &r.Arrival, "arrival", "how each step's calls are spaced: poisson (independent clients, the closest to production), uniform (evenly), or burst:N (N at once); on kubernetes each generator's share follows it")
 	f.bind(sweep.FieldProtocol, &r.Protocol, "protocol", "http1 or h2c")
 	f.bind(sweep.FieldPayloadSize, &r.PayloadSize, "payload-size", "request body bytes (POST); 0 sends GETs")
 	f.bind(sweep.FieldOutboundPerRequest, &r.OutboundPerRequest, "outbound-per-request", "calls the app makes back out through the proxy per inbound request (k)")
@@ -48,8 +48,9 @@ Results go to --out after every step; an interrupted sweep continues with
 
 The kubernetes backend (--backend kubernetes -n NS --deployment NAME --target
 URL) sizes a live Deployment's Istio sidecar: for each setting it patches the
-pod template's sidecar annotations and waits for the rollout; fortio pods in
-the namespace (--load-generators) load --target from inside the mesh; Envoy's
+pod template's sidecar annotations and waits for the rollout; load agent pods
+in the namespace (--load-generators, --load-image: proxysizer's own engine)
+load --target from inside the mesh; Envoy's
 counters give the requests through each sidecar, Prometheus
 (--prometheus-url) or metrics.k8s.io the CPU, throttling and memory, per pod.
 The original annotations are restored and the load pods deleted at the end,

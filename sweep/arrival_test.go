@@ -11,9 +11,9 @@ import (
 )
 
 // TestArrivalIsRecorded: a sweep sizes under Poisson arrivals unless told
-// otherwise and records the process; the kubernetes backend, whose fortio
-// pods space calls evenly, takes uniform and refuses the others; a resume
-// keeps the recorded process, and a given one must agree.
+// otherwise and records the process, on either backend (both generate load
+// with proxysizer's engine); a resume keeps the recorded process, and a
+// given one must agree.
 func TestArrivalIsRecorded(t *testing.T) {
 	options := func(edit func(*Request)) (Options, error) {
 		r := DefaultRequest()
@@ -28,7 +28,8 @@ func TestArrivalIsRecorded(t *testing.T) {
 	}{
 		{"default", func(*Request) {}, "poisson"},
 		{"burst", func(r *Request) { r.Arrival, r.Given[FieldArrival] = "burst:8", true }, "burst:8"},
-		{"kubernetes default", func(r *Request) { r.Backend = "kubernetes" }, "uniform"},
+		{"kubernetes default", func(r *Request) { r.Backend = "kubernetes" }, "poisson"},
+		{"kubernetes burst", func(r *Request) { r.Backend, r.Arrival, r.Given[FieldArrival] = "kubernetes", "burst:4", true }, "burst:4"},
 	} {
 		o, err := options(tc.edit)
 		if err != nil || o.record().Arrival != tc.want || o.Load.Options("http://x/").Arrival.String() != tc.want {
@@ -40,7 +41,6 @@ func TestArrivalIsRecorded(t *testing.T) {
 		want string
 	}{
 		{func(r *Request) { r.Arrival, r.Given[FieldArrival] = "zigzag", true }, `arrival process: expected uniform, poisson or burst:N, got "zigzag"`},
-		{func(r *Request) { r.Backend, r.Arrival, r.Given[FieldArrival] = "kubernetes", "poisson", true }, `arrival process: the kubernetes backend's fortio generators space calls evenly: expected uniform, got "poisson"`},
 	} {
 		if _, err := options(tc.edit); err == nil || err.Error() != tc.want {
 			t.Errorf("got %v, want %q", err, tc.want)

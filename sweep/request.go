@@ -30,10 +30,6 @@ const (
 	// moves the proxy's CPU per request as much as the rate does (the
 	// README's table), so sizing measures the production-like one.
 	DefaultArrival = string(loadgen.Poisson)
-	// KubeArrival is the only arrival process the kubernetes backend's
-	// fortio generators send (evenly spaced per connection, staggered):
-	// its default, and the one it takes.
-	KubeArrival = string(loadgen.Uniform)
 	// DefaultSearchMaxSteps is below loadgen's 25: a sweep searches once
 	// per setting and every search step is a full step (warm-up and
 	// duration, 12 s by default). 12 steps take a search from 100 RPS to a
@@ -122,8 +118,8 @@ type Request struct {
 	// sized from its rate.
 	Connections string
 	// Arrival is how each step's calls are spaced: uniform, poisson or
-	// burst:N (loadgen.ParseArrival); default DefaultArrival, KubeArrival
-	// on the kubernetes backend.
+	// burst:N (loadgen.ParseArrival); default DefaultArrival. Both
+	// backends' generators run proxysizer's engine, which makes each.
 	Arrival            string
 	Protocol           string
 	PayloadSize        int
@@ -283,19 +279,11 @@ func (r Request) load(o *Options) error {
 	return nil
 }
 
-// arrival reads the arrival process; the kubernetes backend takes only
-// KubeArrival, its default.
+// arrival reads the arrival process.
 func (r Request) arrival() (loadgen.Arrival, error) {
-	n := r.Names
-	if r.Backend == "kubernetes" && !r.Given[FieldArrival] {
-		r.Arrival = KubeArrival
-	}
 	a, err := loadgen.ParseArrival(r.Arrival)
-	switch {
-	case err != nil:
-		return a, n.Errorf(FieldArrival, "%v", err)
-	case r.Backend == "kubernetes" && a.String() != KubeArrival:
-		return a, n.Errorf(FieldArrival, "the kubernetes backend's fortio generators space calls evenly: expected %s, got %q", KubeArrival, r.Arrival)
+	if err != nil {
+		return a, r.Names.Errorf(FieldArrival, "%v", err)
 	}
 	return a, nil
 }

@@ -32,9 +32,10 @@ type BackendConfig struct {
 	// AppContainer is the app's container (default: the template's first
 	// container that is not istio-proxy).
 	AppContainer string
-	// LoadGenerators is how many fortio pods share the load (default 1).
+	// LoadGenerators is how many load agent pods share the load (default 1).
 	LoadGenerators int
-	// LoadImage is their image (default DefaultLoadImage).
+	// LoadImage is their image: proxysizer's, whose agent `proxysizer load
+	// --serve` they run (required; DefaultLoadImage names a build's).
 	LoadImage string
 	// LoadNodeSelector places them (e.g. away from the target's nodes).
 	LoadNodeSelector map[string]string
@@ -51,11 +52,12 @@ type BackendConfig struct {
 }
 
 // Backend runs sweep steps on a live Deployment: the controller patches and
-// restores the sidecar settings, fortio pods in the Deployment's namespace
-// make the load (driven through fortio's REST API over the API server's pod
-// proxy), Envoy's counters give the requests, and Prometheus (or
-// metrics.k8s.io) the CPU, throttling and memory. It implements
-// driver.Backend.
+// restores the sidecar settings, load agent pods in the Deployment's
+// namespace make the load with proxysizer's own engine (driven through the
+// agent's API over the API server's pod proxy, their results merged and
+// judged as a local run's), Envoy's counters give the requests, and
+// Prometheus (or metrics.k8s.io) the CPU, throttling and memory. It
+// implements driver.Backend.
 //
 // Figures are per pod: the sidecar of one pod is what is being sized. A
 // step's rate is the inbound rate per pod; the generators send it times the
@@ -91,6 +93,9 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 	if cfg.Target == "" {
 		return nil, errors.New("kube: a load target URL is required")
 	}
+	if cfg.LoadImage == "" {
+		return nil, errors.New("kube: a load generator image is required (proxysizer's, e.g. " + DefaultLoadImage("VERSION") + ")")
+	}
 	rc, ns, err := cfg.Access.RESTConfig()
 	if err != nil {
 		return nil, err
@@ -116,13 +121,14 @@ func NewBackend(ctx context.Context, cfg BackendConfig) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, ctrl: ctrl, client: client, ns: ctrl.Namespace(), run: newRunID(),
-		proxy: podProxy{rest: longClient.CoreV1().RESTClient(), ns: ctrl.Namespace()}, statsPort: cfg.EnvoyStatsPort}
+	transport, err := rest.TransportFor(long)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{cfg: cfg, ctrl: ctrl, client: client, ns: ctrl.Namespace(), run: newRunID(), statsPort: cfg.EnvoyStatsPort,
+		proxy: podProxy{rest: longClient.CoreV1().RESTClient(), transport: transport, ns: ctrl.Namespace()}}
 	if b.cfg.LoadGenerators <= 0 {
 		b.cfg.LoadGenerators = 1
-	}
-	if b.cfg.LoadImage == "" {
-		b.cfg.LoadImage = DefaultLoadImage
 	}
 	if b.cfg.LoadPodTimeout <= 0 {
 		b.cfg.LoadPodTimeout = DefaultLoadPodTimeout
@@ -215,7 +221,7 @@ func (b *Backend) Describe() (results.Proxy, results.Environment) {
 	env := results.Environment{
 		CgroupVersion:     "kubernetes",
 		CPULimitsEnforced: true,
-		Placement: results.Placement{Note: fmt.Sprintf("%d fortio load generator pod(s) (%s) in namespace %s, driven through the API server's pod proxy",
+		Placement: results.Placement{Note: fmt.Sprintf("%d load agent pod(s) (%s, proxysizer's own engine) in namespace %s, driven through the API server's pod proxy",
 			b.cfg.LoadGenerators, b.cfg.LoadImage, b.ns)},
 		Cluster: &results.Cluster{ServerVersion: b.server, Namespace: b.ns, Deployment: b.ctrl.Deployment(), MetricsSource: b.metrics.Describe()},
 		Notes: []string{
@@ -223,6 +229,8 @@ func (b *Backend) Describe() (results.Proxy, results.Environment) {
 				", which the Service spreads over the pods); CPU, CFS periods and requests are the sum over the Deployment's pods divided by their number; memory is the largest pod's",
 			"requests through the sidecar from Envoy's own counters (per-listener HTTP connection managers, else istio_requests_total), read through the pod proxy on port " + fmt.Sprint(b.statsPort),
 			"no baseline: on a cluster the sidecar intercepts every inbound connection, so the latency the proxy adds is not measured",
+			"load from proxysizer load agents in unprivileged pods (no CAP_SYS_NICE, so no real-time priority): latency from each call's actual and intended send, " +
+				"the behind-schedule and achieved-rate gates judged on the generators' merged histograms and schedule counts",
 		},
 	}
 	if _, ok := b.metrics.(*metricsAPISource); ok {
@@ -326,20 +334,18 @@ func (b *Backend) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Me
 	if !b.applied || len(b.loadPods) == 0 {
 		return nil, errors.New("kube: Start a setting first")
 	}
-	if spec.Arrival.Kind != "" && spec.Arrival.Kind != loadgen.Uniform {
-		// fortio's runner spaces each connection's calls evenly; it has no
-		// other arrival process, and a figure must say what it measured.
-		return nil, fmt.Errorf("kube: fortio's generators send only evenly spaced calls, not %s", spec.Arrival)
-	}
 	pods, err := b.targetPods(ctx)
 	if err != nil {
 		return nil, err
 	}
 	n := float64(len(pods))
-	total := spec.RPS * n
+	run := spec.Options(b.cfg.Target)
+	run.QPS = spec.RPS * n
 	if spec.Warmup > 0 {
+		warm := run
+		warm.Duration = spec.Warmup
 		stop := progress(spec, loadgen.PhaseWarmup, spec.Warmup)
-		_, err := b.proxy.runGenerators(ctx, b.loadPods, spec, b.cfg.Target, total, spec.Warmup)
+		_, err := b.proxy.runGenerators(ctx, b.loadPods, warm)
 		stop()
 		if err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
@@ -352,9 +358,15 @@ func (b *Backend) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Me
 	stopSampling := b.metrics.begin(ctx, pods)
 	start := time.Now()
 	stop := progress(spec, loadgen.PhaseMeasure, spec.Duration)
-	parts, err := b.proxy.runGenerators(ctx, b.loadPods, spec, b.cfg.Target, total, spec.Duration)
+	parts, err := b.proxy.runGenerators(ctx, b.loadPods, run)
 	stop()
+	// The engine's schedule spans the run's duration, its last call due
+	// one inter-arrival gap before the end: the run is that long, not a
+	// gap shorter (30 s at 15 s scrapes is two scrape intervals).
 	end := time.Now()
+	if scheduled := start.Add(spec.Duration); end.Before(scheduled) {
+		end = scheduled
+	}
 	stopSampling()
 	if err != nil {
 		return nil, err
@@ -372,8 +384,10 @@ func (b *Backend) Measure(ctx context.Context, spec driver.LoadSpec) (*driver.Me
 	if err != nil {
 		return nil, err
 	}
-	res, err := loadgen.FromHTTPResults(loadgen.RemoteRun{URL: b.cfg.Target, Protocol: spec.Protocol, Labels: spec.Labels,
-		Warmup: spec.Warmup, QPS: total}, parts)
+	// The warm-up ran before the counters were read: the measured run's
+	// figures are its own, and the record says how long the warm-up was.
+	run.Warmup = spec.Warmup
+	res, err := mergeGenerators(run, b.loadPods, parts)
 	if err != nil {
 		return nil, err
 	}
@@ -420,8 +434,8 @@ func (b *Backend) measurement(res *loadgen.Result, wall time.Duration, use *usag
 	return m
 }
 
-// progress reports a remote run's elapsed time (fortio's REST API says
-// nothing until the run ends) until stop is called.
+// progress reports a remote run's elapsed time (the agents say nothing
+// until the run ends) until stop is called.
 func progress(spec driver.LoadSpec, phase loadgen.Phase, d time.Duration) (stop func()) {
 	if spec.Progress == nil {
 		return func() {}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/proxysizer/proxysizer/cluster"
+	"github.com/proxysizer/proxysizer/loadgen"
 )
 
 // Labels on every load generator pod, so that a pod left behind by a
@@ -33,12 +34,25 @@ const (
 	roleLoad       = "load-generator"
 )
 
-// DefaultLoadImage is the load generator image: fortio's own, whose default
-// command is `fortio server` (REST API on 8080).
-const DefaultLoadImage = "fortio/fortio"
+// LoadImageRepository is the name of the load generator image, the one the
+// Dockerfile at the repository's root builds (`make image`): proxysizer
+// itself, whose default command is the load agent. DefaultLoadImage tags
+// it with a build's version.
+const LoadImageRepository = "proxysizer"
 
-// fortioPort is where `fortio server` serves its UI and REST API.
-const fortioPort = 8080
+// DefaultLoadImage is the load generator image of a build of the given
+// version: LoadImageRepository tagged with it, so that the pods run the
+// agent of the same build as the sweep that drives them (one engine, one
+// API). A cluster pulls it from wherever it was pushed: most sweeps name
+// their registry's copy instead (BackendConfig.LoadImage).
+func DefaultLoadImage(version string) string { return LoadImageRepository + ":" + version }
+
+// agentPort is where the load pods serve the agent's API.
+const agentPort = loadgen.DefaultAgentPort
+
+// agentUser is the image's non-root user (distroless "nonroot", 65532),
+// numeric so that the kubelet can check runAsNonRoot.
+const agentUser = 65532
 
 // maxWatchDrops bounds how often the watch of the load pods may be closed
 // by the API server before the wait gives up: a watch that ends is normal
@@ -85,34 +99,48 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-// loadPod is the pod spec of one fortio load generator.
+// loadPod is the pod spec of one load generator: the load agent
+// (`proxysizer load --serve`), without privileges: non-root, no
+// capabilities, no privilege escalation, a read-only root file system and
+// the runtime's default seccomp profile (the "restricted" Pod Security
+// Standard). Without CAP_SYS_NICE its event loops cannot run at real-time
+// priority; its results say so (Summary.GeneratorRealtime).
 func loadPod(ns, deployment, run, image string, nodeSelector map[string]string) *corev1.Pod {
 	prefix := "proxysizer-load-" + deployment
 	if len(prefix) > 50 {
 		prefix = prefix[:50]
 	}
 	lbl := map[string]string{LabelManagedBy: "proxysizer", LabelRole: roleLoad, LabelTarget: deployment, LabelRun: run}
-	no := false
+	no, yes := false, true
 	grace := int64(1)
+	uid := int64(agentUser)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: ns, GenerateName: strings.TrimSuffix(prefix, "-") + "-", Labels: lbl,
 			Annotations: map[string]string{
 				// The load goes out through the pod's sidecar (the mesh), but
-				// the REST API, reached through the API server's pod proxy,
+				// the agent's API, reached through the API server's pod proxy,
 				// must not need mTLS: keep its port out of the inbound capture.
-				"traffic.sidecar.istio.io/excludeInboundPorts": fmt.Sprint(fortioPort),
+				"traffic.sidecar.istio.io/excludeInboundPorts": fmt.Sprint(agentPort),
 			},
 		},
 		Spec: corev1.PodSpec{
 			AutomountServiceAccountToken:  &no,
 			TerminationGracePeriodSeconds: &grace,
 			NodeSelector:                  nodeSelector,
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: &yes, RunAsUser: &uid, RunAsGroup: &uid,
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 			Containers: []corev1.Container{{
-				Name: "fortio", Image: image, Args: []string{"server"},
-				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: fortioPort}},
+				Name: "load-agent", Image: image,
+				// The image's entry point is the binary; the arguments are
+				// explicit so that an image with another default command
+				// still serves the agent.
+				Args:  []string{"load", "--serve", fmt.Sprintf(":%d", agentPort)},
+				Ports: []corev1.ContainerPort{{Name: "agent", ContainerPort: agentPort}},
 				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-					Path: "/fortio/rest/status", Port: intstr.FromInt32(fortioPort)}}},
+					Path: "/healthz", Port: intstr.FromInt32(agentPort)}}},
+				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: &no, ReadOnlyRootFilesystem: &yes,
+					Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
 				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 					corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("128Mi"),
 				}},

@@ -40,7 +40,9 @@ type Request struct {
 	Deployment, Target, AppContainer, Journal string
 	RolloutTimeout                            time.Duration
 	LoadGenerators                            int
-	LoadImage                                 string
+	// LoadImage is the load agents' image; a caller sets its own build's
+	// (DefaultLoadImage(version)), whose agent speaks its API.
+	LoadImage string
 	// LoadNodeSelector are key=value node labels.
 	LoadNodeSelector []string
 	LoadPodTimeout   time.Duration
@@ -48,9 +50,10 @@ type Request struct {
 	Prometheus       PrometheusConfig
 }
 
-// DefaultRequest is a request's defaults.
+// DefaultRequest is a request's defaults, all but the load image, which
+// depends on the caller's version (DefaultLoadImage).
 func DefaultRequest() Request {
-	return Request{RolloutTimeout: cluster.DefaultRolloutTimeout, LoadGenerators: 1, LoadImage: DefaultLoadImage,
+	return Request{RolloutTimeout: cluster.DefaultRolloutTimeout, LoadGenerators: 1,
 		LoadPodTimeout: DefaultLoadPodTimeout, EnvoyStatsPort: DefaultEnvoyStatsPort}
 }
 

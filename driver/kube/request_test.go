@@ -24,9 +24,10 @@ func TestRequestConfigNamesTheBadField(t *testing.T) {
 		{"token alone", func(r *Request) { r.Prometheus.TokenFile = "/tok" }, prom.FieldTokenFile, "Prometheus token file: needs Prometheus URL"},
 		{"target not http", func(r *Request) { r.Target = "web:8080" }, FieldTarget, "target URL: expected the http(s) URL"},
 		{"node selector", func(r *Request) { r.LoadNodeSelector = []string{"zone"} }, FieldLoadNodeSelector, `load generators' node selector: expected key=value node labels, got "zone"`},
+		{"no image", func(r *Request) { r.LoadImage = "" }, FieldLoadImage, "load generators' image: expected an image"},
 	} {
 		r := DefaultRequest()
-		r.Deployment, r.Target = "web", "http://web.shop.svc:8080/"
+		r.Deployment, r.Target, r.LoadImage = "web", "http://web.shop.svc:8080/", DefaultLoadImage("v1.2.3")
 		tt.edit(&r)
 		_, err := r.Config(nil, io.Discard)
 		var bad *input.Error
@@ -38,13 +39,13 @@ func TestRequestConfigNamesTheBadField(t *testing.T) {
 
 func TestRequestConfigResumesTheRecordedDeployment(t *testing.T) {
 	r := DefaultRequest()
-	r.Target, r.LoadNodeSelector = "http://web.shop.svc:8080/", []string{"zone=a"}
+	r.Target, r.LoadNodeSelector, r.LoadImage = "http://web.shop.svc:8080/", []string{"zone=a"}, DefaultLoadImage("v1.2.3")
 	cfg, err := r.Config(&results.Cluster{Namespace: "shop", Deployment: "web"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Deployment != "web" || cfg.Access.Namespace != "shop" || cfg.LoadNodeSelector["zone"] != "a" || cfg.LoadImage != DefaultLoadImage {
-		t.Errorf("config %+v: want shop/web from the resumed sweep, zone=a, the default image", cfg)
+	if cfg.Deployment != "web" || cfg.Access.Namespace != "shop" || cfg.LoadNodeSelector["zone"] != "a" || cfg.LoadImage != "proxysizer:v1.2.3" {
+		t.Errorf("config %+v: want shop/web from the resumed sweep, zone=a, the image asked for", cfg)
 	}
 	r.Deployment = "api"
 	_, err = r.Config(&results.Cluster{Namespace: "shop", Deployment: "web"}, io.Discard)

@@ -1,9 +1,10 @@
 // Package podproxystub stands in, at the HTTP transport only, for what
 // kwok's pods cannot serve: requests to the API server's pod proxy
 // (/api/v1/namespaces/NS/pods/NAME:PORT/proxy/...) go to in-process
-// servers (fortio's own REST server for the load generators, a fake Envoy
-// stats page for the sidecars), and metrics.k8s.io can be served from a
-// function. Everything else goes to the real API server. It can also drop
+// servers (for each load generator pod its own proxysizer load agent,
+// loadgen.Agent, the very handler `proxysizer load --serve` runs; a fake
+// Envoy stats page for the sidecars), and metrics.k8s.io can be served from
+// a function. Everything else goes to the real API server. It can also drop
 // the API server's pod watches, to test that fault.
 //
 // Install it with kube.TransportWrapper = stub.Wrap.
@@ -11,6 +12,7 @@ package podproxystub
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -21,8 +23,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"fortio.org/fortio/fhttp"
-	"fortio.org/fortio/rapi"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/proxysizer/proxysizer/loadgen"
 )
 
 var podProxyPath = regexp.MustCompile(`^/api/v1/namespaces/([^/]+)/pods/([^/:]+):(\d+)/proxy/(.*)$`)
@@ -30,8 +33,6 @@ var metricsPath = regexp.MustCompile(`^/apis/metrics\.k8s\.io/v1beta1/namespaces
 
 // Stub routes pod-proxy requests to in-process servers.
 type Stub struct {
-	// Fortio is the in-process fortio REST server's base URL.
-	Fortio string
 	// EnvoyStats serves /stats/prometheus for a target pod (ok false: 404).
 	EnvoyStats func(ns, pod string) (text string, ok bool)
 	// PodExists, when set, makes a proxy request to a pod that does not
@@ -43,25 +44,72 @@ type Stub struct {
 	// answers it.
 	DropPodWatches atomic.Bool
 
-	// FortioRuns counts the REST runs forwarded.
-	FortioRuns atomic.Int64
+	// AgentRuns counts the agent runs forwarded (warm-ups included).
+	AgentRuns atomic.Int64
+	// OnAgentRun, when set, is called as each run is forwarded to a pod's
+	// agent (to inject a fault while it runs).
+	OnAgentRun func(ns, pod string)
+	// AgentAt, when set, names the base URL of an agent that serves a pod
+	// instead of an in-process one (an agent process); "" keeps the
+	// in-process one.
+	AgentAt func(ns, pod string) string
+
+	mu     sync.Mutex
+	agents map[string]*agentServer // by ns/pod
 }
 
-var (
-	fortioOnce sync.Once
-	fortioURL  string
-)
+// agentServer is one load pod's agent: loadgen.Agent on a loopback port.
+type agentServer struct {
+	url     string
+	srv     *http.Server
+	crashed bool
+}
 
-// FortioServer starts (once per process) fortio's REST server on loopback
-// and returns its base URL: rapi.AddHandlers on an fhttp server, exactly
-// what `fortio server` serves on 8080.
-func FortioServer() string {
-	fortioOnce.Do(func() {
-		mux, addr := fhttp.HTTPServer("fortio-rest-stub", "127.0.0.1:0")
-		rapi.AddHandlers(mux, "", "/fortio/", "")
-		fortioURL = "http://" + addr.(*net.TCPAddr).String()
-	})
-	return fortioURL
+// AgentPort is the load pods' agent port the stub serves.
+const AgentPort = loadgen.DefaultAgentPort
+
+// AgentURL is the base URL of a pod's in-process agent, started on first
+// use; "" once CrashAgent ended it.
+func (s *Stub) AgentURL(ns, pod string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.agents == nil {
+		s.agents = map[string]*agentServer{}
+	}
+	a := s.agents[ns+"/"+pod]
+	if a == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		a = &agentServer{url: "http://" + l.Addr().String(), srv: &http.Server{Handler: &loadgen.Agent{}, ReadHeaderTimeout: 10 * time.Second}}
+		go a.srv.Serve(l)
+		s.agents[ns+"/"+pod] = a
+	}
+	if a.crashed {
+		return ""
+	}
+	return a.url
+}
+
+// CrashAgent ends a pod's agent as a crashed container would: its listener
+// and every connection closed, the run in progress cut off.
+func (s *Stub) CrashAgent(ns, pod string) {
+	s.AgentURL(ns, pod)
+	s.mu.Lock()
+	a := s.agents[ns+"/"+pod]
+	a.crashed = true
+	s.mu.Unlock()
+	a.srv.Close()
+}
+
+// Close ends every agent.
+func (s *Stub) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.agents {
+		a.srv.Close()
+	}
 }
 
 // Wrap is a kube.TransportWrapper.
@@ -97,20 +145,11 @@ func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (s *Stub) podProxy(r *http.Request, ns, pod, port, path string) (*http.Response, error) {
 	if s.PodExists != nil && !s.PodExists(ns, pod) {
-		return respond(r, http.StatusNotFound, "text/plain", []byte(fmt.Sprintf("pods %q not found", pod))), nil
+		return respond(r, http.StatusNotFound, "application/json", status(http.StatusNotFound, "NotFound", fmt.Sprintf("pods %q not found", pod))), nil
 	}
 	switch {
-	case port == "8080" && strings.HasPrefix(path, "fortio/"):
-		s.FortioRuns.Add(1)
-		u := s.Fortio + "/" + path
-		if r.URL.RawQuery != "" {
-			u += "?" + r.URL.RawQuery
-		}
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, u, r.Body)
-		if err != nil {
-			return nil, err
-		}
-		return loopback.RoundTrip(out)
+	case port == fmt.Sprint(AgentPort):
+		return s.forwardToAgent(r, ns, pod, path)
 	case path == "stats/prometheus" && s.EnvoyStats != nil:
 		text, ok := s.EnvoyStats(ns, pod)
 		if !ok {
@@ -119,6 +158,51 @@ func (s *Stub) podProxy(r *http.Request, ns, pod, port, path string) (*http.Resp
 		return respond(r, http.StatusOK, "text/plain; version=0.0.4", []byte(text)), nil
 	}
 	return respond(r, http.StatusBadGateway, "text/plain", []byte("podproxystub: nothing serves "+port+"/"+path)), nil
+}
+
+// forwardToAgent passes a request on to the pod's agent as the API
+// server's proxy does, and answers a failure to reach it as the API server
+// would: 503 with a Status.
+func (s *Stub) forwardToAgent(r *http.Request, ns, pod, path string) (*http.Response, error) {
+	var base string
+	if s.AgentAt != nil {
+		base = s.AgentAt(ns, pod)
+	}
+	if base == "" {
+		base = s.AgentURL(ns, pod)
+	}
+	if path == "v1/run" {
+		s.AgentRuns.Add(1)
+		if s.OnAgentRun != nil {
+			s.OnAgentRun(ns, pod)
+		}
+	}
+	u := base + "/" + path
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	var resp *http.Response
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, u, r.Body)
+	if err == nil && base == "" {
+		err = fmt.Errorf("dial tcp %s:%d: connect: connection refused", pod, AgentPort)
+	} else if err == nil {
+		resp, err = loopback.RoundTrip(out)
+	}
+	if err != nil {
+		if r.Context().Err() != nil {
+			return nil, err
+		}
+		return respond(r, http.StatusServiceUnavailable, "application/json",
+			status(http.StatusServiceUnavailable, "ServiceUnavailable", "error trying to reach service: "+err.Error())), nil
+	}
+	return resp, nil
+}
+
+// status is the API server's error body: a metav1.Status.
+func status(code int, reason, message string) []byte {
+	data, _ := json.Marshal(metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status: metav1.StatusFailure, Message: message, Reason: metav1.StatusReason(reason), Code: int32(code)})
+	return data
 }
 
 func respond(r *http.Request, code int, ctype string, body []byte) *http.Response {
@@ -136,6 +220,8 @@ func respond(r *http.Request, code int, ctype string, body []byte) *http.Respons
 type Target struct {
 	URL      string
 	Requests atomic.Int64
+	// Delay is how long each reply waits (nanoseconds): a slow Service.
+	Delay atomic.Int64
 }
 
 // StartTarget serves 200 OK on a loopback port until the process ends.
@@ -148,6 +234,7 @@ func StartTarget() *Target {
 	t.URL = "http://" + l.Addr().String() + "/echo"
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		t.Requests.Add(1)
+		time.Sleep(time.Duration(t.Delay.Load()))
 		_, _ = w.Write([]byte("ok"))
 	}))
 	return t
