@@ -296,9 +296,8 @@ type phaseRun struct {
 	planned int64 // calls in the schedule; 0 at max rate
 	// plannedSpan is when the schedule's last call was due.
 	plannedSpan time.Duration
-	// realtime is set when the calls were made at real-time priority;
-	// polled when a loop polled for events at normal priority (pollQPS).
-	realtime, polled bool
+	// realtime is set when the calls were made at real-time priority.
+	realtime bool
 }
 
 // behindSlack is how late a call may start before it counts as behind

@@ -189,9 +189,7 @@ func (t *loopTransport) fixed(pl *plan, d time.Duration, run *phaseRun, complete
 	var raised atomic.Int64
 	run.start = time.Now() // the loops are ready: the schedule starts now
 	t.each(func(l *eventLoop, n int) {
-		l.poll = pl.qps/float64(len(t.loops)) >= pollQPS
-		defer func() { l.poll = false }()
-		if !t.o.NoRealtime && !l.poll {
+		if !t.o.NoRealtime {
 			restore, ok := raiseThread()
 			defer restore()
 			if ok {
@@ -203,7 +201,6 @@ func (t *loopTransport) fixed(pl *plan, d time.Duration, run *phaseRun, complete
 		lastDue[n] = l.runFixed(pl.share(n, len(t.loops)), d, run, completed, stop)
 	})
 	run.realtime = int(raised.Load()) == len(t.loops)
-	run.polled = pl.qps/float64(len(t.loops)) >= pollQPS
 	var last time.Duration
 	for _, due := range lastDue {
 		last = max(last, due)
@@ -327,23 +324,7 @@ type eventLoop struct {
 	closedRun bool          // max rate: call again on completion until the end
 	end       time.Duration // max rate: no call starts after it
 	realtime  bool          // the loop's thread runs at real-time priority
-	poll      bool          // fixed rate at or above pollQPS: never sleep (see pollQPS)
 }
-
-// pollQPS is the rate of one loop from which a fixed-rate run polls for
-// events (epoll_wait with no timeout) instead of sleeping between them, and
-// keeps normal priority. Above it calls are due every 50 µs or less and
-// replies come one or two per wake-up, so the sleep and wake-up of each
-// cost about as much as the call itself: against nginx on one core a fixed
-// rate cost the loop about twice its closed-loop cost per call, and 75% of
-// its maximum (78,000-88,000 qps) was invalid in every run; polling, valid
-// at 78,000 qps in 2 of 3 (docs/load-engine.md). Polling keeps the core
-// busy, which at such a rate it nearly is anyway; at real-time priority a
-// thread that never sleeps meets the kernel's real-time throttling (a
-// 50 ms pause a second: tried, every call waited it out), hence normal
-// priority. A proxy in the lab carries a few thousand RPS: no sweep of it
-// polls.
-const pollQPS = 20_000
 
 const timerIndex = -1
 
@@ -501,14 +482,11 @@ const rawWaitMillis = 1
 // loop would wait for them after all.
 func (l *eventLoop) wait() {
 	wait := rawWaitMillis
-	switch {
-	case l.poll:
-		wait = 0
-	case l.realtime:
+	if l.realtime {
 		wait = int(maxWait / time.Millisecond)
 	}
 	n := rawEpollWait(l.epfd, l.events, wait)
-	if n == 0 && !l.realtime && !l.poll {
+	if n == 0 && !l.realtime {
 		var err error
 		n, err = unix.EpollWait(l.epfd, l.events, int(maxWait/time.Millisecond))
 		if err != nil {

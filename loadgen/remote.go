@@ -46,7 +46,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 	var intended histogramMerger
 	var schedule *ScheduleCounts
 	var cores, capacity, wait float64
-	realtime, polled := true, false
+	realtime := true
 	http := make([]*fhttp.HTTPRunnerResults, 0, len(parts))
 	grpc := make([]*fgrpc.GRPCRunnerResults, 0, len(parts))
 	for i, p := range parts {
@@ -69,7 +69,6 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 		capacity += p.Summary.GeneratorCPUCapacity
 		wait += p.Summary.GeneratorCPUWaitSeconds
 		realtime = realtime && p.Summary.GeneratorRealtime
-		polled = polled || p.Summary.GeneratorPolled
 	}
 	if len(http) > 0 && len(grpc) > 0 {
 		return nil, errors.New("generators ran different protocols")
@@ -82,7 +81,7 @@ func MergeResults(o RemoteRun, parts []*Result) (*Result, error) {
 	}
 	s := remoteSummary(o, res)
 	s.GeneratorCPUCores, s.GeneratorCPUCapacity, s.GeneratorCPUWaitSeconds = cores, capacity, wait
-	s.GeneratorRealtime, s.GeneratorPolled = realtime, polled
+	s.GeneratorRealtime = realtime
 	if !s.MaxRate {
 		s.Arrival = o.Arrival.String()
 	}

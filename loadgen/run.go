@@ -77,7 +77,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := p.result(run)
 	res.Summary = summarize(o, res, meter)
-	res.Summary.GeneratorRealtime, res.Summary.GeneratorPolled = run.realtime, run.polled
+	res.Summary.GeneratorRealtime = run.realtime
 	return res, err
 }
 

@@ -97,14 +97,10 @@ type Summary struct {
 	GeneratorCPUWaitSeconds float64 `json:"generator_cpu_wait_s"`
 	// GeneratorRealtime is true when the calls were made at real-time
 	// priority (a fixed-rate HTTP/1.1 run where the process may).
-	GeneratorRealtime bool `json:"generator_realtime"`
-	// GeneratorPolled is true when a fixed rate this high per event loop
-	// that the loops polled for events at normal priority instead of
-	// sleeping at real-time priority (see pollQPS in the event loop).
-	GeneratorPolled bool     `json:"generator_polled,omitempty"`
-	Valid           bool     `json:"valid"`
-	InvalidReasons  []string `json:"invalid_reasons"`
-	Warnings        []string `json:"warnings"`
+	GeneratorRealtime bool     `json:"generator_realtime"`
+	Valid             bool     `json:"valid"`
+	InvalidReasons    []string `json:"invalid_reasons"`
+	Warnings          []string `json:"warnings"`
 }
 
 // countCalls sets the call and error counts, and their ratio, from fortio's

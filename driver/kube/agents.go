@@ -163,7 +163,7 @@ func mergeGenerators(o loadgen.Options, pods []string, parts []*loadgen.Result) 
 				pods[i], strings.Join(part.Summary.InvalidReasons, "; ")))
 		}
 	}
-	if realtimeApplies(o) && !s.GeneratorRealtime && !s.GeneratorPolled {
+	if realtimeApplies(o) && !s.GeneratorRealtime {
 		s.Warnings = append(s.Warnings, "the load agents' event loops ran at normal priority: real-time priority needs CAP_SYS_NICE, "+
 			"which the load pods do not have; calls go out late when other processes hold the node's CPU, which the behind-schedule gate shows")
 	}
