@@ -118,8 +118,13 @@ func SyncDir(dir string) error {
 	if err != nil {
 		return err
 	}
+	return syncClose(d)
+}
+
+// syncClose fsyncs an opened directory and closes it. Some filesystems
+// cannot fsync a directory; the rename stands anyway.
+func syncClose(d *os.File) error {
 	defer d.Close()
-	// Some filesystems cannot fsync a directory; the rename stands anyway.
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, syscall.EINVAL) {
 		return err
 	}
@@ -275,11 +280,7 @@ func WriteFileIn(root *os.Root, name string, data []byte, perm os.FileMode) erro
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
+	return syncClose(d)
 }
 
 // PrivateDir makes dir (mode 0700) if it is missing and checks that it is
