@@ -61,13 +61,8 @@ type queryRow struct{ Name, Figure, Expr string }
 // requested against recommended and used by namespace, the top savings,
 // the risks, and the model against the measurements.
 func FleetCharts(r *capacity.Report) (built []Chart, missing []string) {
-	add := func(title string, c Chart, ok bool) {
-		if ok {
-			built = append(built, c)
-		} else {
-			missing = append(missing, title)
-		}
-	}
+	var set chartSet
+	add := set.add
 	c, ok := rpsDistribution(r)
 	add("sidecar RPS per pod (no workload sized from its traffic)", c, ok)
 	c, ok = namespaceCPU(r)
@@ -80,7 +75,7 @@ func FleetCharts(r *capacity.Report) (built []Chart, missing []string) {
 	add("risks (none found)", c, ok)
 	c, ok = modelChart(r)
 	add("model against reality (no workload with both traffic and cAdvisor series)", c, ok)
-	return built, missing
+	return set.built, set.missing
 }
 
 // RenderCapacity writes the capacity plan's report.html.

@@ -42,16 +42,26 @@ type spec struct {
 	Option map[string]any `json:"option"`
 }
 
+// chartSet gathers the charts a page has data for and the titles of those
+// it has none for, saying why.
+type chartSet struct {
+	built   []Chart
+	missing []string
+}
+
+func (s *chartSet) add(missingTitle string, c Chart, ok bool) {
+	if ok {
+		s.built = append(s.built, c)
+	} else {
+		s.missing = append(s.missing, missingTitle)
+	}
+}
+
 // Charts builds every chart the sweep has data for, and names the ones it has
 // none for.
 func Charts(in Input) (built []Chart, missing []string) {
-	add := func(title string, c Chart, ok bool) {
-		if ok {
-			built = append(built, c)
-		} else {
-			missing = append(missing, title)
-		}
-	}
+	var set chartSet
+	add := set.add
 	c, ok := cpuChart(in)
 	add("proxy CPU against sidecar RPS (no valid step)", c, ok)
 	c, ok = capacityChart(in)
@@ -68,7 +78,7 @@ func Charts(in Input) (built []Chart, missing []string) {
 	add("memory (no working set measured)", c, ok)
 	c, ok = hopsChart(in)
 	add("hops", c, ok)
-	return built, missing
+	return set.built, set.missing
 }
 
 // Render writes report.html for in.
