@@ -167,6 +167,9 @@ func (p *plan) nextOfAll() (time.Duration, int64, bool) {
 	return time.Duration(math.Round(seconds * float64(time.Second))), i, true
 }
 
+// rate is the calls a second of the plan's share of the schedule.
+func (p *plan) rate() float64 { return p.qps / float64(max(p.stride, 1)) }
+
 // share makes the plan yield only calls n, n+of, n+2*of... of the whole
 // schedule: the part one of `of` event loops makes.
 func (p *plan) share(n, of int) *plan {

@@ -153,9 +153,47 @@ func TestConnectionsFor(t *testing.T) {
 		{10, time.Millisecond, Arrival{}, MinAutoConnections},
 		{900, 10 * time.Millisecond, Arrival{Kind: Burst, Burst: 50}, 68}, // a whole burst at once, and the rest
 		{1e6, time.Second, Arrival{}, MaxAutoConnections},
+		// 100,000 qps: 25 calls per 250 us wake-up on top of 32 in flight
+		// and 3 x sqrt(32).
+		{100_000, 320 * time.Microsecond, Arrival{}, 32 + 17 + 25},
+		{100_000, 320 * time.Microsecond, Arrival{Kind: Burst, Burst: 40}, 32 + 17 + 40},
 	} {
 		if got := ConnectionsFor(tc.qps, tc.latency, tc.arrival); got != tc.want {
 			t.Errorf("ConnectionsFor(%g qps, %v, %s) = %d, want %d", tc.qps, tc.latency, tc.arrival, got, tc.want)
 		}
+	}
+}
+
+func TestDispatchInterval(t *testing.T) {
+	for _, tc := range []struct {
+		qps   float64
+		want  time.Duration
+		calls int
+	}{
+		{0, minDispatchInterval, 0},
+		{math.NaN(), minDispatchInterval, 0},
+		{1000, minDispatchInterval, 0}, // 1 ms apart: never two at once
+		{10_000, minDispatchInterval, 1},
+		{40_000, minDispatchInterval, 4},
+		{70_000, 175 * time.Microsecond, 12}, // in proportion to the rate
+		{100_000, maxDispatchInterval, 25},
+		{400_000, maxDispatchInterval, 100},
+	} {
+		if got := dispatchInterval(tc.qps); got != tc.want {
+			t.Errorf("dispatchInterval(%g) = %v, want %v", tc.qps, got, tc.want)
+		}
+		if got := callsPerDispatch(tc.qps); got != tc.calls {
+			t.Errorf("callsPerDispatch(%g) = %d, want %d", tc.qps, got, tc.calls)
+		}
+	}
+}
+
+func TestPlanShareRate(t *testing.T) {
+	pl := newPlan(Arrival{}, 90_000, time.Second, 1)
+	if got := pl.rate(); got != 90_000 {
+		t.Errorf("whole plan: rate %g, want 90000", got)
+	}
+	if got := pl.share(1, 3).rate(); got != 30_000 {
+		t.Errorf("a third of the plan: rate %g, want 30000", got)
 	}
 }

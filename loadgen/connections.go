@@ -36,16 +36,21 @@ const poolHeadroom = 3
 
 // ConnectionsFor is the pool a fixed-rate run at qps needs when calls take
 // up to latency: the calls in flight (qps x latency), plus poolHeadroom
-// standard deviations of a Poisson count with that mean, at least one
-// burst's worth of calls for burst arrivals, within [MinAutoConnections,
-// MaxAutoConnections]. At 900 qps and 10 ms that is 18 connections; at 300 qps,
-// 9; a search step at 40,000 qps gets 460.
+// standard deviations of a Poisson count with that mean, plus the calls
+// that start at once (a burst, or those one dispatch wake-up sends above
+// 10,000 qps), within [MinAutoConnections, MaxAutoConnections]. At 900 qps
+// and 10 ms that is 18 connections; at 300 qps, 9; a search step at 40,000
+// qps gets 464.
 func ConnectionsFor(qps float64, latency time.Duration, a Arrival) int {
 	inFlight := qps * latency.Seconds()
 	n := math.Ceil(inFlight + poolHeadroom*math.Sqrt(inFlight))
+	// The calls that start at once: a burst, or those one dispatch
+	// wake-up sends (counted as if one loop made them all, the most).
+	together := callsPerDispatch(qps)
 	if a.Kind == Burst {
-		n += float64(a.Burst) // a burst's calls all start at once
+		together = max(together, a.Burst)
 	}
+	n += float64(together)
 	if math.IsNaN(n) {
 		n = 0
 	}

@@ -305,16 +305,18 @@ func (c *h1Conn) closeSocket() {
 
 // eventLoop drives some connections from one goroutine.
 type eventLoop struct {
-	t      *loopTransport
-	conns  []*h1Conn
-	epfd   int
-	timer  int // timerfd of the schedule
-	armed  time.Duration
-	idle   []*h1Conn // FIFO, so that calls rotate over every connection
-	queue  []ticket  // due calls waiting for a connection, FIFO
-	busy   int
-	buf    []byte
-	events []unix.EpollEvent
+	t     *loopTransport
+	conns []*h1Conn
+	epfd  int
+	timer int // timerfd of the schedule
+	armed time.Duration
+	// interval is the dispatch interval of the loop's share of the rate.
+	interval time.Duration
+	idle     []*h1Conn // FIFO, so that calls rotate over every connection
+	queue    []ticket  // due calls waiting for a connection, FIFO
+	busy     int
+	buf      []byte
+	events   []unix.EpollEvent
 	// The phase in progress.
 	run       *phaseRun
 	completed *atomic.Int64
@@ -391,7 +393,7 @@ func (l *eventLoop) prime(run *phaseRun, completed *atomic.Int64, stop *stopper)
 // an idle connection, or as soon as one is free.
 func (l *eventLoop) runFixed(pl *plan, d time.Duration, run *phaseRun, completed *atomic.Int64, stop *stopper) (lastDue time.Duration) {
 	l.begin(run, completed)
-	l.closedRun = false
+	l.closedRun, l.interval = false, dispatchInterval(pl.rate())
 	deadline := d + drainGrace(d)
 	next, more := pl.next()
 	for !stop.flag.Load() {
@@ -445,11 +447,11 @@ func (l *eventLoop) dropQueued() {
 }
 
 // arm makes sure the schedule's timer fires by the time the call due at
-// offset due is, but not sooner than dispatchInterval from now: calls due
-// within it go out with the next wake-up. A timer already set to fire
+// offset due is, but not sooner than the dispatch interval from now: calls
+// due within it go out with the next wake-up. A timer already set to fire
 // earlier is kept, so that most wake-ups cost one system call to re-arm.
 func (l *eventLoop) arm(due time.Duration) {
-	want := max(due, l.now+dispatchInterval)
+	want := max(due, l.now+l.interval)
 	if l.armed != 0 && l.armed <= want {
 		return
 	}
