@@ -160,8 +160,8 @@ func TestWriteFileByWhatThePathIs(t *testing.T) {
 				got <- err.Error()
 				return
 			}
-			defer f.Close()
 			data, _ := io.ReadAll(f)
+			f.Close() // before the test goes on: the next one needs the pipe without a reader
 			got <- string(data)
 		}()
 		deadline := time.Now().Add(5 * time.Second)
