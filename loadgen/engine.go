@@ -43,11 +43,11 @@ type ticket struct {
 // minDispatchInterval, which bounds wake-ups to 10,000 a second. Above, the
 // wake-ups, not the calls, are what a fixed rate costs beyond a closed
 // loop: each is the dispatcher's own sleep and the server's wake on the
-// first write, and against nginx at 102,500 qps on one core (issue 16)
-// a call cost 8.5 us of the generator's CPU every 100 us against 6.8 us
-// back to back, too close to the whole core. So the interval grows in
+// first write. Against nginx at 102,500 qps on one core (issue 16), waking
+// every 100 us cost 8.5-9.2 us of the generator's CPU per call against 6.8
+// us back to back, 0.88-0.95 of the core. So the interval grows in
 // proportion to the rate, to maxDispatchInterval (a quarter of
-// behindSlack) from 100,000 a second: 250 us there cost 7.9-8.2 us a call.
+// behindSlack) from 100,000 a second: 250 us there cost 8.0-8.5 us a call.
 const (
 	minDispatchInterval = 100 * time.Microsecond
 	maxDispatchInterval = 250 * time.Microsecond
